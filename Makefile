@@ -1,0 +1,37 @@
+# Facho: `make run` starts everything on embedded defaults; `make test` runs the suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test deps deps-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.deps-test: requirements-test.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-test.txt
+	touch $@
+
+deps: $(VENV)/.deps
+
+deps-test: $(VENV)/.deps $(VENV)/.deps-test
+	scripts/install-test-system-deps.sh
+	scripts/install-snmpsim.sh
+
+## Set up (venv, database, seed, staff user) and start web + worker + scheduler.
+run: deps
+	scripts/run-dev
+
+## Install what the tests need and run the whole suite.
+test: deps-test
+	scripts/run-tests
+
+bench: deps-test
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,7 @@
+"""Dramatiq actors. `dramatiq actors` (worker) and `periodiq actors` (scheduler) import this.
+
+The broker is set up before any actor module is imported, so every actor binds to it.
+"""
+from facho.broker import setup_broker
+
+broker = setup_broker()

@@ -1,0 +1,43 @@
+"""Access rules shared by every panel view: staff only, anonymous users go to login."""
+from __future__ import annotations
+
+from flask import abort, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_login import current_user
+
+
+def staff_only() -> bool:
+    return current_user.is_authenticated and bool(current_user.is_staff)
+
+
+def refuse():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(403)
+
+
+class StaffModelView(ModelView):
+    """Base model view: staff only; CSRF-protected forms and actions (Flask-WTF)."""
+
+    form_base_class = None  # set in admin.views to SecureForm
+    page_size = 50
+    can_set_page_size = True
+
+    def is_accessible(self):
+        return staff_only()
+
+    def inaccessible_callback(self, name, **kwargs):
+        return refuse()
+
+
+class DashboardView(AdminIndexView):
+    def is_accessible(self):
+        return staff_only()
+
+    def inaccessible_callback(self, name, **kwargs):
+        return refuse()
+
+    @expose("/")
+    def index(self):
+        return self.render("admin/dashboard.html")

@@ -1,0 +1,1 @@
+"""Facho: SNMP jobs for GPON OLTs, run exactly on their schedule."""

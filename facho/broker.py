@@ -1,0 +1,69 @@
+"""The Dramatiq broker shared by the worker (`dramatiq actors`) and the scheduler
+(`periodiq actors`): Redis broker, periodiq middleware, and a Flask app context
+around every message.
+
+`setup_broker()` runs once per process when `actors` is imported, before any actor
+is declared. Tests call `bind_app(app)` to make actors use their own app.
+"""
+from __future__ import annotations
+
+import threading
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import Middleware
+from periodiq import PeriodiqMiddleware
+
+NAMESPACE = "facho"
+
+_app = None
+_lock = threading.Lock()
+
+
+class AppContextMiddleware(Middleware):
+    """Push the Flask app context for the duration of each message (per worker thread)."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def before_process_message(self, broker, message):
+        ctx = get_app().app_context()
+        ctx.push()
+        self._local.ctx = ctx
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        ctx = getattr(self._local, "ctx", None)
+        if ctx is not None:
+            from facho.extensions import db
+            db.session.remove()
+            ctx.pop()
+            self._local.ctx = None
+
+    after_skip_message = after_process_message
+
+
+def get_app():
+    global _app
+    with _lock:
+        if _app is None:
+            from app import create_app
+            _app = create_app()
+        return _app
+
+
+def bind_app(app) -> None:
+    global _app
+    _app = app
+
+
+def setup_broker(redis_url: str | None = None) -> RedisBroker:
+    """Create the Redis broker and make it Dramatiq's global broker."""
+    if redis_url is None:
+        from facho.config import load_config
+        from facho.redis_conn import redis_url_for
+        redis_url = redis_url_for(load_config())
+    broker = RedisBroker(url=redis_url, namespace=NAMESPACE, heartbeat_timeout=60_000)
+    broker.add_middleware(PeriodiqMiddleware(skip_delay=30))
+    broker.add_middleware(AppContextMiddleware())
+    dramatiq.set_broker(broker)
+    return broker
