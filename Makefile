@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: run test deps deps-test bench clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	PYTHON=$(PYTHON) scripts/bootstrap-venv
 
 $(VENV)/.deps: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
