@@ -1,0 +1,146 @@
+"""Execution state transitions, each a compare-and-set committed on its own.
+
+The worker guard (DESIGN 3.7): Dramatiq delivers at least once, so every transition is an
+UPDATE … WHERE on the state we expect; when it matches no row, someone else got there
+first and the caller does nothing. Each transition commits at once, so other sessions
+(panel, CLI, reconciler) see RUNNING while the walk is still going.
+
+Times are aware UTC; `stale_after_s` is how long a RUNNING row may go without a
+heartbeat before its worker is presumed dead.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from facho.extensions import db
+from facho.models import (FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Execution, Olt,
+                          SnmpJob, SnmpJobHost, utcnow)
+
+STALE_AFTER_S = 90       # heartbeats every 15 s while running; 6 missed = dead owner
+HEARTBEAT_EVERY_S = 15
+
+
+def worker_name() -> str:
+    """host:pid:thread — unique per worker thread, readable in the panel."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+@dataclass(frozen=True)
+class Started:
+    execution_id: int
+    attempt: int
+    worker: str
+    took_over: bool          # a RUNNING row of a dead worker was resumed
+
+
+def _commit_update(stmt) -> int:
+    result = db.session.execute(stmt)
+    db.session.commit()
+    return result.rowcount
+
+
+def start(execution_id: int, worker: str, now: datetime | None = None,
+          stale_after_s: int = STALE_AFTER_S) -> Started | None:
+    """PENDING -> RUNNING (or take over a RUNNING row whose worker stopped heartbeating).
+
+    Returns None when the row is not ours to run: already running elsewhere, finished,
+    interrupted, or gone.
+    """
+    now = now or utcnow()
+    table = Execution.__table__
+    stale = now - timedelta(seconds=stale_after_s)
+    for took_over, condition in (
+        (False, table.c.status == PENDING),
+        (True, sa.and_(table.c.status == RUNNING, table.c.heartbeat_at < stale)),
+    ):
+        count = _commit_update(
+            table.update()
+            .where(table.c.id == execution_id, condition)
+            .values(status=RUNNING, started_at=now, heartbeat_at=now, worker=worker,
+                    attempt=table.c.attempt + 1, finished_at=None))
+        if count == 1:
+            attempt = db.session.execute(
+                sa.select(table.c.attempt).where(table.c.id == execution_id)).scalar_one()
+            return Started(execution_id, attempt, worker, took_over)
+    return None
+
+
+def disabled_reason(execution: Execution) -> str | None:
+    """Why this execution must not run now (Spanish), or None when everything is enabled."""
+    job = db.session.get(SnmpJob, execution.job_id)
+    olt = db.session.get(Olt, execution.olt_id)
+    host = db.session.get(SnmpJobHost, execution.job_host_id) if execution.job_host_id else None
+    if job is None or olt is None:
+        return "Interrumpida: la tarea o la OLT ya no existen"
+    if not job.enabled:
+        return "Interrumpida: la tarea fue deshabilitada"
+    if not olt.habilitar_olt:
+        return "Interrumpida: la OLT fue deshabilitada"
+    if host is None or not host.enabled:
+        return "Interrumpida: la tarea está deshabilitada para esta OLT"
+    return None
+
+
+def heartbeat(execution_id: int, worker: str) -> bool:
+    table = Execution.__table__
+    return _commit_update(
+        table.update().where(table.c.id == execution_id, table.c.status == RUNNING,
+                             table.c.worker == worker)
+        .values(heartbeat_at=utcnow())) == 1
+
+
+def finish(execution_id: int, worker: str, status: str, *, summary: dict | None = None,
+           error: str | None = None, now: datetime | None = None) -> bool:
+    """RUNNING (owned by `worker`) -> SUCCESS / FAILED / INTERRUPTED, and update the job
+    host's counters and the job's last_run_at. False when the row was not ours anymore."""
+    assert status in (SUCCESS, FAILED, INTERRUPTED)
+    now = now or utcnow()
+    table = Execution.__table__
+    row = db.session.execute(
+        sa.select(table.c.started_at, table.c.job_id, table.c.job_host_id)
+        .where(table.c.id == execution_id)).one_or_none()
+    if row is None:
+        return False
+    duration_ms = int((now - row.started_at).total_seconds() * 1000) if row.started_at else None
+    result = db.session.execute(
+        table.update().where(table.c.id == execution_id, table.c.status == RUNNING,
+                             table.c.worker == worker)
+        .values(status=status, finished_at=now, duration_ms=duration_ms,
+                result_summary=summary, error_message=error))
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    hosts = SnmpJobHost.__table__
+    if row.job_host_id and status == SUCCESS:
+        db.session.execute(hosts.update().where(hosts.c.id == row.job_host_id).values(
+            last_success_at=now, consecutive_failures=0))
+    elif row.job_host_id and status == FAILED:
+        db.session.execute(hosts.update().where(hosts.c.id == row.job_host_id).values(
+            last_failure_at=now, consecutive_failures=hosts.c.consecutive_failures + 1))
+    jobs = SnmpJob.__table__
+    db.session.execute(jobs.update().where(jobs.c.id == row.job_id).values(last_run_at=now))
+    db.session.commit()
+    return True
+
+
+def back_to_pending(execution_id: int, worker: str, error: str | None = None) -> bool:
+    """RUNNING -> PENDING for a later attempt (retry after a transient error, or an OLT
+    that was busy). The attempt count stays; `start` increments it."""
+    table = Execution.__table__
+    return _commit_update(
+        table.update().where(table.c.id == execution_id, table.c.status == RUNNING,
+                             table.c.worker == worker)
+        .values(status=PENDING, worker=None, heartbeat_at=None, error_message=error)) == 1
+
+
+def interrupt(execution_id: int, reason: str, expected: tuple[str, ...] = (PENDING,)) -> bool:
+    table = Execution.__table__
+    return _commit_update(
+        table.update().where(table.c.id == execution_id, table.c.status.in_(expected))
+        .values(status=INTERRUPTED, finished_at=utcnow(), error_message=reason)) == 1
