@@ -106,5 +106,156 @@ def embedded_redis(action: str):
             raise SystemExit(1)
 
 
+# --- operations (replaces the old gestionar_sistema.py) ----------------------------------
+
+def _redis_or_none():
+    from facho.redis_conn import get_redis
+    client = get_redis()
+    try:
+        client.ping()
+        return client
+    except Exception:  # noqa: BLE001 - reported as "Redis no responde", never a traceback
+        return None
+
+
+def _emit(data, as_json: bool, render) -> None:
+    if as_json:
+        import json
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        render(data)
+
+
+def _table(rows: list[dict], columns: list[str]) -> None:
+    if not rows:
+        click.echo("(nada)")
+        return
+    text = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(t[i]) for t in text)) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)))
+    for t in text:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(t, widths)))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Salida JSON para scripts.")
+
+
+@facho_cli.command("status")
+@json_option
+def status_command(as_json: bool):
+    """Executions (24 h), queues, workers, scheduler lease and per-OLT slots."""
+    from facho import ops
+    report = ops.status_report(_redis_or_none())
+
+    def render(r):
+        click.echo("Ejecuciones (últimas 24 h): " + "  ".join(
+            f"{k}={v}" for k, v in r["executions_24h"].items()))
+        if "queues" in r:
+            click.echo("Colas:")
+            _table([{"cola": q, **d} for q, d in r["queues"].items()],
+                   ["cola", "ready", "delayed", "dead"])
+            click.echo(f"Workers activos: {len(r['workers'])}")
+            sched = r["scheduler"]
+            click.echo(f"Scheduler: líder={sched['leader'] or '-'} "
+                       f"último tick hace {sched['last_tick_age_s']} s")
+            stale = [s for s in r["olt_slots"] if s["stale"]]
+            click.echo(f"Cupos por OLT: {len(r['olt_slots'])} ocupados, {len(stale)} vencidos")
+        click.echo("Estado: OK" if r["healthy"] else "Problemas: " + "; ".join(r["problems"]))
+
+    _emit(report, as_json, render)
+    if not report["healthy"]:
+        raise SystemExit(1)
+
+
+@facho_cli.command("recent")
+@click.option("-n", "limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--status", type=click.Choice(["PENDING", "RUNNING", "SUCCESS", "FAILED",
+                                             "INTERRUPTED", "SKIPPED"], case_sensitive=False))
+@json_option
+def recent_command(limit: int, status: str | None, as_json: bool):
+    """The latest executions."""
+    from facho import ops
+    rows = ops.recent_executions(limit, status.upper() if status else None)
+    _emit(rows, as_json, lambda r: _table(r, ["id", "status", "job", "olt", "created_at",
+                                              "duration_ms", "attempt", "requested_by"]))
+
+
+@facho_cli.command("tasks")
+@json_option
+def tasks_command(as_json: bool):
+    """PENDING and RUNNING executions with their age."""
+    from facho import ops
+    rows = ops.active_tasks()
+    _emit(rows, as_json, lambda r: _table(r, ["id", "status", "job", "olt", "age_s",
+                                              "attempt", "worker"]))
+
+
+@facho_cli.command("workers")
+@json_option
+def workers_command(as_json: bool):
+    """Live Dramatiq workers (from their heartbeats). Exit 1 when there are none."""
+    from facho import ops
+    client = _redis_or_none()
+    if client is None:
+        fail("Redis no responde: no se pueden listar los workers")
+    rows = ops.live_workers(client)
+    _emit(rows, as_json, lambda r: _table(r, ["id", "last_beat_s", "unacked"]))
+    if not rows:
+        raise SystemExit(1)
+
+
+@facho_cli.command("locks")
+@click.option("--free-stale", is_flag=True, help="Liberar los cupos vencidos.")
+@click.option("--free", "free_olt", metavar="OLT", help="Liberar todos los cupos de una OLT.")
+@json_option
+def locks_command(free_stale: bool, free_olt: str | None, as_json: bool):
+    """Per-OLT concurrency slots; free stale ones safely (no `redis-cli keys | xargs del`)."""
+    from facho import ops
+    from facho.models import Olt
+    from facho.olt_limiter import OltLimiter
+    client = _redis_or_none()
+    if client is None:
+        fail("Redis no responde")
+    limiter = OltLimiter(client)
+    if free_stale:
+        click.echo(f"cupos vencidos liberados: {limiter.free_stale()}")
+    if free_olt:
+        olt = db.session.execute(db.select(Olt).filter_by(abreviatura=free_olt)).scalar_one_or_none()
+        if olt is None:
+            fail(f"OLT '{free_olt}' no existe", 2)
+        click.echo(f"cupos liberados en {free_olt}: {limiter.free(olt.id)}")
+    rows = ops.olt_slots(client)
+    _emit(rows, as_json, lambda r: _table(r, ["olt", "token", "expires_at", "stale"]))
+    if any(r["stale"] for r in rows):
+        raise SystemExit(1)
+
+
+@facho_cli.command("run")
+@click.argument("job")
+@click.option("--olt", "olts", multiple=True, metavar="OLT", help="Solo en esta OLT (repetible).")
+@click.option("--user", "username", metavar="USUARIO", help="Registrar a nombre de este usuario.")
+def run_command(job: str, olts: tuple[str, ...], username: str | None):
+    """Run JOB now on its enabled OLTs (like "Ejecutar" in the panel)."""
+    from facho.manual_run import run_jobs_now
+    from facho.models import Olt, SnmpJob
+    found = db.session.execute(db.select(SnmpJob).filter_by(nombre=job)).scalar_one_or_none()
+    if found is None:
+        fail(f"la tarea '{job}' no existe", 2)
+    for name in olts:
+        if db.session.execute(db.select(Olt).filter_by(abreviatura=name)).first() is None:
+            fail(f"la OLT '{name}' no existe", 2)
+    user_id = None
+    if username:
+        user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
+        if user is None:
+            fail(f"el usuario '{username}' no existe", 2)
+        user_id = user.id
+    report = run_jobs_now([found.id], user_id, set(olts) or None)
+    for category, text in report.messages():
+        click.echo(f"{category}: {text}", err=category == "error")
+    if report.error or not report.created:
+        raise SystemExit(1)
+
+
 def init_app(app) -> None:
     app.cli.add_command(facho_cli)

@@ -264,6 +264,14 @@ class Execution(db.Model):
         sa.UniqueConstraint("job_id", "olt_id", "scheduled_for"),
         sa.CheckConstraint(_in("status", STATUSES), name="status"),
         sa.Index("ix_executions_status_job_olt", "status", "job_id", "olt_id"),
+        # Dispatch: PENDING rows by slot (fan-out per slot second, due-but-unsent sweep).
+        sa.Index("ix_executions_status_scheduled_for", "status", "scheduled_for"),
+        # At most one active manual run per (job, OLT): two quick clicks on "Ejecutar"
+        # from two browsers cannot both queue one; the database refuses the second.
+        sa.Index("uq_executions_manual_active", "job_id", "olt_id", unique=True,
+                 sqlite_where=sa.text("scheduled_for IS NULL AND status IN ('PENDING', 'RUNNING')"),
+                 postgresql_where=sa.text(
+                     "scheduled_for IS NULL AND status IN ('PENDING', 'RUNNING')")),
     )
 
     def __str__(self):

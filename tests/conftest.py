@@ -18,7 +18,7 @@ import time
 import pytest
 import redis as redis_lib
 
-TEST_REDIS_DB = 13
+TEST_REDIS_DB = int(os.environ.get("FACHO_TEST_REDIS_DB", "13"))  # ours alone
 LOCAL_REDIS = "redis://127.0.0.1:6379"
 
 

@@ -31,12 +31,24 @@ def test_a_second_execution_for_the_same_slot_is_refused(any_app):
         assert db.session.query(Execution).count() == 1
 
 
-def test_manual_runs_have_no_slot_and_may_repeat(any_app):
+def test_manual_runs_have_no_slot_and_repeat_once_the_previous_one_ended(any_app):
     with any_app.app_context():
         job, olt = _job_on_olt()
-        db.session.add_all([Execution(job=job, olt=olt), Execution(job=job, olt=olt)])
+        db.session.add_all([Execution(job=job, olt=olt, status="SUCCESS"),
+                            Execution(job=job, olt=olt, status="FAILED"),
+                            Execution(job=job, olt=olt)])
         db.session.commit()
-        assert db.session.query(Execution).count() == 2
+        assert db.session.query(Execution).count() == 3
+
+
+def test_two_active_manual_runs_for_one_pair_are_refused(any_app):
+    with any_app.app_context():
+        job, olt = _job_on_olt()
+        db.session.add(Execution(job=job, olt=olt, status="RUNNING"))
+        db.session.commit()
+        db.session.add(Execution(job=job, olt=olt))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
 
 
 @pytest.mark.parametrize("interval_raw, cron_expr", [(None, None), ("5m", "*/5 * * * *")])

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8ff3f213a580
+Revision ID: ca18576e1f58
 Revises: 
-Create Date: 2026-11-24 21:39:38.921018
+Create Date: 2026-11-24 21:51:25.803777
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '8ff3f213a580'
+revision = 'ca18576e1f58'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -162,6 +162,8 @@ def upgrade():
     with op.batch_alter_table('executions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_executions_created_at'), ['created_at'], unique=False)
         batch_op.create_index('ix_executions_status_job_olt', ['status', 'job_id', 'olt_id'], unique=False)
+        batch_op.create_index('ix_executions_status_scheduled_for', ['status', 'scheduled_for'], unique=False)
+        batch_op.create_index('uq_executions_manual_active', ['job_id', 'olt_id'], unique=True, sqlite_where=sa.text("scheduled_for IS NULL AND status IN ('PENDING', 'RUNNING')"), postgresql_where=sa.text("scheduled_for IS NULL AND status IN ('PENDING', 'RUNNING')"))
 
     op.create_table('onus',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -221,6 +223,8 @@ def downgrade():
 
     op.drop_table('onus')
     with op.batch_alter_table('executions', schema=None) as batch_op:
+        batch_op.drop_index('uq_executions_manual_active', sqlite_where=sa.text("scheduled_for IS NULL AND status IN ('PENDING', 'RUNNING')"), postgresql_where=sa.text("scheduled_for IS NULL AND status IN ('PENDING', 'RUNNING')"))
+        batch_op.drop_index('ix_executions_status_scheduled_for')
         batch_op.drop_index('ix_executions_status_job_olt')
         batch_op.drop_index(batch_op.f('ix_executions_created_at'))
 

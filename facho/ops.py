@@ -1,0 +1,152 @@
+"""Operational facts shared by `flask facho status|tasks|workers|locks` and the dashboard.
+
+Each function reads one thing and returns plain data (dicts, lists); rendering is the
+caller's job. Redis keys follow Dramatiq's Redis broker layout under our namespace:
+`facho:<queue>` (ready ids), `facho:<queue>.DQ` (delayed), `facho:<queue>.XQ` (dead
+letters), `facho:__heartbeats__` (worker id -> last heartbeat, ms), `facho:__acks__.*`
+(fetched, not yet acknowledged).
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import redis
+import sqlalchemy as sa
+
+from facho.broker import NAMESPACE
+from facho.extensions import db
+from facho.models import (PENDING, RUNNING, STATUSES, Execution, Olt, SnmpJob, User,
+                          utcnow)
+
+QUEUES = ("scheduler", "discovery_main", "get_main", "maintenance")
+WORKER_ALIVE_MS = 60_000   # Dramatiq's default heartbeat timeout
+TICK_STALE_S = 150         # a minute tick plus margin: older means the scheduler is not ticking
+
+
+def executions_by_status(since: datetime) -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(Execution.status, sa.func.count()).where(Execution.created_at >= since)
+        .group_by(Execution.status)).all()
+    counts = {status: 0 for status in STATUSES}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def queue_depths(client: redis.Redis) -> dict[str, dict[str, int]]:
+    pipe = client.pipeline()
+    for queue in QUEUES:
+        pipe.llen(f"{NAMESPACE}:{queue}")
+        pipe.llen(f"{NAMESPACE}:{queue}.DQ")
+        pipe.zcard(f"{NAMESPACE}:{queue}.XQ")
+    values = pipe.execute()
+    return {queue: {"ready": values[i * 3], "delayed": values[i * 3 + 1],
+                    "dead": values[i * 3 + 2]} for i, queue in enumerate(QUEUES)}
+
+
+def live_workers(client: redis.Redis, now_ms: int | None = None) -> list[dict]:
+    """Dramatiq broker processes that heartbeated within WORKER_ALIVE_MS."""
+    now_ms = now_ms or int(time.time() * 1000)
+    beats = client.zrangebyscore(f"{NAMESPACE}:__heartbeats__", now_ms - WORKER_ALIVE_MS,
+                                 "+inf", withscores=True)
+    workers = []
+    for worker_id, score in beats:
+        worker_id = worker_id.decode()
+        fetched = 0
+        for key in client.scan_iter(f"{NAMESPACE}:__acks__.{worker_id}.*", count=200):
+            fetched += client.scard(key)
+        workers.append({"id": worker_id, "last_beat_s": round((now_ms - score) / 1000, 1),
+                        "unacked": fetched})
+    return workers
+
+
+def scheduler_state(client: redis.Redis) -> dict:
+    from facho.lease import LeaderLease
+    lease = LeaderLease(client)
+    last = lease.last_tick() or {}
+    age_s = None
+    if last.get("at_ms"):
+        age_s = round(time.time() - int(last["at_ms"]) / 1000, 1)
+    return {"leader": lease.holder(), "last_tick": last, "last_tick_age_s": age_s,
+            "healthy": age_s is not None and age_s <= TICK_STALE_S}
+
+
+def olt_slots(client: redis.Redis) -> list[dict]:
+    """Per-OLT concurrency holders, with the OLT's name; `stale` ones have expired."""
+    from facho.olt_limiter import OltLimiter
+    limiter = OltLimiter(client)
+    now = limiter.server_now()
+    names = dict(db.session.execute(sa.select(Olt.id, Olt.abreviatura)).all())
+    slots = []
+    for olt_id, holders in limiter.all_holders().items():
+        for holder in holders:
+            slots.append({"olt_id": int(olt_id), "olt": names.get(int(olt_id), "?"),
+                          "token": holder.token, "expires_at": holder.expires_at.isoformat(),
+                          "stale": holder.expires_at <= now})
+    return slots
+
+
+def active_tasks(now: datetime | None = None) -> list[dict]:
+    """PENDING and RUNNING executions, oldest first, with their age in seconds."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        sa.select(Execution.id, Execution.status, SnmpJob.nombre, Olt.abreviatura,
+                  Execution.created_at, Execution.started_at, Execution.scheduled_for,
+                  Execution.attempt, Execution.worker)
+        .join(SnmpJob, SnmpJob.id == Execution.job_id).join(Olt, Olt.id == Execution.olt_id)
+        .where(Execution.status.in_((PENDING, RUNNING))).order_by(Execution.created_at)).all()
+    return [{"id": r.id, "status": r.status, "job": r.nombre, "olt": r.abreviatura,
+             "scheduled_for": r.scheduled_for.isoformat() if r.scheduled_for else None,
+             "age_s": int((now - (r.started_at if r.status == RUNNING else r.created_at))
+                          .total_seconds()),
+             "attempt": r.attempt, "worker": r.worker} for r in rows]
+
+
+def recent_executions(limit: int = 20, status: str | None = None) -> list[dict]:
+    query = (sa.select(Execution, SnmpJob.nombre, Olt.abreviatura, User.username)
+             .join(SnmpJob, SnmpJob.id == Execution.job_id)
+             .join(Olt, Olt.id == Execution.olt_id)
+             .outerjoin(User, User.id == Execution.requested_by_id)
+             .order_by(Execution.id.desc()).limit(limit))
+    if status:
+        query = query.where(Execution.status == status)
+    out = []
+    for execution, job, olt, username in db.session.execute(query).all():
+        out.append({"id": execution.id, "status": execution.status, "job": job, "olt": olt,
+                    "created_at": execution.created_at.isoformat(),
+                    "duration_ms": execution.duration_ms, "attempt": execution.attempt,
+                    "requested_by": username or "programada",
+                    "error": execution.error_message})
+    return out
+
+
+def status_report(client: redis.Redis | None, now: datetime | None = None) -> dict:
+    """Everything `flask facho status` prints; `healthy` is False when something is wrong."""
+    now = now or utcnow()
+    report = {"executions_24h": executions_by_status(now - timedelta(hours=24)),
+              "problems": []}
+    if client is None:
+        report["problems"].append("Redis no responde")
+        report["healthy"] = False
+        return report
+    try:
+        report["queues"] = queue_depths(client)
+        report["workers"] = live_workers(client)
+        report["scheduler"] = scheduler_state(client)
+        report["olt_slots"] = olt_slots(client)
+    except (redis.RedisError, OSError):
+        report["problems"].append("Redis no responde")
+        report["healthy"] = False
+        return report
+    if not report["workers"]:
+        report["problems"].append("no hay workers activos")
+    if not report["scheduler"]["healthy"]:
+        report["problems"].append("el scheduler no registra un tick reciente")
+    stale = [s for s in report["olt_slots"] if s["stale"]]
+    if stale:
+        report["problems"].append(f"{len(stale)} cupos de OLT vencidos sin liberar")
+    dead = sum(q["dead"] for q in report["queues"].values())
+    if dead:
+        report["problems"].append(f"{dead} mensajes en dead-letter")
+    report["healthy"] = not report["problems"]
+    return report
