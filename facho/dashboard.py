@@ -1,0 +1,71 @@
+"""Figures for the panel's home page: executions per hour, success per OLT, next jobs,
+ONUs per OLT. Aggregation happens in SQL (one query per figure) so the page stays fast
+with millions of executions. Hours are labelled in the operator's time zone."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from facho.extensions import db
+from facho.models import (FAILED, STATUSES, SUCCESS, Execution, Olt, Onu, SnmpJob, utcnow)
+
+
+def _hour_bucket(column):
+    if db.engine.dialect.name == "postgresql":
+        return sa.func.to_char(sa.func.date_trunc("hour", column), "YYYY-MM-DD HH24:00")
+    return sa.func.strftime("%Y-%m-%d %H:00", column)
+
+
+def executions_per_hour(tz: ZoneInfo, now: datetime | None = None, hours: int = 24) -> dict:
+    """{'labels': [local 'HH:00' …], 'series': {status: [count per hour]}} for the last `hours`."""
+    now = now or utcnow()
+    start = (now - timedelta(hours=hours - 1)).replace(minute=0, second=0, microsecond=0)
+    bucket = _hour_bucket(Execution.created_at)
+    rows = db.session.execute(
+        sa.select(bucket, Execution.status, sa.func.count())
+        .where(Execution.created_at >= start).group_by(bucket, Execution.status)).all()
+    keys = [(start + timedelta(hours=i)) for i in range(hours)]
+    index = {k.strftime("%Y-%m-%d %H:00"): i for i, k in enumerate(keys)}
+    series = {status: [0] * hours for status in STATUSES}
+    for hour, status, count in rows:
+        i = index.get(hour)
+        if i is not None and status in series:
+            series[status][i] = count
+    labels = [k.astimezone(tz).strftime("%H:00") for k in keys]
+    return {"labels": labels, "series": series}
+
+
+def success_rate_per_olt(now: datetime | None = None, hours: int = 24) -> list[dict]:
+    """Finished executions per OLT in the window; rate = SUCCESS / (SUCCESS + FAILED)."""
+    since = (now or utcnow()) - timedelta(hours=hours)
+    ok = sa.func.sum(sa.case((Execution.status == SUCCESS, 1), else_=0))
+    bad = sa.func.sum(sa.case((Execution.status == FAILED, 1), else_=0))
+    rows = db.session.execute(
+        sa.select(Olt.abreviatura, ok, bad).join(Execution, Execution.olt_id == Olt.id)
+        .where(Execution.created_at >= since).group_by(Olt.abreviatura)
+        .order_by(Olt.abreviatura)).all()
+    out = []
+    for name, success, failed in rows:
+        success, failed = int(success or 0), int(failed or 0)
+        total = success + failed
+        out.append({"olt": name, "success": success, "failed": failed,
+                    "rate": round(100.0 * success / total, 1) if total else None})
+    return out
+
+
+def next_jobs(limit: int = 10) -> list[SnmpJob]:
+    return db.session.execute(
+        sa.select(SnmpJob).where(SnmpJob.enabled.is_(True), SnmpJob.next_run_at.is_not(None))
+        .order_by(SnmpJob.next_run_at).limit(limit)).scalars().all()
+
+
+def onus_per_olt() -> list[dict]:
+    present = sa.func.sum(sa.case((Onu.present.is_(True), 1), else_=0))
+    rows = db.session.execute(
+        sa.select(Olt.abreviatura, sa.func.count(Onu.id), present)
+        .join(Onu, Onu.olt_id == Olt.id).group_by(Olt.abreviatura)
+        .order_by(Olt.abreviatura)).all()
+    return [{"olt": name, "total": total, "present": int(p or 0), "absent": total - int(p or 0)}
+            for name, total, p in rows]
