@@ -139,6 +139,17 @@ class SnmpTooManyRows(SnmpError):
         self.max_rows = max_rows
 
 
+class SnmpAuthError(SnmpError):
+    """SNMPv3 credentials refused (unknown user, wrong digest…): retrying cannot help."""
+
+    transient = False
+
+    def __init__(self, target: str, detail: str) -> None:
+        super().__init__(
+            f"La OLT {target} rechazó las credenciales SNMPv3 ({detail}): revise usuario, "
+            "protocolos y claves.", target=target)
+
+
 class SnmpConfigError(SnmpError):
     """Settings that can never work (unknown version, bad OID text, v3 without user…)."""
 

@@ -1,0 +1,207 @@
+"""Real SNMP agents for tests: snmpsim serving .snmprec folders, and tiny faulty agents.
+
+Import the fixtures into a test module to use them:
+
+    from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
+
+* ``snmpsim_factory`` (session): ``start(data_dir) -> SnmpSim`` on a free 127.0.0.1 port,
+  every agent stopped at the end of the session.
+* ``olt_agents`` (session): one snmpsim serving a simulated Huawei OLT with 2,048 ONUs
+  (community ``huawei_sim``), a simulated ZTE C320 with 256 ONUs (``zte_sim``) and the real
+  recordings of ``shared/snmprec`` (``zxa10_c320``, ``smartax``), with the ground truth;
+  it also accepts SNMPv3 user ``V3_USER`` (SHA auth, no privacy; context = file name).
+* ``FakeAgent``: a UDP agent on 127.0.0.1 whose answers come from a Python function, for
+  behaviour no real agent shows on demand (loops, endless tables, stale replies…).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from facho.olt_sim import SimOnu, SnmpSim, snmpsim_binary, write_snmprec
+from facho.snmp import SnmpTarget
+from facho.snmp import codec
+from tests.conftest import require
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_SNMPREC = Path(os.environ.get("FACHO_SHARED_SNMPREC",
+                                     REPO_ROOT.parent / "shared" / "snmprec"))
+
+
+def udp_free_port() -> int:
+    """A 127.0.0.1 UDP port nobody listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def snmpsim_installed() -> bool:
+    try:
+        snmpsim_binary()
+        return True
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def snmpsim_factory():
+    require(snmpsim_installed(), "snmpsim (run scripts/install-snmpsim.sh)")
+    started: list[SnmpSim] = []
+
+    def start(data_dir: str | Path, probe_community: str | None = None,
+              extra_args: tuple[str, ...] = ()) -> SnmpSim:
+        sim = SnmpSim(data_dir, udp_free_port(), extra_args=extra_args)
+        sim.start(probe_community=probe_community)
+        started.append(sim)
+        return sim
+
+    yield start
+    for sim in started:
+        sim.stop()
+
+
+V3_USER, V3_AUTH_KEY = "facho", "authkey-123"
+
+
+@dataclass
+class OltAgents:
+    port: int
+    huawei: list[SimOnu]      # community huawei_sim
+    zte: list[SimOnu]         # community zte_sim
+    recordings: Path          # folder holding zxa10_c320.snmprec and smartax.snmprec
+
+    def target(self, community: str, **options) -> SnmpTarget:
+        options.setdefault("timeout_s", 2.0)
+        options.setdefault("retries", 1)
+        return SnmpTarget("127.0.0.1", self.port, community=community, **options)
+
+
+@pytest.fixture(scope="session")
+def olt_agents(snmpsim_factory, tmp_path_factory) -> OltAgents:
+    require((SHARED_SNMPREC / "zxa10_c320.snmprec").is_file(),
+            f"real recordings in {SHARED_SNMPREC}")
+    data = tmp_path_factory.mktemp("snmp-data")
+    huawei = write_snmprec(data / "huawei_sim.snmprec", "huawei", 2048, seed=1)
+    zte = write_snmprec(data / "zte_sim.snmprec", "zte", 256, seed=2)
+    for name in ("zxa10_c320.snmprec", "smartax.snmprec"):
+        shutil.copy(SHARED_SNMPREC / name, data / name)
+    sim = snmpsim_factory(data, probe_community="huawei_sim", extra_args=(
+        f"--v3-user={V3_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA"))
+    return OltAgents(sim.port, huawei, zte, SHARED_SNMPREC)
+
+
+# --- fake agents -------------------------------------------------------------------------
+
+Policy = Callable[[int, list[tuple[int, ...]], int], "list[tuple[tuple[int, ...], int]] | int | None"]
+
+
+def encode_response(version: int, community: bytes, request_id: int,
+                    varbinds: list[tuple[tuple[int, ...], int]], error_status: int = 0,
+                    error_index: int = 0) -> bytes:
+    """A Response PDU with INTEGER values (enough to exercise the client)."""
+    t, i = codec._tlv, codec._integer
+    body = b"".join(t(0x30, t(0x06, codec.encode_oid(oid)) + i(value)) for oid, value in varbinds)
+    pdu = i(request_id) + i(error_status) + i(error_index) + t(0x30, body)
+    return t(0x30, i(version) + t(0x04, community) + t(codec.RESPONSE, pdu))
+
+
+class FakeAgent:
+    """A UDP agent on 127.0.0.1 answering with ``policy(pdu_type, oids, max_repetitions)``.
+
+    The policy returns varbinds ``[(oid, int)]``, an int error-status (answered with
+    error-index 1), or None to stay silent. ``delay_s`` waits before each answer.
+    ``requests`` records ``(request_id, pdu_type, oids)`` of every request received.
+    """
+
+    def __init__(self, policy: Policy, community: bytes = b"public", delay_s: float = 0.0,
+                 stale_first: bool = False) -> None:
+        self.policy = policy
+        self.community = community
+        self.delay_s = delay_s
+        self.stale_first = stale_first  # send a reply with another request id first
+        self.requests: list[tuple[int, int, list[tuple[int, ...]]]] = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> "FakeAgent":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            version, community, kind, req = codec.decode_message(data)
+            oids = [codec.decode_oid(o) for o, _ in req.varbinds]
+            self.requests.append((req.request_id, kind, oids))
+            answer = self.policy(kind, oids, req.error_index)
+            if answer is None:
+                continue
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            if self.stale_first:
+                self.sock.sendto(encode_response(version, community, req.request_id ^ 0x5A5A,
+                                                 [(oids[0] + (999,), 666)]), addr)
+            if isinstance(answer, int):
+                reply = encode_response(version, community, req.request_id, [(o, 0) for o in oids],
+                                        error_status=answer, error_index=1)
+            else:
+                reply = encode_response(version, community, req.request_id, answer)
+            self.sock.sendto(reply, addr)
+
+
+def table_policy(root: tuple[int, ...], rows: int) -> Policy:
+    """A well-behaved single-column table ``root.1 .. root.<rows>`` (value = row number)."""
+
+    def policy(kind, oids, max_repetitions):
+        out = []
+        for oid in oids:
+            last = oid[len(root)] if oid[:len(root)] == root and len(oid) > len(root) else 0
+            for n in range(last + 1, last + 1 + max(1, max_repetitions)):
+                out.append((root + (n,), n) if n <= rows else ((root[:-1] + (root[-1] + 1, 1)), 0))
+        return out
+
+    return policy
+
+
+def repeating_policy(root: tuple[int, ...]) -> Policy:
+    """A broken agent: the first row, then the same OID it was asked for (never moves on)."""
+
+    def policy(kind, oids, max_repetitions):
+        return [(oid if len(oid) > len(root) else root + (1,), 7) for oid in oids]
+
+    return policy
+
+
+def endless_policy(root: tuple[int, ...]) -> Policy:
+    """An agent whose table never ends: always the next rows, forever."""
+
+    def policy(kind, oids, max_repetitions):
+        out = []
+        for oid in oids:
+            last = oid[len(root)] if len(oid) > len(root) else 0
+            out.extend((root + (last + n,), n) for n in range(1, max(1, max_repetitions) + 1))
+        return out
+
+    return policy
