@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test deps deps-test bench clean
+.PHONY: run demo test deps deps-test bench clean
 
 $(BIN)/python:
 	PYTHON=$(PYTHON) scripts/bootstrap-venv
@@ -25,6 +25,10 @@ deps-test: $(VENV)/.deps $(VENV)/.deps-test
 ## Set up (venv, database, seed, staff user) and start web + worker + scheduler.
 run: deps
 	scripts/run-dev
+
+## `make run` plus a simulated OLT whose ONUs fill the inventory within a minute.
+demo: deps
+	scripts/run-dev --demo
 
 ## Install what the tests need and run the whole suite.
 test: deps-test

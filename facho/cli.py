@@ -258,6 +258,8 @@ def run_command(job: str, olts: tuple[str, ...], username: str | None):
 
 
 def init_app(app) -> None:
+    from facho.demo import demo
     from facho.olt_sim import simulate_olt
     facho_cli.add_command(simulate_olt)
+    facho_cli.add_command(demo)
     app.cli.add_command(facho_cli)
