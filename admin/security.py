@@ -18,9 +18,8 @@ def refuse():
 
 
 class StaffModelView(ModelView):
-    """Base model view: staff only; CSRF-protected forms and actions (Flask-WTF)."""
+    """Base model view: staff only. admin.base.FachoModelView adds the CSRF form base."""
 
-    form_base_class = None  # set in admin.views to SecureForm
     page_size = 50
     can_set_page_size = True
 

@@ -1,23 +1,25 @@
-"""Panel views (registered in `admin.init_app`)."""
+"""Which views the panel has, in menu order (registered in `admin.init_app`)."""
 from __future__ import annotations
 
-from flask_admin.form import SecureForm
-
-from admin.security import StaffModelView
-from facho.extensions import db
+from admin.catalog import BrandView, IndexFormulaView, OidView
+from admin.executions import ExecutionView
+from admin.inventory import OnuView
+from admin.job_hosts import JobHostView
+from admin.jobs import JobView
+from admin.olts import OltView
 from facho import models as m
 
-
-class SecureView(StaffModelView):
-    form_base_class = SecureForm
+CONFIG = "Configuración"
 
 
 def register(panel) -> None:
-    panel.add_view(SecureView(m.Brand, db.session, name="Marcas", endpoint="brands"))
-    panel.add_view(SecureView(m.Olt, db.session, name="OLTs", endpoint="olts"))
-    panel.add_view(SecureView(m.Oid, db.session, name="OIDs", endpoint="oids"))
-    panel.add_view(SecureView(m.IndexFormula, db.session, name="Fórmulas de índice",
-                              endpoint="index_formulas"))
-    panel.add_view(SecureView(m.SnmpJob, db.session, name="Tareas SNMP", endpoint="snmp_jobs"))
-    panel.add_view(SecureView(m.Execution, db.session, name="Ejecuciones", endpoint="executions"))
-    panel.add_view(SecureView(m.Onu, db.session, name="ONUs", endpoint="onus"))
+    panel.add_view(JobView(m.SnmpJob, name="Tareas SNMP", endpoint="snmp_jobs"))
+    panel.add_view(ExecutionView(m.Execution, name="Ejecuciones", endpoint="executions"))
+    panel.add_view(OltView(m.Olt, name="OLTs", endpoint="olts"))
+    panel.add_view(OnuView(m.Onu, name="ONUs", endpoint="onus"))
+    panel.add_view(JobHostView(m.SnmpJobHost, name="Tareas por OLT", endpoint="job_hosts",
+                               category=CONFIG))
+    panel.add_view(BrandView(m.Brand, name="Marcas", endpoint="brands", category=CONFIG))
+    panel.add_view(OidView(m.Oid, name="OIDs", endpoint="oids", category=CONFIG))
+    panel.add_view(IndexFormulaView(m.IndexFormula, name="Fórmulas de índice",
+                                    endpoint="index_formulas", category=CONFIG))

@@ -81,3 +81,71 @@ def validate_name(value: str, field: str = "Nombre", max_len: int = 120) -> str:
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise ValueError(f"{field}: no puede contener caracteres de control.")
     return value
+
+
+def validate_interval(value: str) -> str:
+    """`30s`, `5m`, `2h`, `1d`: a positive number and one unit, at most 365 days."""
+    from facho.schedule import parse_interval
+
+    value = (value or "").strip()
+    parse_interval(value)  # raises ValueError with the Spanish message
+    return value
+
+
+def validate_cron(expr: str, tz: str) -> tuple[str, str]:
+    """A 5-field cron expression and its IANA time zone; returns both normalised."""
+    from facho.schedule import validate_cron as check
+
+    tz = validate_timezone(tz)
+    return check((expr or "").strip(), tz), tz
+
+
+def validate_schedule_choice(interval_raw: str | None, cron_expr: str | None) -> None:
+    """A job runs either on an interval or on a cron expression: exactly one of them."""
+    has_interval, has_cron = bool((interval_raw or "").strip()), bool((cron_expr or "").strip())
+    if has_interval and has_cron:
+        raise ValueError("Indique un intervalo o una expresión cron, no ambos.")
+    if not has_interval and not has_cron:
+        raise ValueError("Indique un intervalo (por ejemplo 5m) o una expresión cron.")
+
+
+# Parameters that must be non-negative integers when present (facho.index_formulas).
+_FORMULA_INT_PARAMS = ("base", "step_slot", "step_port", "frame", "slot_shift", "slot_mask",
+                       "port_shift", "port_mask", "onu_shift", "onu_mask", "max_trailing")
+FORMULA_EXAMPLE = '{"base": 4194304000, "step_slot": 8192, "step_port": 256}'
+
+
+def validate_formula_params(kind: str, params) -> dict:
+    """JSON parameters of an index formula (text or dict) for `kind`; returns the dict with
+    `kind` filled in, as facho.index_formulas expects it."""
+    import json
+
+    from facho.index_formulas import validate_formula
+
+    if isinstance(params, str):
+        try:
+            params = json.loads(params.strip() or "{}")
+        except ValueError:
+            raise ValueError(f"Parámetros inválidos: no es JSON válido (ejemplo: "
+                             f"{FORMULA_EXAMPLE}).") from None
+    if not isinstance(params, dict):
+        raise ValueError("Parámetros inválidos: deben ser un objeto JSON ({...}).")
+    if params.get("kind", kind) != kind:
+        raise ValueError(f"Parámetros inválidos: 'kind' dice {params['kind']!r} "
+                         f"pero el tipo elegido es {kind!r}.")
+    params = {**params, "kind": kind}
+    for key in _FORMULA_INT_PARAMS:
+        value = params.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"Parámetro {key!r}: debe ser un número entero no negativo.")
+    positions = params.get("positions", {})
+    if not isinstance(positions, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0
+            for v in positions.values()):
+        raise ValueError("Parámetro 'positions': use un objeto como "
+                         '{"slot": 0, "port": 1, "onu": 2}.')
+    try:
+        validate_formula(params)
+    except ValueError as exc:
+        raise ValueError(f"Parámetros inválidos: {exc}.") from None
+    return params

@@ -1,0 +1,68 @@
+"""How values read in the panel: times in the operator's zone, states as badges."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from markupsafe import Markup, escape
+
+from facho.models import FAILED, INTERRUPTED, PENDING, RUNNING, SKIPPED, SUCCESS, utcnow
+
+STATUS_LABELS = {
+    PENDING: ("Pendiente", "secondary"),
+    RUNNING: ("En ejecución", "primary"),
+    SUCCESS: ("Exitosa", "success"),
+    FAILED: ("Fallida", "danger"),
+    INTERRUPTED: ("Interrumpida", "warning"),
+    SKIPPED: ("Omitida", "info"),
+}
+STATUS_CHOICES = [(code, label) for code, (label, _) in STATUS_LABELS.items()]
+JOB_TYPE_LABELS = {"descubrimiento": "Descubrimiento", "get": "Consulta (get)"}
+
+
+def operator_tz():
+    return current_app.config["FACHO"].tz
+
+
+def local_time(value: datetime | None) -> str:
+    """Stored times are UTC; operators read them on their own clock."""
+    if value is None:
+        return "—"
+    return value.astimezone(operator_tz()).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def datetime_type_formatter(view, value, name=None):
+    return local_time(value)
+
+
+def yes_no(view, value, name=None):
+    return Markup('<span class="badge badge-success">Sí</span>') if value else \
+        Markup('<span class="badge badge-light">No</span>')
+
+
+def status_badge(status: str | None) -> Markup:
+    label, color = STATUS_LABELS.get(status, (status or "—", "light"))
+    return Markup(f'<span class="badge badge-{color}" title="{escape(status or "")}">'
+                  f'{escape(label)}</span>')
+
+
+def duration(ms: int | None) -> str:
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{ms} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes} min {seconds} s"
+
+
+def column(func):
+    """Adapt `func(value)` to Flask-Admin's column formatter `(view, context, model, name)`."""
+    return lambda view, context, model, name: func(getattr(model, name))
+
+
+def since_now(when: datetime | None) -> str:
+    from facho.schedule import humanize_remaining
+    return "—" if when is None else humanize_remaining(when - utcnow())

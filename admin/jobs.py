@@ -1,0 +1,220 @@
+"""SNMP jobs: what runs, where (its OLTs, stored as job hosts) and when (interval or cron).
+
+A job belongs to one brand, and so do its OLTs and OIDs (an OID without a brand fits any).
+The form offers everything and the page's script greys out what does not fit the chosen
+brand; the server checks again on submit, since the script is only a convenience.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, request
+from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, IntEqualFilter
+from flask_admin.form import Select2Widget
+from wtforms.validators import NumberRange, Optional
+
+from admin.base import FachoModelView, ToggleActionsMixin, brand_options
+from admin.forms import checked
+from admin.formatters import JOB_TYPE_LABELS, since_now
+from facho import lifecycle, schedule
+from facho import models as m
+from facho.extensions import db
+from facho.validation import (validate_cron, validate_interval, validate_name,
+                              validate_schedule_choice, validate_timezone)
+
+JOB_TYPE_CHOICES = list(JOB_TYPE_LABELS.items())
+MAX_OLTS_LISTED = 5
+
+
+def describe_job(job: m.SnmpJob) -> str:
+    try:
+        return schedule.describe(schedule.Schedule.build(
+            interval_raw=job.interval_raw, cron_expr=job.cron_expr, cron_tz=job.cron_tz,
+            anchor=job.anchor_at or m.utcnow()))
+    except ValueError:  # a row written around the panel; show it as stored
+        return job.interval_raw or job.cron_expr or "—"
+
+
+def _olt_names(job: m.SnmpJob) -> str:
+    names = sorted(host.olt.abreviatura for host in job.job_hosts)
+    if not names:
+        return "(ninguna)"
+    extra = len(names) - MAX_OLTS_LISTED
+    return ", ".join(names[:MAX_OLTS_LISTED]) + (f" y {extra} más" if extra > 0 else "")
+
+
+def _remaining(view, context, job, name):
+    return since_now(job.next_run_at) if job.enabled else "deshabilitada"
+
+
+def _olt_label(olt: m.Olt) -> str:
+    return f"{olt.abreviatura} ({olt.brand.nombre})"
+
+
+class OltSelectionField(QuerySelectMultipleField):
+    """The job's OLTs. Not a model attribute: on_model_change turns it into job hosts."""
+
+    def populate_obj(self, obj, name):
+        pass
+
+
+def tick_horizon() -> timedelta:
+    """How far ahead a scheduler tick claims slots (one minute tick plus its margin)."""
+    return timedelta(seconds=60 + current_app.config["FACHO"].tick_margin_s)
+
+
+class JobView(ToggleActionsMixin, FachoModelView):
+    toggle_attribute = "enabled"
+    toggle_nouns = ("tarea", "tareas")
+    create_template = "admin/jobs/create.html"
+    edit_template = "admin/jobs/edit.html"
+
+    column_list = ("nombre", "brand", "job_type", "schedule", "olts", "enabled",
+                   "next_run_at", "remaining", "last_run_at")
+    column_details_list = ("nombre", "descripcion", "brand", "job_type", "oids", "olts",
+                           "schedule", "interval_raw", "cron_expr", "cron_tz", "enabled",
+                           "max_retries", "retry_delay_seconds", "anchor_at", "next_run_at",
+                           "remaining", "last_run_at", "missed_slots", "created_at",
+                           "updated_at")
+    column_default_sort = "nombre"
+    column_searchable_list = ("nombre", "descripcion")
+    column_filters = (
+        IntEqualFilter(m.SnmpJob.brand_id, "Marca", options=brand_options()),
+        FilterEqual(m.SnmpJob.job_type, "Tipo", options=JOB_TYPE_CHOICES),
+        BooleanEqualFilter(m.SnmpJob.enabled, "Habilitada"),
+    )
+    column_formatters = {
+        "schedule": lambda v, c, job, n: describe_job(job),
+        "olts": lambda v, c, job, n: _olt_names(job),
+        "job_type": lambda v, c, job, n: JOB_TYPE_LABELS.get(job.job_type, job.job_type),
+        "remaining": _remaining,
+        "oids": lambda v, c, job, n: ", ".join(str(oid) for oid in job.oids) or "—",
+    }
+    column_formatters_detail = column_formatters
+    column_labels = {
+        "nombre": "Nombre", "descripcion": "Descripción", "brand": "Marca",
+        "job_type": "Tipo", "oids": "OIDs", "olts": "OLTs", "schedule": "Programación",
+        "interval_raw": "Intervalo", "cron_expr": "Expresión cron",
+        "cron_tz": "Zona horaria (cron)", "enabled": "Habilitada",
+        "max_retries": "Reintentos máximos", "retry_delay_seconds": "Espera entre reintentos (s)",
+        "anchor_at": "Ancla de la programación", "next_run_at": "Próxima ejecución",
+        "remaining": "Falta", "last_run_at": "Última ejecución",
+        "missed_slots": "Ejecuciones perdidas", "created_at": "Creada",
+        "updated_at": "Modificada",
+    }
+    column_descriptions = {
+        "next_run_at": "Hora local del operador.",
+        "missed_slots": "Turnos que no corrieron (planificador detenido) y se agruparon.",
+    }
+
+    form_columns = ("nombre", "descripcion", "brand", "job_type", "olts", "oids",
+                    "interval_raw", "cron_expr", "cron_tz", "enabled", "max_retries",
+                    "retry_delay_seconds")
+    form_extra_fields = {
+        "olts": OltSelectionField(
+            "OLTs",
+            query_factory=lambda: db.session.scalars(
+                sa.select(m.Olt).order_by(m.Olt.abreviatura)).all(),
+            get_label=_olt_label, widget=Select2Widget(multiple=True),
+            description="Solo OLTs de la marca elegida."),
+    }
+    form_choices = {"job_type": JOB_TYPE_CHOICES}
+    form_args = {
+        "nombre": {"validators": [checked(lambda v: validate_name(v, "Nombre", 120))]},
+        "descripcion": {"validators": [Optional()]},
+        "oids": {"description": "Solo OIDs de la marca elegida o sin marca."},
+        "interval_raw": {"validators": [Optional(), checked(validate_interval)],
+                         "description": "Número y unidad: 30s, 5m, 2h, 1d. "
+                                        "Déjelo vacío si usa una expresión cron."},
+        "cron_expr": {"validators": [Optional()],
+                      "description": "5 campos: minuto hora día mes día-semana "
+                                     "(por ejemplo 0 2 * * *)."},
+        "cron_tz": {"validators": [checked(validate_timezone)]},
+        "max_retries": {"validators": [NumberRange(0, 10, "Debe estar entre 0 y 10.")]},
+        "retry_delay_seconds": {
+            "validators": [NumberRange(0, 3600, "Debe estar entre 0 y 3600 segundos.")]},
+    }
+    form_widget_args = {"descripcion": {"rows": 2}}
+    unique_messages = {"nombre": "Ya existe una tarea con este nombre."}
+
+    # --- form -------------------------------------------------------------------------
+
+    def on_form_prefill(self, form, id):
+        if request.method == "GET":  # after a failed submit, keep what the operator chose
+            job = self.get_one(id)
+            form.olts.data = [host.olt for host in job.job_hosts]
+
+    def check_form(self, form) -> None:
+        interval = (form.interval_raw.data or "").strip()
+        cron = (form.cron_expr.data or "").strip()
+        try:
+            validate_schedule_choice(interval, cron)
+        except ValueError as exc:
+            form.interval_raw.errors.append(str(exc))
+            form.cron_expr.errors.append(str(exc))
+        if cron and not form.cron_tz.errors:
+            zone = (form.cron_tz.data or "").strip() or current_app.config["FACHO"].timezone
+            try:
+                form.cron_expr.data, form.cron_tz.data = validate_cron(cron, zone)
+            except ValueError as exc:
+                form.cron_expr.errors.append(str(exc))
+        brand = form.brand.data
+        if brand is None:
+            return
+        for olt in form.olts.data or ():
+            if olt.brand_id != brand.id:
+                form.olts.errors.append(
+                    f"La OLT {olt.abreviatura} es de la marca {olt.brand.nombre}, "
+                    f"no de {brand.nombre}: quítela o cambie la marca de la tarea.")
+        for oid in form.oids.data or ():
+            if oid.brand_id is not None and oid.brand_id != brand.id:
+                form.oids.errors.append(
+                    f"El OID {oid.nombre} es de la marca {oid.brand.nombre}, "
+                    f"no de {brand.nombre}.")
+
+    def create_model(self, form):
+        # Loading a relationship while the form is copied would autoflush and wipe the
+        # attribute history plan_job reads to see whether the schedule changed.
+        with db.session.no_autoflush:
+            return super().create_model(form)
+
+    def update_model(self, form, model):
+        with db.session.no_autoflush:
+            return super().update_model(form, model)
+
+    def on_model_change(self, form, job, is_created):
+        # The database allows exactly one of interval/cron and stores absence as NULL.
+        job.interval_raw = (job.interval_raw or "").strip() or None
+        job.cron_expr = (job.cron_expr or "").strip() or None
+        job.cron_tz = (job.cron_tz or "").strip() or current_app.config["FACHO"].timezone
+        lifecycle.plan_job(job, created=is_created, horizon=tick_horizon())
+        self._sync_job_hosts(job, form.olts.data or [])
+
+    @staticmethod
+    def _sync_job_hosts(job: m.SnmpJob, olts: list[m.Olt]) -> None:
+        """Job hosts follow the OLT selection; kept ones keep their state and counters."""
+        wanted = {olt.id: olt for olt in olts}
+        for host in list(job.job_hosts):
+            if host.olt_id not in wanted:
+                job.job_hosts.remove(host)
+                if sa.inspect(host).persistent:
+                    db.session.delete(host)  # explicit, so the lifecycle listener sees it
+        present = {host.olt_id for host in job.job_hosts}
+        for olt_id, olt in wanted.items():
+            if olt_id not in present:
+                job.job_hosts.append(m.SnmpJobHost(olt=olt, enabled=True))
+
+    def on_toggled(self, jobs, value: bool) -> None:
+        if value:  # time spent disabled is not "missed": start again from the grid
+            for job in jobs:
+                lifecycle.plan_job(job, created=False, horizon=tick_horizon())
+
+    def render(self, template, **kwargs):
+        if template in (self.create_template, self.edit_template):
+            kwargs["brand_map"] = {
+                "olts": dict(db.session.execute(sa.select(m.Olt.id, m.Olt.brand_id)).all()),
+                "oids": dict(db.session.execute(sa.select(m.Oid.id, m.Oid.brand_id)).all()),
+            }
+        return super().render(template, **kwargs)

@@ -1,0 +1,857 @@
+"""Dispatch: the tick that turns the due-time table into executions (DESIGN 3).
+
+Everything here takes the clock as an argument (`now`, aware UTC), so tests drive whole
+simulated days without sleeping. The scheduler process calls `tick(utcnow())` once a
+minute (periodiq) and `send_due(utcnow())` at each slot second (`dispatch_slot`).
+
+A tick, in order:
+
+1. Safety net for edits made without the ORM listener (`facho.lifecycle`): PENDING
+   executions of a disabled job, OLT or job host become INTERRUPTED.
+2. `send_due`: PENDING executions whose slot has come and that were never sent
+   (`message_id IS NULL`: their fan-out message was lost, or it has not fired yet) are
+   sent now, subject to the overlap rule; those older than the catch-up window are not
+   replayed: they become SKIPPED and count as missed slots.
+3. Claim: ONE indexed query reads the enabled jobs whose `next_run_at < now + horizon`
+   (NULL = never planned: `first_run_at`). For each, `schedule.plan_due` gives the slots
+   and the new `next_run_at`. Jobs are claimed in batches, each batch one transaction:
+   per job a compare-and-set `UPDATE snmp_jobs SET next_run_at=:new, missed_slots=
+   missed_slots+:missed WHERE id=:id AND next_run_at=:seen` (jobs in id order, so racing
+   schedulers on PostgreSQL lock rows in the same order and never deadlock); rowcount 0
+   means another scheduler claimed it first, and nothing is inserted for it. Then one
+   bulk INSERT of the executions of the jobs won: one row per slot and enabled job host
+   whose OLT has `habilitar_olt`. The unique constraint (job, OLT, scheduled_for) is the
+   last guard: an IntegrityError rolls the batch back, is counted (`conflicts`), and the
+   batch is redone job by job with conflicting rows ignored, so one bad row can neither
+   duplicate a slot nor wedge the job.
+4. After commit: due rows are sent at once; future slots are not sent one message per
+   execution: one delayed `dispatch_slot(epoch_s)` message per distinct slot second
+   (fan-out) calls `send_due` when that second comes. So a worker holds a handful of
+   delayed messages, not tens of thousands (Dramatiq prefetches delayed messages into
+   worker memory).
+
+Overlap (DESIGN 3.5) and slots claimed ahead of time. A tick claims up to a horizon
+ahead, so a 30 s job has its next two slots claimed while the current run is going. A
+claimed future slot is a *reservation*: a PENDING row with `scheduled_for` in the future
+and no message. Whether it overlaps is decided when its slot comes (in `send_due`), not
+when it is claimed: if then an earlier execution of the same job on the same OLT (an
+earlier slot or a manual run) is still PENDING or RUNNING, the reservation becomes
+SKIPPED with the reason ("Omitida: la ejecución #123 de esta tarea en esta OLT sigue en
+curso"); otherwise it is sent. Deciding at claim time would skip every other slot of a
+30 s job, since the previous slot is always still pending when the next is reserved.
+Due slots claimed by the tick itself (first slot of a new job, catch-up after downtime)
+are decided at once, against the executions active before the tick and the earlier due
+slots of the same claim, so late slots inside the catch-up window are all recorded but
+only the first runs: queueing them behind each other is what the overlap rule forbids.
+Reservations never block: a manual run or a due slot is not refused because of a future
+reservation.
+
+Message ids. A due row gets its message id in the INSERT itself and is enqueued right
+after commit; a reservation gets one in `send_due` by a compare-and-set claim
+(`UPDATE … SET message_id = … WHERE message_id IS NULL RETURNING …`) that one sender
+wins, so concurrent fan-out messages, tick sweeps and reconcilers never send a row twice.
+If the process dies between commit and enqueue, the row has a message id but no message:
+the reconciler finds it (`facho.reconcile`), and the worker's compare-and-set guard makes
+any duplicate delivery harmless anyway.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from typing import Callable, Iterable, Sequence
+
+import dramatiq
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from facho import schedule as sched
+from facho.extensions import db
+from facho.logging_setup import kv
+from facho.models import (INTERRUPTED, PENDING, RUNNING, SKIPPED, Execution, Olt, SnmpJob,
+                          SnmpJobHost)
+
+log = logging.getLogger(__name__)
+
+UTC = timezone.utc
+SCHEDULER_QUEUE = "scheduler"
+MAINTENANCE_QUEUE = "maintenance"
+SLOT_ACTOR = "dispatch_slot"
+DEFAULT_BATCH = 500
+
+REASON_OVERLAP = "Omitida: la ejecución #{blocker} de esta tarea en esta OLT sigue en curso"
+REASON_OVERLAP_MANUAL = ("Omitida: la ejecución manual #{blocker} de esta tarea en esta OLT "
+                         "sigue en curso")
+REASON_LATE = ("Omitida: no se despachó a tiempo (más de {window} s de retraso; "
+               "el programador estuvo detenido)")
+REASON_REPLANNED = "Interrumpida: la programación de la tarea cambió"
+# Same wording as facho.lifecycle / facho.executions.disabled_reason.
+REASON_JOB = "Interrumpida: la tarea fue deshabilitada"
+REASON_OLT = "Interrumpida: la OLT fue deshabilitada"
+REASON_JOB_HOST = "Interrumpida: la tarea está deshabilitada para esta OLT"
+
+_jobs = SnmpJob.__table__
+_hosts = SnmpJobHost.__table__
+_olts = Olt.__table__
+_execs = Execution.__table__
+
+
+# --- sending ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One execution message to enqueue (`delay_ms` 0 = now)."""
+
+    execution_id: int
+    job_type: str
+    message_id: str
+    delay_ms: int = 0
+
+
+class Sender:
+    """Where dispatch puts its messages. The default sends through Dramatiq; tests and
+    benchmarks record instead. Implementations raise on a broker failure."""
+
+    def send_executions(self, items: Sequence[Outgoing]) -> None:
+        raise NotImplementedError
+
+    def arm_slot(self, slot_epoch_s: int, delay_ms: int) -> None:
+        """Make `dispatch_slot(slot_epoch_s)` run in `delay_ms` ms."""
+        raise NotImplementedError
+
+
+class DramatiqSender(Sender):
+    """Messages built by actor name (`facho.messaging`), so no actor module is imported."""
+
+    def __init__(self, broker=None):
+        self._broker = broker
+
+    @property
+    def broker(self):
+        if self._broker is None:
+            from facho.messaging import get_broker
+            self._broker = get_broker()
+        return self._broker
+
+    def send_executions(self, items: Sequence[Outgoing]) -> None:
+        from facho.messaging import ACTOR_BY_JOB_TYPE
+        from facho.models import QUEUE_BY_JOB_TYPE
+        broker = self.broker
+        for item in items:
+            message = dramatiq.Message(
+                queue_name=QUEUE_BY_JOB_TYPE[item.job_type],
+                actor_name=ACTOR_BY_JOB_TYPE[item.job_type], args=(item.execution_id,),
+                kwargs={}, options={}, message_id=item.message_id)
+            broker.enqueue(message, delay=item.delay_ms if item.delay_ms > 0 else None)
+
+    def arm_slot(self, slot_epoch_s: int, delay_ms: int) -> None:
+        message = dramatiq.Message(queue_name=SCHEDULER_QUEUE, actor_name=SLOT_ACTOR,
+                                   args=(int(slot_epoch_s),), kwargs={}, options={})
+        self.broker.enqueue(message, delay=delay_ms if delay_ms > 0 else None)
+
+
+class RecordingSender(Sender):
+    """Keeps what would have been sent (tests, benchmarks, simulations)."""
+
+    def __init__(self):
+        self.executions: list[Outgoing] = []
+        self.slots: list[tuple[int, int]] = []   # (slot_epoch_s, delay_ms)
+
+    def send_executions(self, items: Sequence[Outgoing]) -> None:
+        self.executions.extend(items)
+
+    def arm_slot(self, slot_epoch_s: int, delay_ms: int) -> None:
+        self.slots.append((int(slot_epoch_s), int(delay_ms)))
+
+
+def default_sender() -> Sender:
+    return DramatiqSender()
+
+
+# --- results -----------------------------------------------------------------------------
+
+@dataclass
+class SendResult:
+    sent: int = 0          # messages enqueued
+    skipped: int = 0       # due rows SKIPPED by the overlap rule
+    late: int = 0          # due rows older than the catch-up window: SKIPPED, counted as missed
+    interrupted: int = 0   # due rows of a job / OLT / job host disabled since they were claimed
+    send_errors: int = 0
+    lag_ms: int = 0        # worst lateness (now - slot) among rows sent
+
+
+@dataclass
+class TickResult:
+    now: datetime
+    leader: bool = True
+    jobs: int = 0           # jobs read as due
+    claimed: int = 0        # PENDING executions inserted
+    skipped: int = 0        # SKIPPED executions (overlap), inserted or at send time
+    missed: int = 0         # slots that will never run (coalesced, or dispatched too late)
+    interrupted: int = 0    # PENDING executions of disabled jobs / OLTs / job hosts
+    lost_cas: int = 0       # jobs another scheduler claimed first
+    conflicts: int = 0      # IntegrityErrors: the unique constraint stopped a duplicate
+    invalid: int = 0        # jobs whose stored schedule does not parse
+    sent: int = 0           # execution messages enqueued
+    armed: int = 0          # dispatch_slot messages enqueued (fan-out)
+    send_errors: int = 0
+    lag_ms: int = 0         # worst lateness of a slot sent by this tick
+    duration_ms: int = 0
+    claimed_slots: list = field(default_factory=list, repr=False)  # (job_id, slot) pairs
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.claimed or self.skipped or self.missed or self.interrupted
+                    or self.sent or self.conflicts or self.send_errors or self.invalid)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("claimed_slots")
+        data["now"] = self.now.isoformat()
+        return data
+
+    def log_fields(self) -> dict:
+        return dict(event="tick", claimed=self.claimed, skipped=self.skipped,
+                    missed=self.missed, interrupted=self.interrupted, sent=self.sent,
+                    armed=self.armed, lost_cas=self.lost_cas, conflicts=self.conflicts,
+                    lag_ms=self.lag_ms, duration_ms=self.duration_ms)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+def _config():
+    from flask import current_app
+    return current_app.config["FACHO"]
+
+
+def default_horizon_s() -> int:
+    """A minute tick plus margin: everything due before the next tick (and a bit) is claimed."""
+    return 60 + _config().tick_margin_s
+
+
+def _aware(t: datetime) -> datetime:
+    if t.tzinfo is None:
+        raise ValueError("now must be timezone-aware (UTC)")
+    return t.astimezone(UTC)
+
+
+def slot_epoch_s(slot: datetime) -> int:
+    """The whole second at or after `slot` (fan-out messages are per second)."""
+    return math.ceil(slot.timestamp())
+
+
+def schedule_of(job) -> sched.Schedule:
+    """The Schedule of a job row (ORM object or Core row)."""
+    return sched.Schedule.build(interval_raw=job.interval_raw, cron_expr=job.cron_expr,
+                                cron_tz=job.cron_tz, anchor=job.anchor_at)
+
+
+def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _new_message_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _overlap_reason(blocker_id: int, manual: bool) -> str:
+    return (REASON_OVERLAP_MANUAL if manual else REASON_OVERLAP).format(blocker=blocker_id)
+
+
+# --- edits: interrupt and re-plan ---------------------------------------------------------
+
+def interrupt_disabled(now: datetime) -> int:
+    """PENDING executions of a disabled job, OLT or job host -> INTERRUPTED; returns the count.
+
+    The ORM listener in facho.lifecycle does this at edit time; this catches edits made
+    with a Core UPDATE (or before the listener existed). One query when there is nothing
+    to do; commits only when it changed something.
+    """
+    try:
+        from facho.lifecycle import interrupt_pending
+    except ImportError:  # pragma: no cover - lifecycle ships with the panel
+        interrupt_pending = _interrupt_pending
+    session = db.session
+    pending = sa.select(_execs.c.id).where(_execs.c.status == PENDING)
+    found = session.execute(sa.union_all(
+        sa.select(sa.literal("job"), _jobs.c.id, sa.cast(sa.null(), sa.Integer)).where(
+            ~_jobs.c.enabled, pending.where(_execs.c.job_id == _jobs.c.id).exists()),
+        sa.select(sa.literal("olt"), _olts.c.id, sa.cast(sa.null(), sa.Integer)).where(
+            ~_olts.c.habilitar_olt, pending.where(_execs.c.olt_id == _olts.c.id).exists()),
+        sa.select(sa.literal("host"), _hosts.c.job_id, _hosts.c.olt_id).where(
+            ~_hosts.c.enabled, pending.where(_execs.c.job_id == _hosts.c.job_id,
+                                             _execs.c.olt_id == _hosts.c.olt_id).exists()),
+    )).all()
+    if not found:
+        return 0   # nothing written: the caller's transaction goes on
+    total = 0
+    for kind, first, second in found:
+        if kind == "job":
+            total += interrupt_pending(session, job_id=first, reason=REASON_JOB, now=now)
+        elif kind == "olt":
+            total += interrupt_pending(session, olt_id=first, reason=REASON_OLT, now=now)
+        else:
+            total += interrupt_pending(session, job_id=first, olt_id=second,
+                                       reason=REASON_JOB_HOST, now=now)
+    session.commit()
+    return total
+
+
+def _interrupt_pending(session, *, job_id=None, olt_id=None, job_host_id=None, reason,
+                       now=None) -> int:
+    conditions = [_execs.c.status == PENDING]
+    for column, value in ((_execs.c.job_id, job_id), (_execs.c.olt_id, olt_id),
+                          (_execs.c.job_host_id, job_host_id)):
+        if value is not None:
+            conditions.append(column == value)
+    return session.execute(_execs.update().where(*conditions).values(
+        status=INTERRUPTED, error_message=reason, finished_at=now)).rowcount or 0
+
+
+def replan_job(job: SnmpJob, now: datetime, *, horizon_s: int | None = None,
+               new_anchor: bool = True) -> int:
+    """Re-plan a job after its interval / cron / zone changed; call it before committing the edit.
+
+    The new grid starts at the edit (`anchor_at = now`, to the second) unless
+    `new_anchor=False`; `next_run_at` becomes the first new-grid slot after anything the
+    old grid may already have claimed (`schedule.replan`), so no new slot can collide with
+    a claimed one. Reservations of the old grid that have not come due yet (PENDING,
+    `scheduled_for > now`) are INTERRUPTED, so from the edit on only the new grid runs.
+    Returns how many reservations were interrupted. Raises ValueError (Spanish) for a bad
+    schedule. The caller commits (same transaction as the edit).
+    """
+    now = _aware(now)
+    horizon = timedelta(seconds=default_horizon_s() if horizon_s is None else horizon_s)
+    if job.interval_raw and (new_anchor or job.anchor_at is None):
+        job.anchor_at = now.replace(microsecond=0)
+    planned = schedule_of(job)
+    job.next_run_at = sched.replan(planned, job.next_run_at, now, horizon)
+    if job.id is None:
+        return 0
+    result = db.session.execute(
+        _execs.update().where(_execs.c.job_id == job.id, _execs.c.status == PENDING,
+                              _execs.c.scheduled_for > now)
+        .values(status=INTERRUPTED, finished_at=now, error_message=REASON_REPLANNED))
+    return result.rowcount or 0
+
+
+# --- send_due: the fan-out body, also the tick's sweep -------------------------------------
+
+def send_due(now: datetime, *, sender: Sender | None = None,
+             catchup_window_s: int | None = None) -> SendResult:
+    """Send every PENDING scheduled execution whose slot is <= now and that has no message yet.
+
+    Per (job, OLT), in slot order: if an earlier execution (earlier slot, or a manual run)
+    is PENDING or RUNNING, the row becomes SKIPPED with the reason; otherwise its message id
+    is claimed with a compare-and-set and the message enqueued after commit. Rows older
+    than the catch-up window are not replayed: SKIPPED, and counted in the job's
+    `missed_slots`. Idempotent and safe to run concurrently. Commits.
+    """
+    now = _aware(now)
+    window = _config().catchup_window_s if catchup_window_s is None else catchup_window_s
+    result = SendResult()
+    session = db.session
+    # One query: the due unsent rows (message_id NULL) and, for the same jobs, every other
+    # active row that may block them (reservations not yet due excluded).
+    due_jobs = (sa.select(_execs.c.job_id)
+                .where(_execs.c.status == PENDING, _execs.c.message_id.is_(None),
+                       _execs.c.scheduled_for <= now))
+    found = session.execute(
+        sa.select(_execs.c.id, _execs.c.job_id, _execs.c.olt_id, _execs.c.scheduled_for,
+                  _execs.c.status, _execs.c.message_id, _jobs.c.job_type,
+                  _jobs.c.enabled.label("job_enabled"), _olts.c.habilitar_olt,
+                  _hosts.c.enabled.label("host_enabled"))
+        .join(_jobs, _jobs.c.id == _execs.c.job_id)
+        .join(_olts, _olts.c.id == _execs.c.olt_id)
+        .outerjoin(_hosts, _hosts.c.id == _execs.c.job_host_id)
+        .where(_execs.c.job_id.in_(due_jobs), _execs.c.status.in_((PENDING, RUNNING)),
+               sa.or_(_execs.c.scheduled_for.is_(None), _execs.c.scheduled_for <= now))
+        .order_by(_execs.c.scheduled_for, _execs.c.id)).all()
+    rows = [r for r in found if r.status == PENDING and r.message_id is None
+            and r.scheduled_for is not None]
+    if not rows:
+        return result
+    # Edits take effect at once, even one made with a Core UPDATE since the last tick.
+    disabled = [(r.id, REASON_JOB if not r.job_enabled else REASON_OLT
+                 if not r.habilitar_olt else REASON_JOB_HOST)
+                for r in rows if not (r.job_enabled and r.habilitar_olt
+                                      and r.host_enabled is not False)]
+    if disabled:
+        session.execute(
+            _execs.update().where(_execs.c.id == sa.bindparam("b_id"),
+                                  _execs.c.status == PENDING, _execs.c.message_id.is_(None))
+            .values(status=INTERRUPTED, finished_at=now,
+                    error_message=sa.bindparam("b_reason")),
+            [{"b_id": i, "b_reason": reason} for i, reason in disabled])
+        result.interrupted = len(disabled)
+        gone = {i for i, _ in disabled}
+        rows = [r for r in rows if r.id not in gone]
+        found = [r for r in found if r.id not in gone]
+    oldest_allowed = now - timedelta(seconds=window)
+    late = [r for r in rows if r.scheduled_for < oldest_allowed]
+    fresh = [r for r in rows if r.scheduled_for >= oldest_allowed]
+
+    if late:
+        reason = REASON_LATE.format(window=window)
+        late_ids = [r.id for r in late]
+        changed = []
+        for chunk in _chunks(late_ids, 1000):
+            changed += [row.id for row in session.execute(
+                _execs.update().where(_execs.c.id.in_(chunk), _execs.c.status == PENDING,
+                                      _execs.c.message_id.is_(None))
+                .values(status=SKIPPED, finished_at=now, error_message=reason)
+                .returning(_execs.c.id))]
+        changed_set = set(changed)
+        slots_by_job: dict[int, set] = defaultdict(set)
+        for r in late:
+            if r.id in changed_set:
+                slots_by_job[r.job_id].add(r.scheduled_for)
+        for job_id, slots in slots_by_job.items():
+            # Slots, not rows: missed_slots counts a slot once however many OLTs it had.
+            missed = _newly_missed(job_id, slots, changed, reason)
+            if missed:
+                session.execute(_jobs.update().where(_jobs.c.id == job_id)
+                                .values(missed_slots=_jobs.c.missed_slots + missed))
+        result.late = len(changed)
+
+    to_send: list = []
+    to_skip: list[tuple[int, str]] = []
+    if fresh:
+        active: dict[tuple[int, int], tuple[int, bool]] = {}
+        for b in sorted(found, key=lambda r: r.id):
+            if b.status == PENDING and b.message_id is None and b.scheduled_for is not None:
+                continue   # due and unsent: decided below, in slot order
+            active.setdefault((b.job_id, b.olt_id), (b.id, b.scheduled_for is None))
+        for r in fresh:
+            key = (r.job_id, r.olt_id)
+            blocker = active.get(key)
+            if blocker is not None:
+                to_skip.append((r.id, _overlap_reason(*blocker)))
+            else:
+                to_send.append(r)
+                active[key] = (r.id, False)
+        if to_skip:
+            session.execute(
+                _execs.update().where(_execs.c.id == sa.bindparam("b_id"),
+                                      _execs.c.status == PENDING,
+                                      _execs.c.message_id.is_(None))
+                .values(status=SKIPPED, finished_at=now,
+                        error_message=sa.bindparam("b_reason")),
+                [{"b_id": i, "b_reason": reason} for i, reason in to_skip])
+            result.skipped = len(to_skip)
+    claimed: dict[int, str] = {}
+    if to_send:
+        prefix = uuid.uuid4().hex[:20] + "-"
+        for chunk in _chunks([r.id for r in to_send], 1000):
+            for row in session.execute(
+                    _execs.update().where(_execs.c.id.in_(chunk), _execs.c.status == PENDING,
+                                          _execs.c.message_id.is_(None))
+                    .values(message_id=sa.literal(prefix) + sa.cast(_execs.c.id, sa.String))
+                    .returning(_execs.c.id, _execs.c.message_id)):
+                claimed[row.id] = row.message_id
+    session.commit()
+    if claimed:
+        outgoing = [Outgoing(r.id, r.job_type, claimed[r.id]) for r in to_send if r.id in claimed]
+        result.lag_ms = max(int((now - r.scheduled_for) / timedelta(milliseconds=1))
+                            for r in to_send if r.id in claimed)
+        result.sent, result.send_errors = _send(sender or default_sender(), outgoing)
+    return result
+
+
+def _newly_missed(job_id, slots, changed, reason) -> int:
+    """Slots of `slots` not already counted as missed by an earlier pass (another OLT's
+    row for the same slot SKIPPED before)."""
+    counted = {row[0] for row in db.session.execute(
+        sa.select(_execs.c.scheduled_for).distinct()
+        .where(_execs.c.job_id == job_id, _execs.c.scheduled_for.in_(list(slots)),
+               _execs.c.id.not_in(changed), _execs.c.status == SKIPPED,
+               _execs.c.error_message == reason))}
+    return len(set(slots) - counted)
+
+
+def _send(sender: Sender, outgoing: list[Outgoing]) -> tuple[int, int]:
+    """Enqueue; returns (sent, errors). A failure leaves the rows with a message id and no
+    message: the reconciler re-sends them."""
+    if not outgoing:
+        return 0, 0
+    try:
+        sender.send_executions(outgoing)
+        return len(outgoing), 0
+    except Exception as exc:  # broker down: the database stays the source of truth
+        log.error(kv(event="dispatch_send_failed", count=len(outgoing), error=repr(exc)))
+        return 0, len(outgoing)
+
+
+def arm_pending(now: datetime, until: datetime, *, sender: Sender | None = None,
+                already_armed: set[int] | None = None) -> int:
+    """(Re-)arm one `dispatch_slot` message per distinct second of reservations due in
+    (now, until] that have no message yet, except the seconds in `already_armed`. Used
+    when taking over leadership (the previous leader's delayed messages may be stuck in a
+    dead worker's memory) and by the reconciler. Duplicates are harmless (send_due is
+    idempotent). Returns how many messages were sent."""
+    now, until = _aware(now), _aware(until)
+    slots = db.session.execute(
+        sa.select(_execs.c.scheduled_for).distinct()
+        .where(_execs.c.status == PENDING, _execs.c.message_id.is_(None),
+               _execs.c.scheduled_for > now, _execs.c.scheduled_for <= until)).scalars().all()
+    db.session.rollback()
+    if already_armed:
+        slots = [s for s in slots if slot_epoch_s(s) not in already_armed]
+    return _arm(sender or default_sender(), now, slots)
+
+
+def armed_slot_epochs(client, namespace: str | None = None) -> set[int]:
+    """Slot seconds that have a `dispatch_slot` message in Redis (delayed, queued or held)."""
+    import json
+    if namespace is None:
+        from facho.broker import NAMESPACE as namespace
+    found: set[int] = set()
+    for key in (f"{namespace}:{SCHEDULER_QUEUE}.DQ.msgs", f"{namespace}:{SCHEDULER_QUEUE}.msgs"):
+        for _, body in client.hscan_iter(key, count=1000):
+            try:
+                message = json.loads(body)
+                if message.get("actor_name") == SLOT_ACTOR and message.get("args"):
+                    found.add(int(message["args"][0]))
+            except (ValueError, TypeError, AttributeError):
+                continue
+    return found
+
+
+def _arm(sender: Sender, now: datetime, slots: Iterable[datetime]) -> int:
+    epochs = sorted({slot_epoch_s(s) for s in slots})
+    now_ms = now.timestamp() * 1000
+    armed = 0
+    for epoch in epochs:
+        try:
+            sender.arm_slot(epoch, max(0, int(math.ceil(epoch * 1000 - now_ms))))
+            armed += 1
+        except Exception as exc:  # the tick's sweep and the reconciler catch up
+            log.error(kv(event="dispatch_arm_failed", slot=epoch, error=repr(exc)))
+            break
+    return armed
+
+
+# --- the tick ------------------------------------------------------------------------------
+
+@dataclass
+class _JobPlan:
+    id: int
+    job_type: str
+    seen: datetime | None
+    plan: sched.Plan
+    anchor: datetime | None      # set when the job had none
+
+
+def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int | None = None,
+         send: Sender | None = None, lease=None, fanout: bool = True,
+         batch_size: int = DEFAULT_BATCH,
+         on_claim: Callable[[list[int]], None] | None = None) -> TickResult:
+    """One dispatcher pass at `now` (see the module doc). Idempotent: a second tick at the
+    same instant claims and sends nothing new.
+
+    `lease`: a facho.lease.LeaderLease; when given, a process that cannot acquire it returns
+    at once (`leader=False`) and the leader records what it did (`record_tick`). With
+    `lease=None` the tick runs unconditionally: correctness never depends on the lease.
+    `fanout=False` sends one delayed message per future execution instead of one
+    `dispatch_slot` per slot second (only for comparisons). `on_claim(job_ids)` is a test
+    hook called inside each claim transaction, after the compare-and-set, before commit.
+    """
+    started = time.perf_counter()
+    now = _aware(now)
+    if lease is not None and not lease.acquire():
+        return TickResult(now=now, leader=False)
+    config = _config()
+    horizon = timedelta(seconds=60 + config.tick_margin_s if horizon_s is None else horizon_s)
+    window_s = config.catchup_window_s if catchup_window_s is None else catchup_window_s
+    window = timedelta(seconds=window_s)
+    sender = send or default_sender()
+    result = TickResult(now=now)
+
+    result.interrupted = interrupt_disabled(now)
+    swept = send_due(now, sender=sender, catchup_window_s=window_s)
+    result.sent += swept.sent
+    result.skipped += swept.skipped
+    result.missed += swept.late
+    result.interrupted += swept.interrupted
+    result.send_errors += swept.send_errors
+    result.lag_ms = max(result.lag_ms, swept.lag_ms)
+
+    session = db.session
+    due = session.execute(
+        sa.select(_jobs.c.id, _jobs.c.job_type, _jobs.c.interval_raw, _jobs.c.cron_expr,
+                  _jobs.c.cron_tz, _jobs.c.anchor_at, _jobs.c.next_run_at)
+        .where(_jobs.c.enabled,
+               sa.or_(_jobs.c.next_run_at < now + horizon, _jobs.c.next_run_at.is_(None)))
+        .order_by(_jobs.c.id)).all()
+    result.jobs = len(due)
+
+    plans: list[_JobPlan] = []
+    for row in due:
+        job = SimpleNamespace(**row._asdict())
+        try:
+            anchor = None
+            if job.interval_raw and job.anchor_at is None:
+                anchor = job.anchor_at = now.replace(microsecond=0)
+            planned = schedule_of(job)
+            start = job.next_run_at or sched.first_run_at(planned, anchor or now)
+            plan = sched.plan_due(planned, start, now, horizon, window)
+        except ValueError as exc:
+            result.invalid += 1
+            log.error(kv(event="tick_invalid_schedule", job=job.id, error=str(exc)))
+            continue
+        if not plan.slots and plan.next_run_at == job.next_run_at and anchor is None:
+            continue
+        plans.append(_JobPlan(job.id, job.job_type, job.next_run_at, plan, anchor))
+
+    future_slots: set[datetime] = set()
+    to_send: list[Outgoing] = []
+    for batch in _chunks(plans, batch_size):
+        try:
+            outcome = _claim_batch(batch, now, fanout, ignore_conflicts=False, on_claim=on_claim)
+        except IntegrityError as exc:
+            db.session.rollback()
+            result.conflicts += 1
+            log.warning(kv(event="tick_conflict", jobs=len(batch), error=str(exc.orig)[:200]))
+            outcome = _Outcome()
+            for one in batch:  # job by job, re-read, conflicting rows ignored
+                fresh = _replan_fresh(one, now, horizon, window)
+                if fresh is not None:
+                    outcome.merge(_claim_batch([fresh], now, fanout, ignore_conflicts=True,
+                                               on_claim=on_claim))
+        result.lost_cas += outcome.lost
+        result.claimed += outcome.claimed
+        result.skipped += outcome.skipped
+        result.missed += outcome.missed
+        result.claimed_slots += outcome.slots
+        future_slots |= outcome.future_slots
+        to_send += outcome.outgoing
+        result.lag_ms = max(result.lag_ms, outcome.lag_ms)
+
+    sent, errors = _send(sender, to_send)
+    result.sent += sent
+    result.send_errors += errors
+    if fanout and future_slots:
+        result.armed = _arm(sender, now, future_slots)
+
+    db.session.rollback()   # end the read transaction (no-op after a commit)
+    result.duration_ms = int((time.perf_counter() - started) * 1000)
+    if result.busy:
+        log.info(kv(**result.log_fields()))
+    else:
+        log.debug(kv(**result.log_fields()))
+    if lease is not None:
+        try:
+            lease.record_tick(result.as_dict())
+        except Exception as exc:  # ops information only
+            log.warning(kv(event="tick_record_failed", error=repr(exc)))
+    return result
+
+
+def _replan_fresh(one: _JobPlan, now, horizon, window) -> _JobPlan | None:
+    """Re-read one job after a conflict and plan it again from what is stored now."""
+    job = db.session.execute(
+        sa.select(_jobs.c.id, _jobs.c.job_type, _jobs.c.interval_raw, _jobs.c.cron_expr,
+                  _jobs.c.cron_tz, _jobs.c.anchor_at, _jobs.c.next_run_at, _jobs.c.enabled)
+        .where(_jobs.c.id == one.id)).one_or_none()
+    db.session.rollback()
+    if job is None or not job.enabled:
+        return None
+    job = SimpleNamespace(**job._asdict())
+    anchor = None
+    if job.interval_raw and job.anchor_at is None:
+        anchor = job.anchor_at = now.replace(microsecond=0)
+    planned = schedule_of(job)
+    start = job.next_run_at or sched.first_run_at(planned, anchor or now)
+    return _JobPlan(job.id, job.job_type, job.next_run_at,
+                    sched.plan_due(planned, start, now, horizon, window), anchor)
+
+
+@dataclass
+class _Outcome:
+    lost: int = 0
+    claimed: int = 0
+    skipped: int = 0
+    missed: int = 0
+    lag_ms: int = 0
+    slots: list = field(default_factory=list)
+    future_slots: set = field(default_factory=set)
+    outgoing: list = field(default_factory=list)
+
+    def merge(self, other: "_Outcome") -> None:
+        self.lost += other.lost
+        self.claimed += other.claimed
+        self.skipped += other.skipped
+        self.missed += other.missed
+        self.lag_ms = max(self.lag_ms, other.lag_ms)
+        self.slots += other.slots
+        self.future_slots |= other.future_slots
+        self.outgoing += other.outgoing
+
+
+def _insert(rows: list[dict], ignore_conflicts: bool):
+    """Bulk INSERT … RETURNING (SQLAlchemy batches it as multi-row VALUES)."""
+    if not rows:
+        return []
+    session = db.session
+    if ignore_conflicts:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(_execs).on_conflict_do_nothing()
+    else:
+        stmt = sa.insert(_execs)
+    stmt = stmt.returning(_execs.c.id, _execs.c.job_id, _execs.c.olt_id,
+                          _execs.c.scheduled_for, _execs.c.status, _execs.c.message_id)
+    return session.execute(stmt, rows).all()
+
+
+def _claim_batch(batch: Sequence[_JobPlan], now: datetime, fanout: bool, *,
+                 ignore_conflicts: bool, on_claim=None) -> _Outcome:
+    """One transaction: CAS each job of the batch, bulk-insert the executions of the jobs
+    won, commit. IntegrityError propagates (after nothing was committed)."""
+    session = db.session
+    out = _Outcome()
+    job_ids = [p.id for p in batch]
+    won: list[_JobPlan] = []
+    for p in batch:  # id order: concurrent schedulers lock the rows in the same order
+        condition = (_jobs.c.next_run_at.is_(None) if p.seen is None
+                     else _jobs.c.next_run_at == p.seen)
+        values = {"next_run_at": p.plan.next_run_at}
+        if p.plan.missed:
+            values["missed_slots"] = _jobs.c.missed_slots + p.plan.missed
+        if p.anchor is not None:
+            values["anchor_at"] = sa.func.coalesce(_jobs.c.anchor_at, p.anchor)
+        count = session.execute(
+            _jobs.update().where(_jobs.c.id == p.id, _jobs.c.enabled, condition)
+            .values(**values)).rowcount
+        if count == 1:
+            won.append(p)
+            out.missed += p.plan.missed
+        else:
+            out.lost += 1
+    if on_claim is not None:
+        on_claim([p.id for p in won])
+    if not won:
+        session.commit()
+        return out
+
+    won_ids = [p.id for p in won]
+    hosts: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for h in session.execute(
+            sa.select(_hosts.c.id, _hosts.c.job_id, _hosts.c.olt_id)
+            .join(_olts, _olts.c.id == _hosts.c.olt_id)
+            .where(_hosts.c.job_id.in_(won_ids), _hosts.c.enabled, _olts.c.habilitar_olt)
+            .order_by(_hosts.c.job_id, _hosts.c.olt_id)):
+        hosts[h.job_id].append((h.id, h.olt_id))
+
+    # Executions active before this tick that can block a slot due now (reservations not
+    # yet due never block).
+    active: dict[tuple[int, int], tuple[int, datetime | None]] = {}
+    if any(p.plan.slots and p.plan.slots[0] <= now for p in won):
+        for b in session.execute(
+                sa.select(_execs.c.id, _execs.c.job_id, _execs.c.olt_id,
+                          _execs.c.scheduled_for)
+                .where(_execs.c.job_id.in_(won_ids), _execs.c.status.in_((PENDING, RUNNING)),
+                       sa.or_(_execs.c.scheduled_for.is_(None),
+                              _execs.c.scheduled_for <= now))
+                .order_by(_execs.c.id)):
+            active.setdefault((b.job_id, b.olt_id), (b.id, b.scheduled_for))
+
+    first_rows: list[dict] = []     # first due slot of each job + every future slot
+    later_due: list[tuple[dict, tuple[int, int]]] = []  # other due slots: blocked by the first
+    job_type = {p.id: p.job_type for p in won}
+    for p in won:
+        due_slots = [s for s in p.plan.slots if s <= now]
+        future = [s for s in p.plan.slots if s > now]
+        out.slots += [(p.id, s) for s in p.plan.slots]
+        for host_id, olt_id in hosts.get(p.id, ()):
+            key = (p.id, olt_id)
+            for i, slot in enumerate(due_slots):
+                row = {"job_id": p.id, "job_host_id": host_id, "olt_id": olt_id,
+                       "scheduled_for": slot, "attempt": 0, "created_at": now,
+                       "status": PENDING, "message_id": None, "error_message": None,
+                       "finished_at": None}
+                blocker = active.get(key)
+                if blocker is not None and (blocker[1] is None or blocker[1] < slot):
+                    row.update(status=SKIPPED, finished_at=now,
+                               error_message=_overlap_reason(blocker[0], blocker[1] is None))
+                    first_rows.append(row)
+                elif i == 0:
+                    row["message_id"] = _new_message_id()
+                    first_rows.append(row)
+                else:  # blocked by this claim's first due slot, whose id is not known yet
+                    later_due.append((row, key))
+            for slot in future:
+                first_rows.append({
+                    "job_id": p.id, "job_host_id": host_id, "olt_id": olt_id,
+                    "scheduled_for": slot, "attempt": 0, "created_at": now,
+                    "status": PENDING, "error_message": None, "finished_at": None,
+                    "message_id": None if fanout else _new_message_id()})
+
+    inserted = _insert(first_rows, ignore_conflicts)
+    first_of: dict[tuple[int, int], int] = {}
+    for row in inserted:
+        if row.status == PENDING and row.scheduled_for <= now:
+            first_of[(row.job_id, row.olt_id)] = row.id
+    rows_b = []
+    for row, key in later_due:
+        blocker = first_of.get(key)
+        if blocker is None:  # its first slot conflicted away (ignore_conflicts path)
+            blocker = _active_id(key)
+        row.update(status=SKIPPED, finished_at=now,
+                   error_message=_overlap_reason(blocker, False) if blocker else
+                   "Omitida: otra ejecución de esta tarea en esta OLT sigue en curso")
+        rows_b.append(row)
+    inserted += _insert(rows_b, ignore_conflicts)
+    session.commit()
+
+    for row in inserted:
+        if row.status == SKIPPED:
+            out.skipped += 1
+            continue
+        out.claimed += 1
+        if row.scheduled_for <= now:
+            out.outgoing.append(Outgoing(row.id, job_type[row.job_id], row.message_id))
+            out.lag_ms = max(out.lag_ms,
+                             int((now - row.scheduled_for) / timedelta(milliseconds=1)))
+        elif fanout:
+            out.future_slots.add(row.scheduled_for)
+        else:
+            delay = int(math.ceil((row.scheduled_for - now) / timedelta(milliseconds=1)))
+            out.outgoing.append(Outgoing(row.id, job_type[row.job_id], row.message_id, delay))
+    return out
+
+
+def _active_id(key: tuple[int, int]) -> int | None:
+    return db.session.execute(
+        sa.select(_execs.c.id).where(_execs.c.job_id == key[0], _execs.c.olt_id == key[1],
+                                     _execs.c.status.in_((PENDING, RUNNING)))
+        .order_by(_execs.c.id).limit(1)).scalar()
+
+
+def dispatch_slot(slot_epoch: int, *, now: datetime | None = None,
+                  sender: Sender | None = None) -> SendResult | None:
+    """Body of the `dispatch_slot` actor: at a slot second, send what is due.
+
+    If the message arrived early (clock skew), it re-arms itself for the right second.
+    """
+    from facho.models import utcnow
+    now = _aware(now or utcnow())
+    sender = sender or default_sender()
+    early_ms = int(slot_epoch * 1000 - now.timestamp() * 1000)
+    if early_ms > 0:
+        sender.arm_slot(slot_epoch, early_ms)
+        return None
+    result = send_due(now, sender=sender)
+    if result.sent or result.skipped or result.late:
+        log.info(kv(event="dispatch_slot", slot=slot_epoch, sent=result.sent,
+                    skipped=result.skipped, late=result.late, lag_ms=result.lag_ms))
+    return result

@@ -1,0 +1,82 @@
+"""Real-browser testing support: the app served on 127.0.0.1 by a werkzeug server in a
+thread (SQLite file database) and Debian's chromium driven by Playwright.
+
+Use from a test module by importing the fixtures:
+
+    from tests.browser import browser, live_app, live_server, page, log_in  # noqa: F401
+
+Playwright cannot download its own browser here, so it launches /usr/bin/chromium through
+`executable_path`. Without chromium the tests skip locally and fail when CI is set.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import create_user, make_test_app, require
+
+CHROMIUM = os.environ.get("FACHO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+USERNAME, PASSWORD = "operador", "clave-segura-123"
+
+
+@pytest.fixture
+def live_app(tmp_path, redis_url):
+    """The app on a fresh SQLite file, with a staff user (USERNAME / PASSWORD)."""
+    from facho.extensions import db
+    app = make_test_app(f"sqlite:///{tmp_path / 'live.db'}", tmp_path)
+    with app.app_context():
+        db.create_all()
+    create_user(app, USERNAME, PASSWORD)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(live_app):
+    """Base URL of the app served on a free 127.0.0.1 port for the test's duration."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require(bool(shutil.which(CHROMIUM)), f"chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                              headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab (own cookies) whose relative URLs go to the live server."""
+    context = browser.new_context(base_url=live_server, locale="es-PE",
+                                  viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def log_in(page, username: str = USERNAME, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/")

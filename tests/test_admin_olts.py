@@ -1,0 +1,173 @@
+"""OLTs in the panel: validation, the write-only community, filters, bulk enable/disable."""
+
+from facho.models import Execution, Olt
+from tests.conftest import create_user, login
+from tests.test_admin_support import (COMMUNITY, count, fetch, field_errors, make_brand,
+                                      make_execution, make_job, make_olt, post, run_action,
+                                      table, text)
+from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap login
+
+
+def olt_form(brand_id, **overrides):
+    data = {"abreviatura": "OLT-NORTE", "brand": str(brand_id), "modelo": "MA5800",
+            "ip_address": "10.20.0.1", "snmp_port": "161", "snmp_version": "v2c",
+            "comunidad": COMMUNITY, "descripcion": "Nodo norte", "habilitar_olt": "y",
+            "max_concurrent": "1", "max_starts_per_minute": "30"}
+    data.update(overrides)
+    return data
+
+
+def test_olt_is_created_from_the_form(app, staff_client):
+    brand = make_brand(app)
+    page = text(post(staff_client, "/admin/olts/new/", olt_form(brand)))
+    assert "Registro creado." in page
+    with app.app_context():
+        olt = Olt.query.one()
+        assert (olt.abreviatura, olt.ip_address, olt.comunidad) == (
+            "OLT-NORTE", "10.20.0.1", COMMUNITY)
+    assert "OLT-NORTE" in page and "Habilitada" in page
+
+
+def test_community_never_appears_in_list_details_or_edit_form(app, staff_client):
+    olt = make_olt(app, make_brand(app), descripcion="visible")
+    for url in ("/admin/olts/", f"/admin/olts/details/?id={olt}",
+                f"/admin/olts/edit/?id={olt}"):
+        page = text(staff_client.get(url))
+        assert "OLT-1" in page, url
+        assert COMMUNITY not in page, url
+    details = text(staff_client.get(f"/admin/olts/details/?id={olt}"))
+    assert "Comunidad" not in details
+
+
+def test_export_is_not_offered(app, staff_client):
+    make_olt(app, make_brand(app))
+    response = staff_client.get("/admin/olts/export/csv/")
+    assert COMMUNITY not in text(response)
+    assert response.status_code in (302, 404)
+
+
+def test_empty_community_on_edit_keeps_the_stored_one(app, staff_client):
+    brand = make_brand(app)
+    olt = make_olt(app, brand, abreviatura="OLT-NORTE")
+    post(staff_client, f"/admin/olts/edit/?id={olt}",
+         olt_form(brand, comunidad="", descripcion="cambiada"))
+    stored = fetch(app, Olt, olt)
+    assert stored.descripcion == "cambiada" and stored.comunidad == COMMUNITY
+    post(staff_client, f"/admin/olts/edit/?id={olt}", olt_form(brand, comunidad="nueva-com"))
+    assert fetch(app, Olt, olt).comunidad == "nueva-com"
+
+
+BAD_OLT_INPUT = [
+    ("ip_address", "999.10.0.1", "Dirección IP inválida"),
+    ("ip_address", "olt norte!", "no es una IP ni un nombre de host"),
+    ("snmp_port", "0", "Puerto inválido: debe estar entre 1 y 65535."),
+    ("snmp_port", "70000", "Puerto inválido: debe estar entre 1 y 65535."),
+    ("snmp_port", "abc", "No es un valor entero válido"),
+    ("comunidad", "", "La comunidad SNMP no puede estar vacía."),
+    ("comunidad", "   ", "La comunidad SNMP no puede estar vacía."),
+    ("abreviatura", "", "Este campo es obligatorio."),
+    ("abreviatura", "   ", "Abreviatura: no puede estar vacío."),
+    ("max_concurrent", "0", "Debe estar entre 1 y 64."),
+]
+
+
+def test_bad_input_is_refused_under_the_field_and_nothing_is_saved(app, staff_client):
+    brand = make_brand(app)
+    for field, value, message in BAD_OLT_INPUT:
+        page = text(post(staff_client, "/admin/olts/new/", olt_form(brand, **{field: value})))
+        errors = field_errors(page)
+        assert any(message in m for m in errors.get(field, [])), (field, value, errors)
+        assert "No se pudo crear el registro" in page
+        assert count(app, Olt) == 0, (field, value)
+
+
+def test_duplicate_abreviatura_is_refused_before_the_database(app, staff_client):
+    brand = make_brand(app)
+    make_olt(app, brand, abreviatura="OLT-NORTE")
+    page = text(post(staff_client, "/admin/olts/new/", olt_form(brand)))
+    assert "Ya existe una OLT con esta abreviatura." in field_errors(page)["abreviatura"]
+    assert count(app, Olt) == 1
+
+
+def test_integrity_error_on_commit_shows_spanish_and_rolls_back(any_app, monkeypatch):
+    """Two operators saving the same name at once: the form check passes for both and the
+    database refuses the second. The page says so in Spanish, never the SQL error."""
+    from flask_admin.contrib.sqla.validators import Unique
+    monkeypatch.setattr(Unique, "__call__", lambda self, form, field: None)
+    create_user(any_app)
+    client = any_app.test_client()
+    login(client)
+    brand = make_brand(any_app)
+    make_olt(any_app, brand, abreviatura="OLT-NORTE")
+    page = text(post(client, "/admin/olts/new/", olt_form(brand)))
+    assert "Ya existe una OLT con esta abreviatura." in page
+    for raw in ("UNIQUE", "unique constraint", "IntegrityError", "INSERT INTO",
+                "olts.abreviatura"):
+        assert raw not in page
+    assert count(any_app, Olt) == 1
+    # The session was rolled back: the next save works.
+    page = text(post(client, "/admin/olts/new/", olt_form(brand, abreviatura="OLT-SUR")))
+    assert "Registro creado." in page
+    assert count(any_app, Olt) == 2
+
+
+def test_filter_by_habilitar_olt_shows_only_matching_rows(app, staff_client):
+    brand = make_brand(app)
+    make_olt(app, brand, abreviatura="OLT-ACTIVA", habilitar_olt=True)
+    make_olt(app, brand, abreviatura="OLT-APAGADA", habilitar_olt=False)
+    page = table(text(staff_client.get("/admin/olts/?flt0_habilitada_igual_a=0")))
+    assert "OLT-APAGADA" in page and "OLT-ACTIVA" not in page
+    page = table(text(staff_client.get("/admin/olts/?flt0_habilitada_igual_a=1")))
+    assert "OLT-ACTIVA" in page and "OLT-APAGADA" not in page
+
+
+def test_filter_by_brand_and_model_and_search_by_ip(app, staff_client):
+    huawei, zte = make_brand(app, "Huawei"), make_brand(app, "ZTE")
+    make_olt(app, huawei, abreviatura="OLT-HW", ip_address="10.1.1.1", modelo="MA5800")
+    make_olt(app, zte, abreviatura="OLT-ZTE", ip_address="10.2.2.2", modelo="C320")
+    page = text(staff_client.get("/admin/olts/?flt0_modelo_igual_a=C320"))
+    assert "OLT-ZTE" in table(page) and "OLT-HW" not in table(page)
+    assert '"C320"' in page and '"MA5800"' in page  # the model filter offers stored models
+    page = table(text(staff_client.get(f"/admin/olts/?flt0_marca_igual_a={zte}")))
+    assert "OLT-ZTE" in page and "OLT-HW" not in page
+    page = table(text(staff_client.get("/admin/olts/?search=10.1.1.1")))
+    assert "OLT-HW" in page and "OLT-ZTE" not in page
+
+
+def test_bulk_disable_interrupts_only_pending_executions_of_those_olts(app, staff_client):
+    brand = make_brand(app)
+    olt_a, olt_b = make_olt(app, brand, "OLT-A"), make_olt(app, brand, "OLT-B")
+    job = make_job(app, brand, [olt_a, olt_b])
+    pending_a = make_execution(app, job, olt_a, "PENDING")
+    running_a = make_execution(app, job, olt_a, "RUNNING")
+    done_a = make_execution(app, job, olt_a, "SUCCESS")
+    pending_b = make_execution(app, job, olt_b, "PENDING")
+
+    page = text(run_action(staff_client, "olts", "deshabilitar", [olt_a]))
+
+    assert "Se deshabilitó 1 OLT." in page
+    assert "1 ejecución pendiente fue interrumpida." in page
+    assert fetch(app, Olt, olt_a).habilitar_olt is False
+    assert fetch(app, Olt, olt_b).habilitar_olt is True
+    interrupted = fetch(app, Execution, pending_a)
+    assert interrupted.status == "INTERRUPTED"
+    assert interrupted.error_message == "Interrumpida: la OLT fue deshabilitada"
+    assert interrupted.finished_at is not None
+    assert fetch(app, Execution, running_a).status == "RUNNING"
+    assert fetch(app, Execution, done_a).status == "SUCCESS"
+    assert fetch(app, Execution, pending_b).status == "PENDING"
+
+    page = text(run_action(staff_client, "olts", "habilitar", [olt_a, olt_b]))
+    assert "Se habilitó 1 OLT (1 ya lo estaba)." in page
+    assert fetch(app, Olt, olt_a).habilitar_olt is True
+
+
+def test_disabling_from_the_edit_form_interrupts_pending(app, staff_client):
+    brand = make_brand(app)
+    olt = make_olt(app, brand, abreviatura="OLT-NORTE")
+    pending = make_execution(app, make_job(app, brand, [olt]), olt, "PENDING")
+    form = olt_form(brand, comunidad="")
+    del form["habilitar_olt"]  # an unchecked checkbox is not sent
+    page = text(post(staff_client, f"/admin/olts/edit/?id={olt}", form))
+    assert "1 ejecución pendiente fue interrumpida." in page
+    assert fetch(app, Execution, pending).status == "INTERRUPTED"
