@@ -5,3 +5,5 @@ The broker is set up before any actor module is imported, so every actor binds t
 from facho.broker import setup_broker
 
 broker = setup_broker()
+
+from actors import executions, maintenance, scheduler  # noqa: E402,F401  (register the actors)

@@ -1,0 +1,31 @@
+"""Housekeeping actors, queue `maintenance` (consumed by the scheduler process and by the
+main worker; both are fine: every change is a compare-and-set).
+
+- `reconcile`: every minute, re-send lost messages, close dead workers' rows
+  (`facho.reconcile`).
+- `purge_old_data`: hourly, delete executions and readings past `retention_days`
+  (`facho.retention`), in batches.
+"""
+from __future__ import annotations
+
+import dramatiq
+from periodiq import cron
+
+from facho import dispatch
+
+RECONCILE_TIME_LIMIT_MS = 55_000
+PURGE_TIME_LIMIT_MS = 30 * 60_000
+
+
+@dramatiq.actor(queue_name=dispatch.MAINTENANCE_QUEUE, priority=50, max_retries=0,
+                time_limit=RECONCILE_TIME_LIMIT_MS, periodic=cron("* * * * *"))
+def reconcile():
+    from facho import reconcile as reconciler
+    reconciler.reconcile()
+
+
+@dramatiq.actor(queue_name=dispatch.MAINTENANCE_QUEUE, priority=100, max_retries=0,
+                time_limit=PURGE_TIME_LIMIT_MS, periodic=cron("17 * * * *"))
+def purge_old_data():
+    from facho import retention
+    retention.purge()

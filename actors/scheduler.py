@@ -1,0 +1,69 @@
+"""Scheduler actors, queue `scheduler`, consumed only by the leader scheduler process
+(`python -m facho.scheduler_process`), never by the main worker: the tick never waits
+behind long SNMP walks.
+
+- `scheduler_tick`: the single static minute tick (periodiq `* * * * *`). Idempotent:
+  periodiq fires it again on every restart and once per scheduler process; extra ticks
+  claim nothing. A process that does not hold the leader lease returns at once.
+- `dispatch_slot(slot_epoch_s)`: the fan-out message the tick arms for each slot second
+  that has reservations; at that second it sends what is due (`dispatch.send_due`).
+
+Priority 0 (Dramatiq: lower number = higher priority), explicit time limits, and no
+Dramatiq retries for the tick (the next minute is the retry).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+import dramatiq
+from periodiq import cron
+
+from facho import dispatch
+from facho.logging_setup import kv
+
+log = logging.getLogger(__name__)
+
+TICK_TIME_LIMIT_MS = 55_000
+SLOT_TIME_LIMIT_MS = 50_000
+
+_lease = None
+_lease_lock = threading.Lock()
+last_tick_monotonic: float | None = None   # for the scheduler process's own checks
+
+
+def process_lease():
+    """The LeaderLease of this process (one owner token per process), built on first use
+    from the app's configuration; None when FACHO_SCHEDULER_LEASE=off (tests)."""
+    global _lease
+    if os.environ.get("FACHO_SCHEDULER_LEASE", "on").lower() in ("0", "off", "false", "no"):
+        return None
+    with _lease_lock:
+        if _lease is None:
+            from flask import current_app
+            from facho.lease import LeaderLease
+            from facho.redis_conn import get_redis
+            config = current_app.config["FACHO"]
+            _lease = LeaderLease(get_redis(config), ttl_ms=config.lease_ttl_ms)
+        return _lease
+
+
+@dramatiq.actor(queue_name=dispatch.SCHEDULER_QUEUE, priority=0, max_retries=0,
+                time_limit=TICK_TIME_LIMIT_MS, periodic=cron("* * * * *"))
+def scheduler_tick():
+    global last_tick_monotonic
+    from facho.models import utcnow
+    result = dispatch.tick(utcnow(), lease=process_lease())
+    if not result.leader:
+        log.debug(kv(event="tick_not_leader"))
+        return
+    last_tick_monotonic = time.monotonic()
+
+
+@dramatiq.actor(actor_name=dispatch.SLOT_ACTOR, queue_name=dispatch.SCHEDULER_QUEUE,
+                priority=0, max_retries=3, min_backoff=500, max_backoff=5000,
+                time_limit=SLOT_TIME_LIMIT_MS)
+def dispatch_slot(slot_epoch_s: int):
+    dispatch.dispatch_slot(int(slot_epoch_s))

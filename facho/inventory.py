@@ -1,0 +1,321 @@
+"""The ONU inventory: value rules and bulk writes.
+
+Writes are set-based so an OLT with thousands of ONUs costs a handful of statements, never
+a query per ONU:
+
+* one SELECT of the OLT's existing ONUs,
+* one multi-row INSERT of the new ones (SQLAlchemy "insertmanyvalues"),
+* one executemany UPDATE of the rows whose data changed,
+* one executemany UPDATE of the rows a walk did not see (miss counters, absence),
+* one set-based UPDATE of `last_seen_at` for every row seen.
+
+Nothing here commits: the caller (the actor) commits together with the execution's final
+state, so a worker that lost its execution (`executions.finish` returns False) rolls the
+inventory back too. Before writing, `lock_olt` takes the OLT row FOR UPDATE on PostgreSQL,
+so two executions on the same OLT write one after the other (SQLite serialises writers by
+itself).
+
+Value rules (per `Oid` row): the raw SNMP value goes through `Oid.formato`
+(`facho.values`); when the device gives no value (no row, or a sentinel such as
+2147483647), `keep_previous_value` keeps what the inventory had, else `default_value` is
+written, else the field is cleared. A value the format rejects counts as `invalid` and is
+treated as missing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from facho.extensions import db
+from facho.models import Olt, Onu, OnuReading
+from facho.values import FORMATTERS, apply_format
+
+# espacio -> Onu column (DESIGN 2).
+ESPACIO_FIELD = {
+    "descripcion": "descripcion",
+    "serial": "serial",
+    "estado": "status",
+    "mac": "mac",
+    "plan_onu": "plan",
+    "distancia_onu": "distance_km",
+    "modelo_onu": "modelo",
+    "rx_power": "rx_power",
+    "tx_power": "tx_power",
+}
+# The `descubrimiento` column lists the ONUs; its value also feeds a field when its format
+# says what it is (Huawei's discovery column is the serial, a ZTE job may discover on the
+# ranging table, whose value is the distance). Other formats: the value is not stored.
+DISCOVERY_FIELD_BY_FORMATO = {
+    "gpon_serial": "serial",
+    "distance_km": "distance_km",
+    "status_huawei": "status",
+    "mac": "mac",
+}
+FLOAT_FIELDS = frozenset({"distance_km", "rx_power", "tx_power"})
+POSITION_FIELDS = ("slot", "port", "onu_id", "name")
+
+
+def _max_length(field: str) -> int | None:
+    return getattr(Onu.__table__.c[field].type, "length", None)
+
+
+class InventoryConfigError(ValueError):
+    """A job's OID settings that can never work; str() is Spanish for the operator."""
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One of a job's OIDs, ready to apply."""
+
+    oid_id: int
+    nombre: str
+    oid: str                 # dotted, no leading dot
+    espacio: str
+    field: str | None        # Onu column written, None = none
+    formato: str
+    keep_previous: bool
+    default: Any             # already converted to the field's type
+
+    def resolve(self, raw: Any, old: Any) -> tuple[Any, str]:
+        """(value to store, state) with state `value`, `missing` or `invalid`."""
+        state = "value"
+        value = None
+        if raw is not None:
+            try:
+                value = coerce(self.field, apply_format(self.formato, raw))
+            except (ValueError, TypeError):
+                state, value = "invalid", None
+        if value is None:
+            if state == "value":
+                state = "missing"
+            if self.keep_previous:
+                value = old
+            else:
+                value = self.default
+        return value, state
+
+
+def coerce(field: str | None, value: Any) -> Any:
+    """A formatted value in the type of its Onu column (text cut to the column length)."""
+    if value is None or field is None:
+        return value
+    if field in FLOAT_FIELDS:
+        if isinstance(value, (bytes, bytearray)):
+            value = value.decode("ascii", "replace")
+        return float(value)
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("utf-8", "replace")
+    text = str(value)
+    limit = _max_length(field)
+    return text[:limit] if limit else text
+
+
+def field_rule(oid, *, discovery: bool = False) -> FieldRule:
+    """Build the rule of an `Oid` row; InventoryConfigError when it cannot work."""
+    if oid.formato not in FORMATTERS:
+        raise InventoryConfigError(
+            f"El OID «{oid.nombre}» tiene un formato desconocido «{oid.formato}»; "
+            f"válidos: {', '.join(sorted(FORMATTERS))}")
+    if oid.espacio == "descubrimiento":
+        field = DISCOVERY_FIELD_BY_FORMATO.get(oid.formato) if discovery else None
+    else:
+        field = ESPACIO_FIELD.get(oid.espacio)
+    default = None
+    if oid.default_value not in (None, "") and field is not None:
+        try:
+            default = coerce(field, oid.default_value)
+        except ValueError:
+            raise InventoryConfigError(
+                f"El valor por defecto «{oid.default_value}» del OID «{oid.nombre}» no es "
+                f"válido para el campo {field}") from None
+    return FieldRule(oid_id=oid.id, nombre=oid.nombre, oid=oid.oid.strip().strip("."),
+                     espacio=oid.espacio, field=field, formato=oid.formato,
+                     keep_previous=bool(oid.keep_previous_value), default=default)
+
+
+def lock_olt(olt_id: int) -> None:
+    """Serialise inventory writers of one OLT (row lock on PostgreSQL; no-op on SQLite,
+    which serialises writers anyway)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(Olt.__table__.c.id)
+                           .where(Olt.__table__.c.id == olt_id).with_for_update())
+
+
+def _existing(olt_id: int, fields: Iterable[str], present_only: bool = False):
+    t = Onu.__table__
+    columns = [t.c.id, t.c.raw_index, t.c.present, t.c.consecutive_misses]
+    columns += [t.c[f] for f in fields if f not in ("id", "raw_index", "present",
+                                                     "consecutive_misses")]
+    query = sa.select(*columns).where(t.c.olt_id == olt_id)
+    if present_only:
+        query = query.where(t.c.present.is_(True))
+    return {row.raw_index: row for row in db.session.execute(query)}
+
+
+def _executemany_update(rows: list[dict]) -> None:
+    """UPDATE onus SET <keys> WHERE id = :b_id, one executemany per key set."""
+    if not rows:
+        return
+    t = Onu.__table__
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for rows_ in groups.values():
+        db.session.execute(t.update().where(t.c.id == sa.bindparam("b_id")), rows_)
+
+
+@dataclass
+class Discovered:
+    """One ONU row found by a discovery walk."""
+
+    raw: str
+    slot: int
+    port: int
+    onu_id: int
+    name: str
+    raw_values: dict[int, Any]   # rule position -> raw SNMP value (absent = no row)
+
+
+def apply_discovery(olt_id: int, execution_id: int, found: dict[str, Discovered],
+                    rules: list[FieldRule], absent_after: int, now: datetime) -> dict:
+    """Upsert what a successful, non-empty walk found and count misses for the rest.
+
+    An ONU not seen is marked absent only after `absent_after` consecutive misses, so one
+    bad walk never wipes an OLT. Returns counts for the execution's result_summary."""
+    t = Onu.__table__
+    written = [(i, r) for i, r in enumerate(rules) if r.field]
+    # Two rules may feed one field (e.g. discovery column and a serial column): the later
+    # one with a value wins.
+    fields = list(dict.fromkeys(r.field for _, r in written))
+    lock_olt(olt_id)
+    existing = _existing(olt_id, list(POSITION_FIELDS) + fields)
+    counts = dict(found=len(found), new=0, returned=0, updated=0, unchanged=0, gone=0,
+                  missing_pending=0, invalid_values=0)
+    inserts: list[dict] = []
+    updates: list[dict] = []
+    for raw, onu in found.items():
+        old = existing.get(raw)
+        values: dict[str, Any] = {"slot": onu.slot, "port": onu.port, "onu_id": onu.onu_id,
+                                  "name": onu.name}
+        for position, rule in written:
+            previous = getattr(old, rule.field) if old is not None else None
+            value, state = rule.resolve(onu.raw_values.get(position), previous)
+            if state == "invalid":
+                counts["invalid_values"] += 1
+            if rule.field in values and value is None:
+                continue  # an earlier rule gave this field a value
+            values[rule.field] = value
+        if old is None:
+            inserts.append(dict(values, olt_id=olt_id, raw_index=raw, present=True,
+                                consecutive_misses=0, first_seen_at=now, last_seen_at=now,
+                                last_execution_id=execution_id))
+            continue
+        changed = any(getattr(old, k) != v for k, v in values.items())
+        if not old.present:
+            counts["returned"] += 1
+        elif changed:
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+        if changed or not old.present or old.consecutive_misses:
+            updates.append(dict(values, b_id=old.id, present=True, consecutive_misses=0,
+                                last_seen_at=now, last_execution_id=execution_id))
+    misses: list[dict] = []
+    for raw, old in existing.items():
+        if raw in found or not old.present:
+            continue
+        count = old.consecutive_misses + 1
+        gone = count >= absent_after
+        counts["gone" if gone else "missing_pending"] += 1
+        misses.append({"b_id": old.id, "consecutive_misses": count, "present": not gone})
+    counts["new"] = len(inserts)
+    if inserts:
+        db.session.execute(t.insert(), inserts)
+    _executemany_update(updates)
+    _executemany_update(misses)
+    # Every row seen is now present with no misses, and only those: one statement.
+    db.session.execute(
+        t.update().where(t.c.olt_id == olt_id, t.c.present.is_(True),
+                         t.c.consecutive_misses == 0)
+        .values(last_seen_at=now))
+    counts["absent_total"] = sum(1 for raw, old in existing.items()
+                                 if raw not in found and not old.present) + counts["gone"]
+    return counts
+
+
+def present_onus(olt_id: int) -> dict[str, int]:
+    """raw_index -> id of the OLT's present ONUs; ends the read transaction so no
+    transaction stays open during the SNMP requests that follow."""
+    t = Onu.__table__
+    rows = db.session.execute(sa.select(t.c.raw_index, t.c.id)
+                              .where(t.c.olt_id == olt_id, t.c.present.is_(True))).all()
+    db.session.rollback()
+    return {raw: id_ for raw, id_ in rows}
+
+
+def inventory_size(olt_id: int) -> int:
+    t = Onu.__table__
+    count = db.session.execute(sa.select(sa.func.count()).select_from(t)
+                               .where(t.c.olt_id == olt_id)).scalar_one()
+    db.session.rollback()
+    return int(count)
+
+
+def apply_get(olt_id: int, execution_id: int, read: dict[str, dict[int, Any]],
+              rules: list[FieldRule], now: datetime, asked: Iterable[str]) -> dict:
+    """Write values read for present ONUs (`read`: raw_index -> rule position -> raw value;
+    `asked`: every raw_index requested). ONUs that are not present (anymore) are left
+    untouched. Appends one OnuReading per value the device gave."""
+    written = [(i, r) for i, r in enumerate(rules) if r.field]
+    fields = list(dict.fromkeys(r.field for _, r in written))
+    lock_olt(olt_id)
+    existing = _existing(olt_id, fields, present_only=True)
+    counts = dict(onus=0, onus_updated=0, updated=0, unchanged=0, missing=0,
+                  invalid_values=0, readings=0)
+    per_oid = {r.nombre: dict(updated=0, unchanged=0, missing=0) for _, r in written}
+    updates: list[dict] = []
+    readings: list[dict] = []
+    for raw in asked:
+        old = existing.get(raw)
+        if old is None:
+            continue  # absent or deleted since the list was read
+        counts["onus"] += 1
+        got = read.get(raw, {})
+        values: dict[str, Any] = {}
+        for position, rule in written:
+            previous = getattr(old, rule.field) if rule.field not in values else values[rule.field]
+            value, state = rule.resolve(got.get(position), previous)
+            if state == "invalid":
+                counts["invalid_values"] += 1
+            if state != "value":
+                counts["missing"] += 1
+                per_oid[rule.nombre]["missing"] += 1
+            elif value == getattr(old, rule.field):
+                counts["unchanged"] += 1
+                per_oid[rule.nombre]["unchanged"] += 1
+            else:
+                counts["updated"] += 1
+                per_oid[rule.nombre]["updated"] += 1
+            if state == "value":
+                readings.append({"onu_id": old.id, "execution_id": execution_id,
+                                 "espacio": rule.espacio, "value": _reading_text(value),
+                                 "read_at": now})
+            values[rule.field] = value
+        if any(getattr(old, k) != v for k, v in values.items()):
+            counts["onus_updated"] += 1
+            updates.append(dict(values, b_id=old.id, last_execution_id=execution_id))
+    _executemany_update(updates)
+    if readings:
+        db.session.execute(OnuReading.__table__.insert(), readings)
+    counts["readings"] = len(readings)
+    counts["per_oid"] = per_oid
+    return counts
+
+
+def _reading_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value)[:255]

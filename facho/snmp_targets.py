@@ -1,0 +1,91 @@
+"""From an `Olt` row and the configuration to what the SNMP layer and the per-OLT limiter
+need. The community only travels inside `SnmpTarget` (excluded from its repr), never into
+logs or summaries.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from facho.snmp import SnmpTarget
+
+# Dramatiq's time limit of one execution. Walks get a shorter deadline so a slow OLT
+# ends as a clean FAILED (with a Spanish message) before Dramatiq interrupts the thread.
+EXECUTION_TIME_LIMIT_MS = 15 * 60 * 1000
+WALK_DEADLINE_S = 10 * 60.0
+# Rows per walked column: a GPON OLT holds at most a few tens of thousands of ONUs; more
+# means the OID is a whole MIB branch, not a table column.
+MAX_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class OltLimits:
+    olt_id: int
+    max_concurrent: int       # executions at once on this OLT
+    max_starts_per_minute: int
+    lease_ttl_ms: int         # per-holder lease; a killed worker's slot frees after this
+
+
+def snmp_target(olt, config, **overrides) -> SnmpTarget:
+    """The SNMP target of an OLT row with the configured timeouts.
+
+    `config` is `facho.config.Config` (timeout per attempt, extra attempts)."""
+    options = dict(
+        host=olt.ip_address,
+        port=int(olt.snmp_port or 161),
+        version=olt.snmp_version or "v2c",
+        community=olt.comunidad,
+        timeout_s=float(config.snmp_timeout_s),
+        retries=int(config.snmp_retries),
+        walk_deadline_s=WALK_DEADLINE_S,
+        max_rows=MAX_ROWS,
+    )
+    options.update(overrides)
+    return SnmpTarget(**options)
+
+
+def olt_limits(olt, config) -> OltLimits:
+    return OltLimits(
+        olt_id=olt.id,
+        max_concurrent=max(1, int(olt.max_concurrent or 1)),
+        max_starts_per_minute=max(1, int(olt.max_starts_per_minute or 1)),
+        lease_ttl_ms=int(config.olt_lease_ttl_ms),
+    )
+
+
+def olt_label(olt) -> str:
+    """How logs and messages name an OLT: its abbreviation and address, no secrets."""
+    return f"{olt.abreviatura} ({olt.ip_address}:{olt.snmp_port})"
+
+
+def run_snmp(coro):
+    """Run one SNMP coroutine to completion on a fresh event loop in this (worker) thread.
+
+    Like `facho.snmp.run`, plus: Dramatiq's time limit (and shutdown notice) arrive as an
+    exception raised asynchronously in the worker thread. When it lands inside an asyncio
+    callback, the event loop would log it and carry on; here it cancels the walk and is
+    raised again, so the actor always sees it."""
+    from dramatiq.middleware import Interrupt
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        caught: list[BaseException] = []
+
+        def handler(loop, context):
+            exc = context.get("exception")
+            if isinstance(exc, Interrupt):
+                caught.append(exc)
+                task.cancel()
+            else:
+                loop.default_exception_handler(context)
+
+        loop.set_exception_handler(handler)
+        try:
+            return await coro
+        except asyncio.CancelledError:
+            if caught:
+                raise caught[0] from None
+            raise
+
+    return asyncio.run(main())

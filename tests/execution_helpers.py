@@ -1,0 +1,181 @@
+"""Helpers for the execution tests: catalog rows, OLTs, jobs, executions, an in-process
+Dramatiq worker on the real Redis broker, and a slow Huawei-like fake agent."""
+from __future__ import annotations
+
+import bisect
+import time
+from contextlib import contextmanager
+
+from facho.extensions import db
+from facho.index_formulas import HUAWEI_GPON, encode_index
+from facho.models import (FINAL_STATUSES, Brand, Execution, Oid, Olt, Onu, SnmpJob,
+                          SnmpJobHost)
+from tests.snmp_agents import FakeAgent
+
+HW = "1.3.6.1.4.1.2011.6.128.1.1.2"
+ZTE = "1.3.6.1.4.1.3902.1012.3"
+
+
+def seed_catalog() -> None:
+    """Brands, the shipped vendor OIDs and index formulas (as `flask facho seed`)."""
+    from facho.seed import seed
+    seed()
+    db.session.commit()
+
+
+def brand(nombre: str) -> Brand:
+    return db.session.execute(db.select(Brand).filter_by(nombre=nombre)).scalar_one()
+
+
+def oid(nombre: str) -> Oid:
+    return db.session.execute(db.select(Oid).filter_by(nombre=nombre)).scalar_one()
+
+
+def make_olt(abreviatura: str, port: int, community: str, marca: str = "Huawei",
+             **fields) -> int:
+    olt = Olt(abreviatura=abreviatura, ip_address="127.0.0.1", snmp_port=port,
+              comunidad=community, brand=brand(marca), **fields)
+    db.session.add(olt)
+    db.session.commit()
+    return olt.id
+
+
+def make_job(nombre: str, oid_names: list[str], marca: str = "Huawei",
+             job_type: str = "descubrimiento", olt_ids: tuple[int, ...] = (),
+             **fields) -> int:
+    fields.setdefault("interval_raw", "1d")
+    job = SnmpJob(nombre=nombre, brand=brand(marca), job_type=job_type, **fields)
+    job.oids = [oid(n) for n in oid_names]
+    db.session.add(job)
+    for olt_id in olt_ids:
+        db.session.add(SnmpJobHost(job=job, olt_id=olt_id))
+    db.session.commit()
+    return job.id
+
+
+def new_execution(job_id: int, olt_id: int, scheduled_for=None) -> int:
+    """A PENDING execution (manual when `scheduled_for` is None: at most one active)."""
+    host = db.session.execute(db.select(SnmpJobHost).filter_by(
+        job_id=job_id, olt_id=olt_id)).scalar_one()
+    execution = Execution(job_id=job_id, olt_id=olt_id, job_host_id=host.id,
+                          scheduled_for=scheduled_for)
+    db.session.add(execution)
+    db.session.commit()
+    return execution.id
+
+
+def run_now(app, execution_id: int) -> Execution:
+    """Run the actor's body in this thread (no Dramatiq), return the fresh row."""
+    from actors.executions import run_execution
+    with app.app_context():
+        row = db.session.get(Execution, execution_id)
+        job_type = row.job.job_type
+        db.session.remove()
+        run_execution(execution_id, job_type)
+        db.session.remove()
+    return fetch(app, execution_id)
+
+
+def fetch(app, execution_id: int) -> Execution:
+    with app.app_context():
+        row = db.session.get(Execution, execution_id)
+        db.session.expunge(row)
+        return row
+
+
+def onus(app, olt_id: int) -> dict[str, Onu]:
+    with app.app_context():
+        rows = db.session.execute(db.select(Onu).filter_by(olt_id=olt_id)).scalars().all()
+        for row in rows:
+            db.session.expunge(row)
+        return {row.raw_index: row for row in rows}
+
+
+def wait_final(app, execution_ids, timeout_s: float = 30.0) -> dict[int, Execution]:
+    """Poll until every execution is final; fail with the states seen otherwise."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        rows = {i: fetch(app, i) for i in execution_ids}
+        if all(r.status in FINAL_STATUSES for r in rows.values()):
+            return rows
+        if time.monotonic() > deadline:
+            raise AssertionError("executions not final in time: " + ", ".join(
+                f"#{i} {r.status} attempt={r.attempt} error={r.error_message!r}"
+                for i, r in rows.items()))
+        time.sleep(0.05)
+
+
+@contextmanager
+def in_process_worker(app, threads: int = 4, queues=("discovery_main", "get_main")):
+    """A real dramatiq.Worker on the real Redis broker (db 13), using `app`."""
+    import dramatiq
+
+    import actors.executions  # noqa: F401 - declares the actors on the broker
+    from facho.broker import bind_app
+
+    bind_app(app)
+    broker = dramatiq.get_broker()
+    worker = dramatiq.Worker(broker, queues=set(queues), worker_threads=threads,
+                             worker_timeout=100)
+    worker.start()
+    # `dramatiq` (the CLI) emits process_boot, which starts the time-limit thread; an
+    # in-process Worker does not, so start it as the CLI would (once per process).
+    from dramatiq.middleware import TimeLimit
+    for middleware in broker.middleware:
+        if isinstance(middleware, TimeLimit) and not middleware.manager.is_alive():
+            middleware.manager.start()
+    try:
+        yield worker
+    finally:
+        worker.stop(timeout=10_000)
+        # Worker.start() adds a middleware that Worker.stop() leaves behind
+        from dramatiq.worker import _WorkerMiddleware
+        broker.middleware[:] = [m for m in broker.middleware
+                                if not (isinstance(m, _WorkerMiddleware) and m.worker is worker)]
+
+
+def huawei_indexes(count: int, per_port: int = 16) -> list[tuple[int, int]]:
+    out = []
+    for n in range(count):
+        position, onu_id = divmod(n, per_port)
+        slot, port = 1 + position // 16, position % 16
+        out.append(encode_index(slot, port, onu_id, HUAWEI_GPON))
+    return sorted(out)
+
+
+def slow_table_policy(root: tuple[int, ...], indexes: list[tuple[int, ...]], value: int = 1):
+    """A single-column table `root.<index>` served in index order (value = `value`)."""
+    full = [root + tuple(i) for i in sorted(indexes)]
+    after = root[:-1] + (root[-1] + 1, 1)
+
+    def policy(kind, oids, max_repetitions):
+        out = []
+        for requested in oids:
+            position = bisect.bisect_right(full, tuple(requested))
+            for n in range(max(1, max_repetitions)):
+                if position + n < len(full):
+                    out.append((full[position + n], value))
+                else:
+                    out.append((after, 0))
+                    break
+        return out
+
+    return policy
+
+
+@contextmanager
+def slow_huawei_agent(rows: int, delay_s: float):
+    """A fake Huawei OLT whose serial column (as INTEGER values, so the discovery OID in
+    tests uses formato `int`) has `rows` ONUs and answers each request after `delay_s`."""
+    root = tuple(int(p) for p in f"{HW}.43.1.3".split("."))
+    agent = FakeAgent(slow_table_policy(root, huawei_indexes(rows)), delay_s=delay_s)
+    with agent:
+        yield agent
+
+
+def int_discovery_oid(nombre: str = "Descubrimiento lento") -> str:
+    """An OID row for the fake agent's table (formato int)."""
+    db.session.add(Oid(nombre=nombre, oid=f"{HW}.43.1.3", brand=brand("Huawei"),
+                       espacio="descubrimiento", formato="int"))
+    db.session.commit()
+    return nombre
