@@ -13,7 +13,7 @@ def init_app(app) -> None:
     i18n.install()  # before any view exists: filters translate their labels when built
 
     from admin import views
-    from admin.security import DashboardView
+    from admin.dashboard import DashboardView
     from facho import lifecycle
 
     lifecycle.install()

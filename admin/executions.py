@@ -3,18 +3,39 @@ trusts must not be editable from the panel."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
+import dramatiq
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, flash, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, IntEqualFilter
+from flask_admin.helpers import get_form_data
+from flask_login import current_user
 from markupsafe import Markup, escape
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
 from admin import formatters as fmt
-from admin.base import FachoModelView, options_from
+from admin.base import FachoModelView, options_from, plural
+from admin.forms import FachoForm
 from admin.job_hosts import job_options, olt_options
 from facho import models as m
+from facho.extensions import db
+from facho.manual_run import rerun_pairs
+from facho.messaging import BrokerUnavailable, get_broker
+
+log = logging.getLogger("facho.admin")
+
+MAINTENANCE_QUEUE = "maintenance"
+# The actor that deletes old executions in batches (facho.retention.purge); the message
+# carries only the number of days.
+PURGE_ACTOR = "purge_executions"
+REFRESH_INTERVAL_MS = 3000
+MAX_IDS_LISTED = 10
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -90,15 +111,99 @@ def _duration(view, context, execution, name):
     return "—"
 
 
+def requested_by_text(execution) -> str:
+    """Who asked: the user's name; "programada" for a slot of the schedule; "manual (CLI)"
+    for a run started without a user (`flask facho run` without --user)."""
+    if execution.requested_by is not None:
+        return execution.requested_by.username
+    if execution.scheduled_for is not None:
+        return "programada"
+    return "manual (CLI)"
+
+
 def _requested_by(view, context, execution, name):
-    return execution.requested_by.username if execution.requested_by else "Programada"
+    return requested_by_text(execution)
+
+
+# result_summary keys (facho.discovery, facho.get_values, facho.inventory) in reading order.
+SUMMARY_LABELS = {
+    "note": "Nota",
+    "found": "ONUs encontradas",
+    "new": "Nuevas",
+    "returned": "Volvieron a aparecer",
+    "updated": "Actualizadas",
+    "unchanged": "Sin cambios",
+    "gone": "Marcadas ausentes",
+    "missing_pending": "No respondieron (aún presentes)",
+    "absent_total": "Ausentes en total",
+    "onus": "ONUs consultadas",
+    "onus_updated": "ONUs con cambios",
+    "missing": "Sin valor",
+    "readings": "Lecturas guardadas",
+    "invalid_values": "Valores inválidos",
+    "method": "Método",
+    "oids": "OIDs",
+    "ignored_oids": "OIDs ignorados",
+    "per_oid": "Por OID",
+    "formula": "Fórmula de índice",
+    "rows": "Filas de descubrimiento",
+    "invalid_index": "Índices inválidos",
+    "invalid_index_examples": "Ejemplos de índices inválidos",
+    "empty_walk": "Tabla vacía",
+    "varbinds": "Varbinds leídos",
+    "requests": "Peticiones SNMP",
+    "walk_ms": "Tiempo de lectura SNMP",
+    "duration_ms": "Duración (lectura y guardado)",
+    "attempt": "Intento",
+}
+
+
+def _summary_value(key: str, value) -> Markup:
+    if isinstance(value, dict):
+        return summary_list(value)
+    if value is None:
+        return Markup("—")
+    if isinstance(value, bool):
+        return Markup("Sí" if value else "No")
+    if isinstance(value, int) and key.endswith("_ms"):
+        return escape(fmt.duration(value))
+    if isinstance(value, (list, tuple)):
+        if all(not isinstance(v, (dict, list, tuple)) for v in value):
+            return escape(", ".join(str(v) for v in value)) if value else Markup("—")
+        return Markup("<br>").join(_summary_value(key, v) for v in value)
+    return escape(str(value))
+
+
+def summary_list(summary: dict) -> Markup:
+    """A result summary as a definition list: known keys in Spanish and in reading order,
+    unknown ones after them under their own name."""
+    known = [k for k in SUMMARY_LABELS if k in summary]
+    rest = sorted((k for k in summary if k not in SUMMARY_LABELS), key=str)
+    items = []
+    for key in known + rest:
+        label = SUMMARY_LABELS.get(key, str(key))
+        items.append(Markup('<dt class="col-sm-4" data-key="{}">{}</dt>'
+                            '<dd class="col-sm-8">{}</dd>').format(
+            key, label, _summary_value(str(key), summary[key])))
+    return Markup('<dl class="row facho-summary">') + Markup("").join(items) + Markup("</dl>")
 
 
 def _summary(view, context, execution, name):
-    if not execution.result_summary:
+    summary = execution.result_summary
+    if not summary:
         return "—"
-    text = json.dumps(execution.result_summary, indent=2, ensure_ascii=False, sort_keys=True)
-    return Markup(f"<pre class='mb-0'>{escape(text)}</pre>")
+    if not isinstance(summary, dict):
+        return escape(str(summary))
+    raw = json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True)
+    return summary_list(summary) + Markup(
+        '<details class="mt-2"><summary class="small text-muted">Ver JSON</summary>'
+        '<pre class="small mb-0">{}</pre></details>').format(raw)
+
+
+def _full_error(view, context, execution, name):
+    if not execution.error_message:
+        return "—"
+    return Markup('<pre class="facho-error">{}</pre>').format(execution.error_message)
 
 
 def _short_error(view, context, execution, name):
@@ -106,10 +211,48 @@ def _short_error(view, context, execution, name):
     return text if len(text) <= 120 else text[:117] + "…"
 
 
+class PurgeForm(FachoForm):
+    dias = IntegerField(
+        "Días", validators=[InputRequired("Indique un número de días."),
+                            NumberRange(1, 3650, "Debe estar entre 1 y 3650 días.")],
+        description="Se eliminan las ejecuciones terminadas creadas hace más de estos días.")
+
+
+def purge_message(days: int) -> dramatiq.Message:
+    """The maintenance message (by actor name: the web process imports no actors)."""
+    return dramatiq.Message(queue_name=MAINTENANCE_QUEUE, actor_name=PURGE_ACTOR,
+                            args=(int(days),), kwargs={}, options={})
+
+
+def send_purge(days: int) -> str:
+    message = purge_message(days)
+    try:
+        get_broker().enqueue(message)
+    except Exception as exc:  # redis errors, connection refused, timeouts
+        raise BrokerUnavailable(
+            "No se pudo programar la eliminación: el broker (Redis) no responde. "
+            "Verifique REDIS_URL y que Redis esté activo.") from exc
+    return message.message_id
+
+
+def finished_before(cutoff: datetime) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(m.Execution)
+        .where(m.Execution.created_at < cutoff, m.Execution.status.in_(m.FINAL_STATUSES)))
+
+
+def _ids_text(rows) -> str:
+    shown = ", ".join(f"#{r.id} ({fmt.STATUS_LABELS.get(r.status, (r.status,))[0]})"
+                      for r in rows[:MAX_IDS_LISTED])
+    extra = len(rows) - MAX_IDS_LISTED
+    return shown + (f" y {extra} más" if extra > 0 else "")
+
+
 class ExecutionView(FachoModelView):
     can_create = False
     can_edit = False
     can_delete = False
+    list_template = "admin/executions/list.html"
 
     column_list = ("id", "created_at", "job", "olt", "status", "scheduled_for",
                    "requested_by", "attempt", "duration_ms", "error_message")
@@ -139,7 +282,7 @@ class ExecutionView(FachoModelView):
             fmt.local_time(execution.scheduled_for) if execution.scheduled_for else "manual"),
     }
     column_formatters_detail = dict(column_formatters, result_summary=_summary,
-                                    error_message=lambda v, c, e, n: e.error_message or "—")
+                                    error_message=_full_error)
     column_labels = {
         "id": "N.º", "job": "Tarea", "olt": "OLT", "job_host": "Tarea por OLT",
         "status": "Estado", "scheduled_for": "Turno", "requested_by": "Solicitada por",
@@ -152,3 +295,71 @@ class ExecutionView(FachoModelView):
         "scheduled_for": "El turno de la programación; «manual» si alguien la ejecutó.",
         "created_at": "Hora local del operador. Filtro: AAAA-MM-DD HH:MM:SS.",
     }
+
+    # --- the list refreshes itself while something on it is pending or running ---------
+
+    def render(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs["live_refresh"] = any(row.status in m.ACTIVE_STATUSES
+                                         for row in kwargs.get("data") or ())
+            kwargs["refresh_interval_ms"] = REFRESH_INTERVAL_MS
+        return super().render(template, **kwargs)
+
+    # --- "🔁 Re-ejecutar" failed executions -------------------------------------------
+
+    @action("reejecutar", "🔁 Re-ejecutar",
+            "¿Re-ejecutar ahora las ejecuciones fallidas seleccionadas? Se creará una "
+            "ejecución manual nueva por cada tarea y OLT; las que no fallaron se omiten.")
+    def action_rerun(self, ids):
+        keys = [int(i) for i in ids if str(i).isdigit()]
+        rows = db.session.execute(
+            sa.select(m.Execution.id, m.Execution.status, m.Execution.job_id,
+                      m.Execution.olt_id).where(m.Execution.id.in_(keys))
+            .order_by(m.Execution.id)).all()
+        failed = [r for r in rows if r.status == m.FAILED]
+        refused = [r for r in rows if r.status != m.FAILED]
+        if refused:
+            flash(f"Solo se re-ejecutan ejecuciones fallidas; "
+                  f"{plural(len(refused), 'se omitió', 'se omitieron')}: {_ids_text(refused)}.",
+                  "warning")
+        if not failed:
+            if not refused:
+                flash("No se seleccionó ninguna ejecución.", "warning")
+            return
+        try:
+            report = rerun_pairs({(r.job_id, r.olt_id) for r in failed}, current_user.id)
+        except Exception as exc:  # noqa: BLE001 - reported in Spanish, logged in full
+            db.session.rollback()
+            self.handle_view_exception(exc)
+            return
+        for category, text in report.messages():
+            flash(text, category)
+
+    # --- "Eliminar ejecuciones antiguas": batched, in the background ---------------------
+
+    @expose("/eliminar-antiguas/", methods=("GET", "POST"))
+    def purge_view(self):
+        config = current_app.config["FACHO"]
+        form = PurgeForm(get_form_data(), dias=config.retention_days)
+        if request.method == "POST" and form.validate():
+            days = form.dias.data
+            pending = finished_before(m.utcnow() - timedelta(days=days))
+            try:
+                message_id = send_purge(days)
+            except BrokerUnavailable as exc:
+                flash(f"❌ {exc}", "error")
+            else:
+                log.info("event=purge_requested days=%s executions=%s user=%s message=%s",
+                         days, pending, current_user.id, message_id)
+                flash(f"🧹 Eliminación programada en segundo plano (cola {MAINTENANCE_QUEUE}): "
+                      f"se borrarán por lotes las ejecuciones terminadas anteriores a {days} "
+                      f"días (ahora {pending}).", "success")
+                return redirect(self.get_url(".index_view"))
+        elif request.method == "POST":
+            if "csrf_token" in form and form.csrf_token.errors:
+                flash(form.csrf_token.errors[0], "error")
+        counts = [(days, finished_before(m.utcnow() - timedelta(days=days)))
+                  for days in sorted({7, 30, 90, config.retention_days})]
+        return self.render("admin/executions/purge.html", form=form, counts=counts,
+                           retention_days=config.retention_days,
+                           return_url=self.get_url(".index_view"))

@@ -64,5 +64,19 @@ def column(func):
 
 
 def since_now(when: datetime | None) -> str:
+    return "—" if when is None else humanize(when - utcnow())
+
+
+def humanize(delta) -> str:
+    """'en 4 min 30 s', 'vencida hace 10 s', 'ahora' (facho.schedule.humanize_remaining)."""
     from facho.schedule import humanize_remaining
-    return "—" if when is None else humanize_remaining(when - utcnow())
+    return humanize_remaining(delta)
+
+
+def ago(seconds: float | None) -> str:
+    """'hace 12 s', 'hace 3 min 5 s' for an age in seconds."""
+    if seconds is None:
+        return "—"
+    from datetime import timedelta
+    text = humanize(timedelta(seconds=-max(0.0, seconds)))
+    return "hace menos de 1 s" if text == "ahora" else text.replace("vencida hace", "hace")

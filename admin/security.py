@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
-from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 
@@ -29,14 +28,3 @@ class StaffModelView(ModelView):
     def inaccessible_callback(self, name, **kwargs):
         return refuse()
 
-
-class DashboardView(AdminIndexView):
-    def is_accessible(self):
-        return staff_only()
-
-    def inaccessible_callback(self, name, **kwargs):
-        return refuse()
-
-    @expose("/")
-    def index(self):
-        return self.render("admin/dashboard.html")

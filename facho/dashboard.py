@@ -1,5 +1,5 @@
-"""Figures for the panel's home page: executions per hour, success per OLT, next jobs,
-ONUs per OLT. Aggregation happens in SQL (one query per figure) so the page stays fast
+"""Figures for the panel's home page: executions per hour, success per OLT, start lag,
+next jobs, ONUs per OLT. Aggregation happens in SQL (one query per figure) so the page stays fast
 with millions of executions. Hours are labelled in the operator's time zone."""
 from __future__ import annotations
 
@@ -53,6 +53,39 @@ def success_rate_per_olt(now: datetime | None = None, hours: int = 24) -> list[d
         out.append({"olt": name, "success": success, "failed": failed,
                     "rate": round(100.0 * success / total, 1) if total else None})
     return out
+
+
+def _seconds_between(later, earlier):
+    if db.engine.dialect.name == "postgresql":
+        return sa.extract("epoch", later - earlier)
+    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
+
+
+def start_lag_per_hour(tz: ZoneInfo, now: datetime | None = None, hours: int = 24) -> dict:
+    """How late scheduled executions started (`started_at - scheduled_for`), per hour of
+    their slot over the last `hours`: {'labels', 'avg_s': [..|None], 'max_s': [..|None],
+    'count': [..]}. Manual runs have no slot and are left out."""
+    now = now or utcnow()
+    start = (now - timedelta(hours=hours - 1)).replace(minute=0, second=0, microsecond=0)
+    bucket = _hour_bucket(Execution.scheduled_for)
+    lag = _seconds_between(Execution.started_at, Execution.scheduled_for)
+    rows = db.session.execute(
+        sa.select(bucket, sa.func.avg(lag), sa.func.max(lag), sa.func.count())
+        .where(Execution.scheduled_for >= start, Execution.scheduled_for <= now,
+               Execution.started_at.is_not(None))
+        .group_by(bucket)).all()
+    keys = [(start + timedelta(hours=i)) for i in range(hours)]
+    index = {k.strftime("%Y-%m-%d %H:00"): i for i, k in enumerate(keys)}
+    avg_s, max_s, count = [None] * hours, [None] * hours, [0] * hours
+    for hour, average, longest, n in rows:
+        i = index.get(hour)
+        if i is None:
+            continue
+        avg_s[i] = round(max(float(average), 0.0), 2)
+        max_s[i] = round(max(float(longest), 0.0), 2)
+        count[i] = n
+    labels = [k.astimezone(tz).strftime("%H:00") for k in keys]
+    return {"labels": labels, "avg_s": avg_s, "max_s": max_s, "count": count}
 
 
 def next_jobs(limit: int = 10) -> list[SnmpJob]:

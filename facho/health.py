@@ -1,4 +1,12 @@
-"""`/healthz` for load balancers: database and Redis reachable. Reveals nothing else."""
+"""`/healthz` for load balancers and monitors, without login.
+
+    {"status": "ok" | "error", "database": bool, "redis": bool, "scheduler": bool}
+
+`database`: a `SELECT 1` answered. `redis`: Redis answered a PING. `scheduler`: the leader
+scheduler recorded a tick recently (`facho.ops.scheduler_state`: within
+`ops.TICK_STALE_S` seconds), i.e. scheduled jobs are being dispatched. 200 when all three
+hold, 503 otherwise. Nothing else is revealed (no versions, hosts, counts or errors).
+"""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
@@ -9,22 +17,38 @@ from facho.extensions import db
 bp = Blueprint("health", __name__)
 
 
-@bp.route("/healthz")
-def healthz():
-    checks = {}
+def _database() -> bool:
     try:
         db.session.execute(text("SELECT 1"))
-        checks["database"] = True
+        return True
     except Exception:  # noqa: BLE001 - any failure means "not healthy", never a 500
         db.session.rollback()
-        checks["database"] = False
+        return False
+
+
+def _redis_and_scheduler() -> tuple[bool, bool]:
     try:
         from facho.redis_conn import get_redis
-        checks["redis"] = bool(get_redis().ping())
+        client = get_redis()
+        if not client.ping():
+            return False, False
     except Exception:  # noqa: BLE001
-        checks["redis"] = False
+        return False, False
+    try:
+        from facho.ops import scheduler_state
+        return True, bool(scheduler_state(client)["healthy"])
+    except Exception:  # noqa: BLE001 - unreadable tick record: not healthy
+        return True, False
+
+
+@bp.route("/healthz")
+def healthz():
+    checks = {"database": _database()}
+    checks["redis"], checks["scheduler"] = _redis_and_scheduler()
     ok = all(checks.values())
-    return jsonify(status="ok" if ok else "error", **checks), (200 if ok else 503)
+    response = jsonify(status="ok" if ok else "error", **checks)
+    response.headers["Cache-Control"] = "no-store"
+    return response, (200 if ok else 503)
 
 
 def init_app(app) -> None:

@@ -57,11 +57,20 @@ def _active_by_pair(job_ids: list[int]) -> dict[tuple[int, int], int]:
     return {(job_id, olt_id): ex_id for job_id, olt_id, ex_id in rows}
 
 
-def qualifying_pairs(job: SnmpJob, report: RunReport, olt_names: set[str] | None = None):
-    """The job's enabled job hosts on enabled OLTs; warnings say why none qualified."""
-    hosts = [h for h in job.job_hosts if olt_names is None or h.olt.abreviatura in olt_names]
+def qualifying_pairs(job: SnmpJob, report: RunReport, olt_names: set[str] | None = None,
+                     olt_ids: set[int] | None = None):
+    """The job's enabled job hosts on enabled OLTs; warnings say why none qualified.
+
+    `olt_names` / `olt_ids` restrict the job to some of its OLTs (CLI `--olt`, re-runs)."""
+    hosts = [h for h in job.job_hosts
+             if (olt_names is None or h.olt.abreviatura in olt_names)
+             and (olt_ids is None or h.olt_id in olt_ids)]
     if not job.enabled:
         report.warnings.append(f"⚠️ La tarea \"{job.nombre}\" está deshabilitada: no se ejecutó.")
+        return []
+    if not hosts and olt_ids is not None and job.job_hosts:
+        report.warnings.append(
+            f"⚠️ La tarea \"{job.nombre}\" ya no está asignada a esa OLT: no se ejecutó.")
         return []
     if not hosts:
         report.warnings.append(f"⚠️ La tarea \"{job.nombre}\" no tiene OLTs asignadas.")
@@ -79,8 +88,10 @@ def qualifying_pairs(job: SnmpJob, report: RunReport, olt_names: set[str] | None
 
 
 def run_jobs_now(job_ids: list[int], user_id: int | None,
-                 olt_names: set[str] | None = None) -> RunReport:
-    """Create and send the manual executions for `job_ids` (optionally only `olt_names`)."""
+                 olt_names: set[str] | None = None, *,
+                 olt_ids_by_job: dict[int, set[int]] | None = None) -> RunReport:
+    """Create and send the manual executions for `job_ids` (optionally only `olt_names`, or
+    per job only the OLT ids in `olt_ids_by_job`)."""
     report = RunReport()
     jobs = db.session.execute(
         sa.select(SnmpJob).where(SnmpJob.id.in_(job_ids)).order_by(SnmpJob.nombre)
@@ -89,7 +100,8 @@ def run_jobs_now(job_ids: list[int], user_id: int | None,
     to_send: list[tuple[Execution, SnmpJob]] = []
     for job in jobs:
         created_for_job = False
-        for host in qualifying_pairs(job, report, olt_names):
+        only = None if olt_ids_by_job is None else set(olt_ids_by_job.get(job.id, ()))
+        for host in qualifying_pairs(job, report, olt_names, only):
             busy = active.get((job.id, host.olt_id))
             if busy:
                 report.already_active.append(f"{job.nombre} @ {host.olt.abreviatura} (#{busy})")
@@ -130,3 +142,12 @@ def run_jobs_now(job_ids: list[int], user_id: int | None,
     report.created = [e.id for e, _ in to_send]
     report.queues = {QUEUE_BY_JOB_TYPE[j.job_type] for _, j in to_send}
     return report
+
+
+def rerun_pairs(pairs, user_id: int | None) -> RunReport:
+    """Run again exactly these (job id, OLT id) pairs (the panel's "🔁 Re-ejecutar" of
+    failed executions), with the same rules and messages as `run_jobs_now`."""
+    by_job: dict[int, set[int]] = {}
+    for job_id, olt_id in pairs:
+        by_job.setdefault(int(job_id), set()).add(int(olt_id))
+    return run_jobs_now(sorted(by_job), user_id, olt_ids_by_job=by_job)

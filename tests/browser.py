@@ -51,8 +51,12 @@ def live_server(live_app):
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Not for the whole session: while Playwright's sync API
+    is running, its event loop counts as running in this thread, so every later test that
+    calls asyncio.run() here (the SNMP client, the reconciler…) would fail; and each module
+    importing a session fixture gets its own copy, so a second module could not start one."""
     require(bool(shutil.which(CHROMIUM)), f"chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 

@@ -64,8 +64,11 @@ def test_next_redirect_goes_only_to_local_paths(app):
         assert response.headers["Location"] == expected, target
 
 
-def test_healthz_needs_no_login_and_reveals_only_health(app):
+def test_healthz_needs_no_login_and_reveals_only_health(app, redis_client):
+    from facho.lease import LeaderLease
+    LeaderLease(redis_client).record_tick({"claimed": 0})  # a scheduler that just ticked
     response = app.test_client().get("/healthz")
     body = response.get_json()
-    assert set(body) == {"status", "database", "redis"}
-    assert body["database"] is True and body["redis"] is True
+    assert set(body) == {"status", "database", "redis", "scheduler"}
+    assert body == {"status": "ok", "database": True, "redis": True, "scheduler": True}
+    assert response.status_code == 200
