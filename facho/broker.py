@@ -42,6 +42,50 @@ class AppContextMiddleware(Middleware):
     after_skip_message = after_process_message
 
 
+class WorkerPresence(Middleware):
+    """Announce worker processes in Redis (`facho:worker:<host:pid>`, 30 s TTL, refreshed
+    every 10 s). Dramatiq's own heartbeats also come from processes that only enqueue
+    (web, CLI), so `flask facho workers` and the dashboard count these keys instead."""
+
+    TTL_S = 30
+    EVERY_S = 10
+
+    def __init__(self):
+        self._stop = threading.Event()
+
+    @staticmethod
+    def key() -> str:
+        import os
+        import socket
+        return f"{NAMESPACE}:worker:{socket.gethostname()}:{os.getpid()}"
+
+    def _beat(self, broker, worker) -> None:
+        import json
+        import time
+        started = time.time()
+        while True:
+            try:
+                broker.client.set(self.key(), json.dumps({
+                    "queues": sorted(worker.consumer_whitelist or broker.get_declared_queues()),
+                    "threads": worker.worker_threads, "started_at": started}), ex=self.TTL_S)
+            except Exception:  # noqa: BLE001 - Redis down: try again at the next beat
+                pass
+            if self._stop.wait(self.EVERY_S):
+                return
+
+    def after_worker_boot(self, broker, worker):
+        self._stop.clear()
+        threading.Thread(target=self._beat, args=(broker, worker), daemon=True,
+                         name="facho-presence").start()
+
+    def before_worker_shutdown(self, broker, worker):
+        self._stop.set()
+        try:
+            broker.client.delete(self.key())
+        except Exception:  # noqa: BLE001
+            pass
+
+
 def get_app():
     global _app
     with _lock:
@@ -65,5 +109,6 @@ def setup_broker(redis_url: str | None = None) -> RedisBroker:
     broker = RedisBroker(url=redis_url, namespace=NAMESPACE, heartbeat_timeout=60_000)
     broker.add_middleware(PeriodiqMiddleware(skip_delay=30))
     broker.add_middleware(AppContextMiddleware())
+    broker.add_middleware(WorkerPresence())
     dramatiq.set_broker(broker)
     return broker

@@ -199,7 +199,7 @@ def workers_command(as_json: bool):
     if client is None:
         fail("Redis no responde: no se pueden listar los workers")
     rows = ops.live_workers(client)
-    _emit(rows, as_json, lambda r: _table(r, ["id", "last_beat_s", "unacked"]))
+    _emit(rows, as_json, lambda r: _table(r, ["id", "queues", "threads", "up_s"]))
     if not rows:
         raise SystemExit(1)
 

@@ -3,8 +3,7 @@
 Each function reads one thing and returns plain data (dicts, lists); rendering is the
 caller's job. Redis keys follow Dramatiq's Redis broker layout under our namespace:
 `facho:<queue>` (ready ids), `facho:<queue>.DQ` (delayed), `facho:<queue>.XQ` (dead
-letters), `facho:__heartbeats__` (worker id -> last heartbeat, ms), `facho:__acks__.*`
-(fetched, not yet acknowledged).
+letters); live workers announce themselves under `facho:worker:<host:pid>`.
 """
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from facho.models import (PENDING, RUNNING, STATUSES, Execution, Olt, SnmpJob, U
                           utcnow)
 
 QUEUES = ("scheduler", "discovery_main", "get_main", "maintenance")
-WORKER_ALIVE_MS = 60_000   # Dramatiq's default heartbeat timeout
 TICK_STALE_S = 150         # a minute tick plus margin: older means the scheduler is not ticking
 
 
@@ -44,19 +42,19 @@ def queue_depths(client: redis.Redis) -> dict[str, dict[str, int]]:
                     "dead": values[i * 3 + 2]} for i, queue in enumerate(QUEUES)}
 
 
-def live_workers(client: redis.Redis, now_ms: int | None = None) -> list[dict]:
-    """Dramatiq broker processes that heartbeated within WORKER_ALIVE_MS."""
-    now_ms = now_ms or int(time.time() * 1000)
-    beats = client.zrangebyscore(f"{NAMESPACE}:__heartbeats__", now_ms - WORKER_ALIVE_MS,
-                                 "+inf", withscores=True)
+def live_workers(client: redis.Redis) -> list[dict]:
+    """Worker processes announced by facho.broker.WorkerPresence (keys expire 30 s after
+    a worker stops beating), with how many messages each has fetched but not finished."""
+    import json
     workers = []
-    for worker_id, score in beats:
-        worker_id = worker_id.decode()
-        fetched = 0
-        for key in client.scan_iter(f"{NAMESPACE}:__acks__.{worker_id}.*", count=200):
-            fetched += client.scard(key)
-        workers.append({"id": worker_id, "last_beat_s": round((now_ms - score) / 1000, 1),
-                        "unacked": fetched})
+    for key in sorted(client.scan_iter(f"{NAMESPACE}:worker:*", count=500)):
+        raw = client.get(key)
+        if raw is None:
+            continue
+        info = json.loads(raw)
+        workers.append({"id": key.decode().split(":", 2)[2], "queues": ",".join(info["queues"]),
+                        "threads": info["threads"],
+                        "up_s": int(time.time() - info["started_at"])})
     return workers
 
 

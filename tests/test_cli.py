@@ -104,7 +104,7 @@ def test_status_is_healthy_with_a_live_worker_and_a_recent_tick(app, cli, rows, 
     worker.start()
     try:
         deadline = time.monotonic() + 10
-        while not redis_client.zcard("facho:__heartbeats__") and time.monotonic() < deadline:
+        while not list(redis_client.scan_iter("facho:worker:*")) and time.monotonic() < deadline:
             time.sleep(0.1)
         result = cli("status", "--json")
         data = json.loads(result.output)
@@ -114,6 +114,14 @@ def test_status_is_healthy_with_a_live_worker_and_a_recent_tick(app, cli, rows, 
         assert cli("workers").exit_code == 0
     finally:
         worker.stop()
+    assert cli("workers").exit_code == 1  # a stopped worker withdraws at once
+
+
+def test_a_process_that_only_sends_messages_is_not_counted_as_a_worker(app, cli, rows):
+    from facho.messaging import send_execution
+    with app.app_context():
+        send_execution(1, "descubrimiento")
+    assert cli("workers").exit_code == 1
 
 
 def test_workers_exits_non_zero_when_none_is_alive(cli):

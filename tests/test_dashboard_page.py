@@ -52,7 +52,8 @@ def populated(app, redis_client):
         add(app, Onu(olt_id=olt_a, raw_index=str(i), present=i < 3))
     # Redis: a worker heartbeat, a tick, a queued and a dead message, a stale OLT slot
     now_ms = int(time.time() * 1000)
-    redis_client.zadd(f"{NAMESPACE}:__heartbeats__", {"worker-1": now_ms - 2000})
+    redis_client.set(f"{NAMESPACE}:worker:worker-1", json.dumps(
+        {"queues": ["discovery_main"], "threads": 20, "started_at": now_ms / 1000 - 60}), ex=30)
     from facho.lease import LeaderLease
     lease = LeaderLease(redis_client, owner="sched-host:42:abc")
     lease.acquire()
