@@ -14,9 +14,7 @@ Dramatiq retries for the tick (the next minute is the retry).
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import time
 
 import dramatiq
 from periodiq import cron
@@ -31,15 +29,12 @@ SLOT_TIME_LIMIT_MS = 50_000
 
 _lease = None
 _lease_lock = threading.Lock()
-last_tick_monotonic: float | None = None   # for the scheduler process's own checks
 
 
 def process_lease():
     """The LeaderLease of this process (one owner token per process), built on first use
-    from the app's configuration; None when FACHO_SCHEDULER_LEASE=off (tests)."""
+    from the app's configuration (`lease_ttl_ms`)."""
     global _lease
-    if os.environ.get("FACHO_SCHEDULER_LEASE", "on").lower() in ("0", "off", "false", "no"):
-        return None
     with _lease_lock:
         if _lease is None:
             from flask import current_app
@@ -53,13 +48,10 @@ def process_lease():
 @dramatiq.actor(queue_name=dispatch.SCHEDULER_QUEUE, priority=0, max_retries=0,
                 time_limit=TICK_TIME_LIMIT_MS, periodic=cron("* * * * *"))
 def scheduler_tick():
-    global last_tick_monotonic
     from facho.models import utcnow
     result = dispatch.tick(utcnow(), lease=process_lease())
     if not result.leader:
         log.debug(kv(event="tick_not_leader"))
-        return
-    last_tick_monotonic = time.monotonic()
 
 
 @dramatiq.actor(actor_name=dispatch.SLOT_ACTOR, queue_name=dispatch.SCHEDULER_QUEUE,

@@ -14,21 +14,22 @@ A tick, in order:
    replayed: they become SKIPPED and count as missed slots.
 3. Claim: ONE indexed query reads the enabled jobs whose `next_run_at < now + horizon`
    (NULL = never planned: `first_run_at`). For each, `schedule.plan_due` gives the slots
-   and the new `next_run_at`. Jobs are claimed in batches, each batch one transaction:
-   per job a compare-and-set `UPDATE snmp_jobs SET next_run_at=:new, missed_slots=
-   missed_slots+:missed WHERE id=:id AND next_run_at=:seen` (jobs in id order, so racing
-   schedulers on PostgreSQL lock rows in the same order and never deadlock); rowcount 0
-   means another scheduler claimed it first, and nothing is inserted for it. Then one
-   bulk INSERT of the executions of the jobs won: one row per slot and enabled job host
-   whose OLT has `habilitar_olt`. The unique constraint (job, OLT, scheduled_for) is the
-   last guard: an IntegrityError rolls the batch back, is counted (`conflicts`), and the
-   batch is redone job by job with conflicting rows ignored, so one bad row can neither
-   duplicate a slot nor wedge the job.
-4. After commit: due rows are sent at once; future slots are not sent one message per
-   execution: one delayed `dispatch_slot(epoch_s)` message per distinct slot second
-   (fan-out) calls `send_due` when that second comes. So a worker holds a handful of
-   delayed messages, not tens of thousands (Dramatiq prefetches delayed messages into
-   worker memory).
+   and the new `next_run_at`. Jobs are claimed in batches (1,000), each batch ONE
+   transaction: a compare-and-set for every job of the batch in one statement,
+   `UPDATE snmp_jobs SET next_run_at = v.new, missed_slots = missed_slots + v.missed
+   FROM (VALUES …) v WHERE id = v.id AND next_run_at = v.seen RETURNING id` (the jobs
+   another scheduler moved first do not come back, and nothing is inserted for them; on
+   PostgreSQL the rows are first locked in id order so racing schedulers never
+   deadlock), then one bulk INSERT of the executions of the jobs won: one row per slot
+   and enabled job host whose OLT has `habilitar_olt`. The unique constraint (job, OLT,
+   scheduled_for) is the last guard: an IntegrityError rolls the batch back, is counted
+   (`conflicts`), and the batch is redone job by job with conflicting rows ignored, so
+   one bad row can neither duplicate a slot nor wedge the job.
+4. After each batch commits, its due rows are sent at once (in one Redis pipeline).
+   Future slots are not sent as one delayed message per execution: one delayed
+   `dispatch_slot(epoch_s)` message per distinct slot second (fan-out) calls `send_due`
+   when that second comes. So a worker holds a handful of delayed messages, not tens of
+   thousands (Dramatiq prefetches delayed messages into worker memory).
 
 Overlap (DESIGN 3.5) and slots claimed ahead of time. A tick claims up to a horizon
 ahead, so a 30 s job has its next two slots claimed while the current run is going. A
@@ -44,7 +45,8 @@ are decided at once, against the executions active before the tick and the earli
 slots of the same claim, so late slots inside the catch-up window are all recorded but
 only the first runs: queueing them behind each other is what the overlap rule forbids.
 Reservations never block: a manual run or a due slot is not refused because of a future
-reservation.
+reservation. In steady state every slot is reserved by the tick before it and sent by its
+`dispatch_slot` at its second: that is what makes start times second-exact.
 
 Message ids. A due row gets its message id in the INSERT itself and is enqueued right
 after commit; a reservation gets one in `send_due` by a compare-and-set claim
@@ -68,7 +70,7 @@ from typing import Callable, Iterable, Sequence
 
 import dramatiq
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from facho import schedule as sched
 from facho.extensions import db
@@ -82,7 +84,7 @@ UTC = timezone.utc
 SCHEDULER_QUEUE = "scheduler"
 MAINTENANCE_QUEUE = "maintenance"
 SLOT_ACTOR = "dispatch_slot"
-DEFAULT_BATCH = 500
+DEFAULT_BATCH = 1000
 
 REASON_OVERLAP = "Omitida: la ejecución #{blocker} de esta tarea en esta OLT sigue en curso"
 REASON_OVERLAP_MANUAL = ("Omitida: la ejecución manual #{blocker} de esta tarea en esta OLT "
@@ -141,18 +143,57 @@ class DramatiqSender(Sender):
     def send_executions(self, items: Sequence[Outgoing]) -> None:
         from facho.messaging import ACTOR_BY_JOB_TYPE
         from facho.models import QUEUE_BY_JOB_TYPE
-        broker = self.broker
-        for item in items:
-            message = dramatiq.Message(
-                queue_name=QUEUE_BY_JOB_TYPE[item.job_type],
-                actor_name=ACTOR_BY_JOB_TYPE[item.job_type], args=(item.execution_id,),
-                kwargs={}, options={}, message_id=item.message_id)
-            broker.enqueue(message, delay=item.delay_ms if item.delay_ms > 0 else None)
+        messages = [(dramatiq.Message(
+            queue_name=QUEUE_BY_JOB_TYPE[item.job_type],
+            actor_name=ACTOR_BY_JOB_TYPE[item.job_type], args=(item.execution_id,),
+            kwargs={}, options={}, message_id=item.message_id),
+            item.delay_ms if item.delay_ms > 0 else None) for item in items]
+        if len(messages) >= PIPELINE_MIN and _pipelined_enqueue(self.broker, messages):
+            return
+        for message, delay in messages:
+            self.broker.enqueue(message, delay=delay)
 
     def arm_slot(self, slot_epoch_s: int, delay_ms: int) -> None:
         message = dramatiq.Message(queue_name=SCHEDULER_QUEUE, actor_name=SLOT_ACTOR,
                                    args=(int(slot_epoch_s),), kwargs={}, options={})
         self.broker.enqueue(message, delay=delay_ms if delay_ms > 0 else None)
+
+
+PIPELINE_MIN = 20          # from this many messages on, enqueue them in one Redis pipeline
+
+
+def _pipelined_enqueue(broker, messages) -> bool:
+    """Enqueue many messages in one Redis round trip, exactly as RedisBroker.enqueue does
+    one by one (same Lua script, same arguments, same middleware hooks). Returns False,
+    having sent nothing, when the broker is not the Redis broker this was written for
+    (Dramatiq 2.2): the caller then enqueues one by one."""
+    from dramatiq.brokers.redis import RedisBroker
+    from dramatiq.common import current_millis, dq_name
+    needed = ("scripts", "client", "namespace", "broker_id", "heartbeat_timeout",
+              "dead_message_ttl", "_should_do_maintenance", "_max_unpack_size")
+    if not isinstance(broker, RedisBroker) or not all(hasattr(broker, a) for a in needed):
+        return False
+    script = broker.scripts["dispatch"]
+    pipe = broker.client.pipeline(transaction=False)
+    sent = []
+    for message, delay in messages:
+        queue_name = message.queue_name
+        message = message.copy(options={"redis_message_id": str(uuid.uuid4())})
+        if delay is not None:
+            queue_name = dq_name(queue_name)
+            message = message.copy(queue_name=queue_name,
+                                   options={"eta": current_millis() + delay})
+        broker.emit_before("enqueue", message, delay)
+        script(keys=[broker.namespace], client=pipe, args=[
+            "enqueue", current_millis(), queue_name, broker.broker_id,
+            broker.heartbeat_timeout, broker.dead_message_ttl,
+            broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),
+            message.options["redis_message_id"], message.encode()])
+        sent.append((message, delay))
+    pipe.execute()
+    for message, delay in sent:
+        broker.emit_after("enqueue", message, delay)
+    return True
 
 
 class RecordingSender(Sender):
@@ -197,6 +238,7 @@ class TickResult:
     lost_cas: int = 0       # jobs another scheduler claimed first
     conflicts: int = 0      # IntegrityErrors: the unique constraint stopped a duplicate
     invalid: int = 0        # jobs whose stored schedule does not parse
+    errors: int = 0         # claim batches that failed (database error) and were rolled back
     sent: int = 0           # execution messages enqueued
     armed: int = 0          # dispatch_slot messages enqueued (fan-out)
     send_errors: int = 0
@@ -207,7 +249,8 @@ class TickResult:
     @property
     def busy(self) -> bool:
         return bool(self.claimed or self.skipped or self.missed or self.interrupted
-                    or self.sent or self.conflicts or self.send_errors or self.invalid)
+                    or self.sent or self.conflicts or self.send_errors or self.invalid
+                    or self.errors)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -264,42 +307,53 @@ def _overlap_reason(blocker_id: int, manual: bool) -> str:
     return (REASON_OVERLAP_MANUAL if manual else REASON_OVERLAP).format(blocker=blocker_id)
 
 
+def active_condition(now: datetime):
+    """SQL condition for executions that are really queued or running: RUNNING, or PENDING
+    except reservations (a slot claimed ahead: `scheduled_for > now`, no message yet).
+    For "is this job already running on this OLT?" questions (manual runs, the panel):
+    a reservation is not a run in progress and must not block anything."""
+    reservation = sa.and_(_execs.c.scheduled_for > _aware(now), _execs.c.message_id.is_(None))
+    return sa.or_(_execs.c.status == RUNNING,
+                  sa.and_(_execs.c.status == PENDING, sa.not_(reservation)))
+
+
 # --- edits: interrupt and re-plan ---------------------------------------------------------
 
 def interrupt_disabled(now: datetime) -> int:
     """PENDING executions of a disabled job, OLT or job host -> INTERRUPTED; returns the count.
 
-    The ORM listener in facho.lifecycle does this at edit time; this catches edits made
-    with a Core UPDATE (or before the listener existed). One query when there is nothing
-    to do; commits only when it changed something.
+    The ORM listener in facho.lifecycle (`interrupt_pending`) does this at edit time; this
+    catches edits made with a Core UPDATE (or before the listener existed), with the same
+    reasons. It first reads only the disabled ids (small tables, no join with executions,
+    so its cost does not depend on the planner's statistics); only when there are some does
+    it run one bulk UPDATE per kind. Commits only when it changed something.
     """
-    try:
-        from facho.lifecycle import interrupt_pending
-    except ImportError:  # pragma: no cover - lifecycle ships with the panel
-        interrupt_pending = _interrupt_pending
     session = db.session
-    pending = sa.select(_execs.c.id).where(_execs.c.status == PENDING)
     found = session.execute(sa.union_all(
-        sa.select(sa.literal("job"), _jobs.c.id, sa.cast(sa.null(), sa.Integer)).where(
-            ~_jobs.c.enabled, pending.where(_execs.c.job_id == _jobs.c.id).exists()),
-        sa.select(sa.literal("olt"), _olts.c.id, sa.cast(sa.null(), sa.Integer)).where(
-            ~_olts.c.habilitar_olt, pending.where(_execs.c.olt_id == _olts.c.id).exists()),
-        sa.select(sa.literal("host"), _hosts.c.job_id, _hosts.c.olt_id).where(
-            ~_hosts.c.enabled, pending.where(_execs.c.job_id == _hosts.c.job_id,
-                                             _execs.c.olt_id == _hosts.c.olt_id).exists()),
+        sa.select(sa.literal("job"), _jobs.c.id, sa.cast(sa.null(), sa.Integer))
+        .where(~_jobs.c.enabled),
+        sa.select(sa.literal("olt"), _olts.c.id, sa.cast(sa.null(), sa.Integer))
+        .where(~_olts.c.habilitar_olt),
+        sa.select(sa.literal("host"), _hosts.c.job_id, _hosts.c.olt_id).where(~_hosts.c.enabled),
     )).all()
     if not found:
         return 0   # nothing written: the caller's transaction goes on
+    jobs = [first for kind, first, _ in found if kind == "job"]
+    olts = [first for kind, first, _ in found if kind == "olt"]
+    pairs = [(first, second) for kind, first, second in found if kind == "host"]
     total = 0
-    for kind, first, second in found:
-        if kind == "job":
-            total += interrupt_pending(session, job_id=first, reason=REASON_JOB, now=now)
-        elif kind == "olt":
-            total += interrupt_pending(session, olt_id=first, reason=REASON_OLT, now=now)
-        else:
-            total += interrupt_pending(session, job_id=first, olt_id=second,
-                                       reason=REASON_JOB_HOST, now=now)
-    session.commit()
+    for condition, reason in (
+            (_execs.c.job_id.in_(jobs) if jobs else None, REASON_JOB),
+            (_execs.c.olt_id.in_(olts) if olts else None, REASON_OLT),
+            (sa.tuple_(_execs.c.job_id, _execs.c.olt_id).in_(pairs) if pairs else None,
+             REASON_JOB_HOST)):
+        if condition is None:
+            continue
+        total += session.execute(
+            _execs.update().where(_execs.c.status == PENDING, condition)
+            .values(status=INTERRUPTED, finished_at=now, error_message=reason)).rowcount or 0
+    if total:
+        session.commit()
     return total
 
 
@@ -610,32 +664,40 @@ def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int |
         plans.append(_JobPlan(job.id, job.job_type, job.next_run_at, plan, anchor))
 
     future_slots: set[datetime] = set()
-    to_send: list[Outgoing] = []
     for batch in _chunks(plans, batch_size):
         try:
-            outcome = _claim_batch(batch, now, fanout, ignore_conflicts=False, on_claim=on_claim)
-        except IntegrityError as exc:
+            try:
+                outcome = _claim_batch(batch, now, fanout, ignore_conflicts=False,
+                                       on_claim=on_claim)
+            except IntegrityError as exc:
+                db.session.rollback()
+                result.conflicts += 1
+                log.warning(kv(event="tick_conflict", jobs=len(batch),
+                               error=str(exc.orig)[:200]))
+                outcome = _Outcome()
+                for one in batch:  # job by job, re-read, conflicting rows ignored
+                    fresh = _replan_fresh(one, now, horizon, window)
+                    if fresh is not None:
+                        outcome.merge(_claim_batch([fresh], now, fanout, ignore_conflicts=True,
+                                                   on_claim=on_claim))
+        except DBAPIError as exc:
+            # Nothing of this batch was committed; its jobs are still due and the next
+            # tick claims them (inside the catch-up window they all still run).
             db.session.rollback()
-            result.conflicts += 1
-            log.warning(kv(event="tick_conflict", jobs=len(batch), error=str(exc.orig)[:200]))
-            outcome = _Outcome()
-            for one in batch:  # job by job, re-read, conflicting rows ignored
-                fresh = _replan_fresh(one, now, horizon, window)
-                if fresh is not None:
-                    outcome.merge(_claim_batch([fresh], now, fanout, ignore_conflicts=True,
-                                               on_claim=on_claim))
+            result.errors += 1
+            log.error(kv(event="tick_batch_failed", jobs=len(batch), error=repr(exc)[:300]))
+            continue
         result.lost_cas += outcome.lost
         result.claimed += outcome.claimed
         result.skipped += outcome.skipped
         result.missed += outcome.missed
         result.claimed_slots += outcome.slots
         future_slots |= outcome.future_slots
-        to_send += outcome.outgoing
         result.lag_ms = max(result.lag_ms, outcome.lag_ms)
+        sent, errors = _send(sender, outcome.outgoing)   # committed: send this batch now
+        result.sent += sent
+        result.send_errors += errors
 
-    sent, errors = _send(sender, to_send)
-    result.sent += sent
-    result.send_errors += errors
     if fanout and future_slots:
         result.armed = _arm(sender, now, future_slots)
 
@@ -713,30 +775,72 @@ def _insert(rows: list[dict], ignore_conflicts: bool):
     return session.execute(stmt, rows).all()
 
 
+def _compare_and_set(batch: Sequence[_JobPlan]) -> list[_JobPlan]:
+    """The claim: move each job's `next_run_at` from what we saw to what we planned, in ONE
+    statement for the whole batch:
+
+        UPDATE snmp_jobs SET next_run_at = v.new, missed_slots = missed_slots + v.missed
+        FROM (VALUES (:id, :seen, :new, :missed, :anchor), …) AS v
+        WHERE snmp_jobs.id = v.id AND enabled AND next_run_at IS NOT DISTINCT FROM v.seen
+        RETURNING id
+
+    (on SQLite the same with `CASE id WHEN :id THEN :new … END` expressions).
+
+    A job another scheduler moved first does not match and is not returned. On PostgreSQL
+    the batch's rows are first locked in id order (`SELECT … ORDER BY id FOR UPDATE`): not
+    for correctness, which the compare-and-set gives, but so that racing schedulers take
+    row locks in one order and never deadlock.
+    """
+    session = db.session
+    ids = [p.id for p in batch]
+    stamp = _jobs.c.next_run_at.type
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(_jobs.c.id).where(_jobs.c.id.in_(ids))
+                        .order_by(_jobs.c.id).with_for_update())
+        # UPDATE … FROM (VALUES (id, seen, new, missed, anchor), …) AS v: a hash join.
+        v = sa.values(sa.column("id", sa.Integer), sa.column("seen", stamp),
+                      sa.column("new", stamp), sa.column("missed", sa.Integer),
+                      sa.column("anchor", stamp), name="v").data(
+            [(p.id, p.seen, p.plan.next_run_at, p.plan.missed, p.anchor) for p in batch])
+        # NULLs are sent as untyped literals: cast, or PostgreSQL reads them as text.
+        statement = (_jobs.update()
+                     .where(_jobs.c.id == v.c.id, _jobs.c.enabled,
+                            _jobs.c.next_run_at.is_not_distinct_from(sa.cast(v.c.seen, stamp)))
+                     .values(next_run_at=v.c.new,
+                             missed_slots=_jobs.c.missed_slots + v.c.missed,
+                             anchor_at=sa.func.coalesce(_jobs.c.anchor_at,
+                                                        sa.cast(v.c.anchor, stamp))))
+    else:
+        # SQLite cannot name the columns of a VALUES subquery; CASE id WHEN … is portable.
+        def per_job(attribute, type_):
+            return sa.case({p.id: sa.bindparam(None, attribute(p), type_=type_)
+                            for p in batch}, value=_jobs.c.id)
+
+        values = {"next_run_at": per_job(lambda p: p.plan.next_run_at, stamp)}
+        if any(p.plan.missed for p in batch):
+            values["missed_slots"] = _jobs.c.missed_slots + per_job(lambda p: p.plan.missed,
+                                                                    sa.Integer())
+        if any(p.anchor is not None for p in batch):
+            values["anchor_at"] = sa.func.coalesce(_jobs.c.anchor_at,
+                                                   per_job(lambda p: p.anchor, stamp))
+        statement = (_jobs.update()
+                     .where(_jobs.c.id.in_(ids), _jobs.c.enabled,
+                            _jobs.c.next_run_at.is_not_distinct_from(
+                                per_job(lambda p: p.seen, stamp)))
+                     .values(**values))
+    claimed = set(session.execute(statement.returning(_jobs.c.id)).scalars())
+    return [p for p in batch if p.id in claimed]
+
+
 def _claim_batch(batch: Sequence[_JobPlan], now: datetime, fanout: bool, *,
                  ignore_conflicts: bool, on_claim=None) -> _Outcome:
     """One transaction: CAS each job of the batch, bulk-insert the executions of the jobs
     won, commit. IntegrityError propagates (after nothing was committed)."""
     session = db.session
     out = _Outcome()
-    job_ids = [p.id for p in batch]
-    won: list[_JobPlan] = []
-    for p in batch:  # id order: concurrent schedulers lock the rows in the same order
-        condition = (_jobs.c.next_run_at.is_(None) if p.seen is None
-                     else _jobs.c.next_run_at == p.seen)
-        values = {"next_run_at": p.plan.next_run_at}
-        if p.plan.missed:
-            values["missed_slots"] = _jobs.c.missed_slots + p.plan.missed
-        if p.anchor is not None:
-            values["anchor_at"] = sa.func.coalesce(_jobs.c.anchor_at, p.anchor)
-        count = session.execute(
-            _jobs.update().where(_jobs.c.id == p.id, _jobs.c.enabled, condition)
-            .values(**values)).rowcount
-        if count == 1:
-            won.append(p)
-            out.missed += p.plan.missed
-        else:
-            out.lost += 1
+    won = _compare_and_set(batch)
+    out.lost = len(batch) - len(won)
+    out.missed = sum(p.plan.missed for p in won)
     if on_claim is not None:
         on_claim([p.id for p in won])
     if not won:

@@ -1,0 +1,245 @@
+"""The `scheduler` process (Procfile: `python -m facho.scheduler_process`).
+
+One process runs, until SIGTERM / SIGINT:
+
+- periodiq's scheduler loop (main thread: it uses SIGALRM), which sends the periodic
+  actors' messages: the minute tick (`actors.scheduler.scheduler_tick`, `* * * * *`),
+  the reconciler and retention (`actors.maintenance`);
+- a leader-lease keeper thread: it acquires/renews the `LeaderLease` every TTL/3;
+- while this process is the leader, a small in-process Dramatiq worker consuming the
+  `scheduler` and `maintenance` queues, so the tick and the per-second fan-out never
+  wait behind long SNMP walks in the main worker. Only the leader consumes `scheduler`
+  (a follower that consumed the leader's tick would have to drop it). On becoming
+  leader the process re-arms the fan-out of every reservation (the previous leader's
+  delayed messages may be stuck in its dead worker's memory) and ticks at once; on
+  losing the lease it stops consuming. Only the leader's periodiq sends messages, so a
+  cluster does one tick per minute. Failover takes at most TTL + TTL/3.
+
+Several scheduler processes may run (high availability): followers stay idle. The lease
+is an optimisation only: the tick's compare-and-set keeps every slot exactly-once even
+with two leaders.
+
+Options:
+    --once          run one tick now, in this process, print it, and exit (no lease)
+    --every N       tick every N seconds instead of periodiq's minute cron (tests and
+                    development; also FACHO_TICK_EVERY_S). Production: the minute cron.
+    --threads N     threads of the in-process worker (default 4)
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from datetime import timedelta
+
+log = logging.getLogger("facho.scheduler_process")
+
+WORKER_TIMEOUT_MS = 100     # idle poll of the in-process workers: fan-out fires within ~0.1 s
+
+
+class SchedulerProcess:
+    def __init__(self, broker, app, *, every_s: float = 0.0, threads: int = 4):
+        from actors import maintenance, scheduler  # noqa: F401 - declare the actors
+        self.broker = broker
+        self.app = app
+        self.every_s = every_s
+        self.threads = threads
+        self.tick_actor = scheduler.scheduler_tick
+        self.stopping = threading.Event()
+        self.leader = False
+        self.worker = None
+        self.periodiq = None
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        with app.app_context():
+            self.lease = scheduler.process_lease()
+            config = app.config["FACHO"]
+            self.ttl_ms = config.lease_ttl_ms
+            self.horizon_s = 60 + config.tick_margin_s
+
+    # --- the in-process worker -----------------------------------------------------------
+    def _start_worker(self):
+        from dramatiq import Worker
+        from facho import dispatch
+        worker = Worker(self.broker, queues={dispatch.SCHEDULER_QUEUE, dispatch.MAINTENANCE_QUEUE},
+                        worker_threads=self.threads, worker_timeout=WORKER_TIMEOUT_MS)
+        worker.start()
+        return worker
+
+    def _stop_worker(self, worker) -> None:
+        worker.stop(timeout=10_000)
+        # Worker.start() adds a middleware that stop() leaves behind; drop it so leadership
+        # changes do not pile them up on the broker.
+        self.broker.middleware[:] = [m for m in self.broker.middleware
+                                     if getattr(m, "worker", None) is not worker]
+
+    # --- leadership --------------------------------------------------------------------
+    def _keep_lease(self) -> None:
+        from facho.logging_setup import kv
+        period = max(0.1, self.ttl_ms / 3000)
+        while not self.stopping.is_set():
+            try:
+                held = self.lease.acquire()
+            except Exception as exc:  # Redis unreachable: not leader until it answers
+                log.warning(kv(event="lease_error", error=repr(exc)[:200]))
+                held = False
+            if held and not self.leader:
+                self._become_leader()
+            elif not held and self.leader:
+                self._step_down()
+            self.stopping.wait(period)
+
+    def _become_leader(self) -> None:
+        from facho import dispatch
+        from facho.logging_setup import kv
+        from facho.models import utcnow
+        with self._lock:
+            if self.stopping.is_set():
+                return
+            self.worker = self._start_worker()
+            self.leader = True
+        log.info(kv(event="leader_acquired", owner=self.lease.owner))
+        try:
+            with self.app.app_context():
+                now = utcnow()
+                dispatch.arm_pending(now, now + timedelta(seconds=self.horizon_s))
+            self.tick_actor.send()
+        except Exception as exc:  # the periodic tick will do it
+            log.error(kv(event="leader_takeover_failed", error=repr(exc)[:200]))
+
+    def _step_down(self) -> None:
+        from facho.logging_setup import kv
+        with self._lock:
+            self.leader = False
+            worker, self.worker = self.worker, None
+        log.warning(kv(event="leader_lost", owner=self.lease.owner))
+        if worker is not None:
+            self._stop_worker(worker)
+
+    # --- ticking -----------------------------------------------------------------------
+    def _tick_every(self) -> None:
+        while not self.stopping.is_set():
+            if self.leader:
+                try:
+                    self.tick_actor.send()
+                except Exception as exc:
+                    log.error("event=tick_send_failed error=%r", str(exc)[:200])
+            if self.stopping.wait(self.every_s):
+                return
+
+    def _run_periodiq(self) -> None:
+        from periodiq import Scheduler
+        actors = [a for a in self.broker.actors.values() if "periodic" in a.options
+                  and not (self.every_s and a is self.tick_actor)]
+        if not actors:
+            self.stopping.wait()
+            return
+        process = self
+
+        class LeaderOnlyScheduler(Scheduler):
+            """periodiq, but only the leader sends: one tick per minute per cluster."""
+
+            def send_actors(self, actors, now):
+                if process.leader and not process.stopping.is_set():
+                    super().send_actors(actors, now)
+
+        self.periodiq = LeaderOnlyScheduler(actors=actors)
+        # periodiq's own start-up rule: late in a minute, wait for the next one.
+        second = time.localtime().tm_sec
+        if second > 55 and self.stopping.wait(60 - second):
+            return
+        self.periodiq.schedule()
+        self.periodiq.loop()
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def stop(self, *_args) -> None:
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        signal.alarm(0)
+        if self.periodiq is not None:
+            self.periodiq.alarm_q.put_nowait(False)
+
+    def run(self) -> int:
+        from facho.logging_setup import kv
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        log.info(kv(event="scheduler_start", every_s=self.every_s or "cron",
+                    owner=self.lease.owner, ttl_ms=self.ttl_ms))
+        keeper = threading.Thread(target=self._keep_lease, name="lease-keeper", daemon=True)
+        keeper.start()
+        self._threads.append(keeper)
+        if self.every_s:
+            ticker = threading.Thread(target=self._tick_every, name="ticker", daemon=True)
+            ticker.start()
+            self._threads.append(ticker)
+        try:
+            self._run_periodiq()
+        finally:
+            self.shutdown()
+        return 0
+
+    def shutdown(self) -> None:
+        from facho.logging_setup import kv
+        self.stopping.set()
+        for thread in self._threads:
+            thread.join(5)
+        with self._lock:
+            worker, self.worker = self.worker, None
+            was_leader, self.leader = self.leader, False
+        if worker is not None:
+            self._stop_worker(worker)
+        if was_leader:
+            try:
+                self.lease.release()   # a follower takes over now, not after the TTL
+            except Exception:  # noqa: BLE001 - the TTL frees it anyway
+                pass
+        self.broker.close()
+        log.info(kv(event="scheduler_stop"))
+
+
+def run_once() -> int:
+    """One tick now, in this process (no lease: safe, the tick is idempotent)."""
+    from facho import dispatch
+    from facho.broker import get_app
+    from facho.logging_setup import kv
+    from facho.models import utcnow
+    app = get_app()
+    with app.app_context():
+        result = dispatch.tick(utcnow())
+    print(kv(**result.log_fields()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m facho.scheduler_process",
+                                     description="Facho scheduler: periodiq + dispatch.")
+    parser.add_argument("--once", action="store_true", help="run one tick now and exit")
+    parser.add_argument("--every", type=float,
+                        default=float(os.environ.get("FACHO_TICK_EVERY_S") or 0),
+                        help="tick every N seconds instead of the minute cron (tests)")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads of the in-process worker (tick, fan-out, maintenance)")
+    args = parser.parse_args(argv)
+    if args.every < 0:
+        parser.error("--every must be >= 0")
+
+    from facho.config import ConfigError
+    try:
+        import actors   # sets up the broker
+        from facho.broker import get_app
+        app = get_app()
+    except ConfigError as exc:
+        print(f"facho: error de configuración: {exc}", file=sys.stderr)
+        return 2
+    if args.once:
+        return run_once()
+    return SchedulerProcess(actors.broker, app, every_s=args.every, threads=args.threads).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
