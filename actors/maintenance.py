@@ -29,3 +29,12 @@ def reconcile():
 def purge_old_data():
     from facho import retention
     retention.purge()
+
+
+@dramatiq.actor(queue_name=dispatch.MAINTENANCE_QUEUE, priority=100, max_retries=0,
+                time_limit=PURGE_TIME_LIMIT_MS)
+def purge_executions(older_than_days: int):
+    """Sent by the panel's "Eliminar ejecuciones antiguas" page: the same batched purge
+    with the operator's chosen age instead of retention_days."""
+    from facho import retention
+    retention.purge(retention_days=int(older_than_days))

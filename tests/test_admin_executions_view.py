@@ -2,6 +2,7 @@
 list refreshing itself only while something is active, "🔁 Re-ejecutar" of failed runs and
 the background deletion of old executions."""
 import json
+import time
 import re
 from datetime import datetime, timedelta
 
@@ -193,6 +194,14 @@ def test_old_executions_are_deleted_in_the_background(app, staff_client, rows, r
     assert (message["actor_name"], message["args"], message["queue_name"]) == (
         "purge_executions", [30], "maintenance")
     assert count(app, Execution, id=old) == 1     # nothing deleted by the web request
+    # a real worker on the maintenance queue runs the purge
+    from tests.execution_helpers import in_process_worker
+    with in_process_worker(app, threads=1, queues=("maintenance",)):
+        deadline = time.monotonic() + 20
+        while count(app, Execution, id=old) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert count(app, Execution, id=old) == 0
+    assert count(app, Execution, status="PENDING") >= 1   # active rows are never purged
 
 
 def test_purge_form_refuses_bad_days_broker_down_and_missing_token(app, staff_client, rows,
