@@ -17,8 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from facho.extensions import db
 from facho.messaging import BrokerUnavailable, send_execution
-from facho.models import (PENDING, RUNNING, Execution, QUEUE_BY_JOB_TYPE, SnmpJob,
-                          SnmpJobHost, utcnow)
+from facho.models import PENDING, QUEUE_BY_JOB_TYPE, Execution, SnmpJob, utcnow
 
 
 @dataclass
@@ -51,9 +50,12 @@ class RunReport:
 
 
 def _active_by_pair(job_ids: list[int]) -> dict[tuple[int, int], int]:
+    """Pairs with an execution really queued or running. A slot the scheduler reserved
+    ahead (PENDING, future, no message yet) is not a run in progress and blocks nothing."""
+    from facho.dispatch import active_condition
     rows = db.session.execute(
         sa.select(Execution.job_id, Execution.olt_id, Execution.id)
-        .where(Execution.job_id.in_(job_ids), Execution.status.in_((PENDING, RUNNING)))).all()
+        .where(Execution.job_id.in_(job_ids), active_condition(utcnow()))).all()
     return {(job_id, olt_id): ex_id for job_id, olt_id, ex_id in rows}
 
 

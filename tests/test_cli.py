@@ -1,13 +1,12 @@
 """`flask facho …` commands: output and exit codes, healthy and unhealthy, on real Redis."""
 import json
-import threading
 import time
 
 import dramatiq
 import pytest
 
 from facho.extensions import db
-from facho.models import FAILED, PENDING, RUNNING, Brand, Execution, IndexFormula, Oid, User
+from facho.models import FAILED, PENDING, Brand, Execution, IndexFormula, Oid, User
 from tests import factories as f
 
 

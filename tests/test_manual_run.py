@@ -3,7 +3,6 @@ from datetime import datetime, timezone
 
 import dramatiq
 import pytest
-import redis
 from dramatiq.brokers.redis import RedisBroker
 
 from facho.broker import NAMESPACE
@@ -96,3 +95,14 @@ def test_with_the_broker_down_there_is_an_error_and_no_execution_left(selection)
     assert report.created == []
     assert Execution.query.count() == 0
     assert report.messages()[0][0] == "error"
+
+
+def test_a_slot_reserved_ahead_by_the_scheduler_does_not_block_a_manual_run(selection):
+    from datetime import timedelta
+    from facho.models import utcnow
+    job_id, olt_id = selection["enabled"], selection["olt_up"]
+    db.session.add(Execution(job_id=job_id, olt_id=olt_id, status=PENDING,
+                             scheduled_for=utcnow() + timedelta(seconds=40)))
+    db.session.commit()
+    report = run_jobs_now([job_id], selection["user_id"])
+    assert len(report.created) == 1 and report.already_active == []

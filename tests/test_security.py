@@ -1,7 +1,6 @@
 """Security rules that must hold for every route, present and future."""
 import re
 
-import pytest
 
 from tests.conftest import create_user, login
 
