@@ -230,6 +230,20 @@ def locks_command(free_stale: bool, free_olt: str | None, as_json: bool):
         raise SystemExit(1)
 
 
+@facho_cli.command("recover")
+@json_option
+def recover_command(as_json: bool):
+    """Run the reconciler now: re-send lost messages, close dead workers' executions."""
+    from dataclasses import asdict
+    from facho.reconcile import reconcile
+    if _redis_or_none() is None:
+        fail("Redis no responde: no se puede reconciliar (las ejecuciones siguen en la base)")
+    result = asdict(reconcile())
+    _emit(result, as_json, lambda r: click.echo(" ".join(f"{k}={v}" for k, v in r.items())))
+    if result["errors"]:
+        raise SystemExit(1)
+
+
 @facho_cli.command("run")
 @click.argument("job")
 @click.option("--olt", "olts", multiple=True, metavar="OLT", help="Solo en esta OLT (repetible).")

@@ -164,3 +164,35 @@ def test_run_queues_a_job_by_name_and_reports_unknown_names(app, cli, redis_clie
     assert cli("run", "leer", "--olt", "NO-EXISTE").exit_code == 2
     with app.app_context():
         assert Execution.query.filter_by(status=PENDING).count() == 1
+
+
+def test_recover_resends_a_pending_execution_whose_message_was_lost(app, cli, redis_client):
+    from datetime import timedelta
+    from facho.models import utcnow
+    with app.app_context():
+        olt = f.olt("OLT-X")
+        job = f.job("leer-x", olts=[olt], job_type="get")
+        lost = Execution(job=job, olt=olt, status=PENDING, message_id="perdido",
+                         created_at=utcnow() - timedelta(minutes=5))
+        db.session.add(lost)
+        db.session.commit()
+        lost_id = lost.id
+    result = cli("recover", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["resent"] == 1
+    queued = [json.loads(m) for m in redis_client.hvals("facho:get_main.msgs")]
+    assert [m["args"] for m in queued] == [[lost_id]]
+    assert json.loads(cli("recover", "--json").output)["resent"] == 0   # already in the queue
+
+
+def test_with_redis_down_status_and_recover_fail_with_a_clear_line(tmp_path):
+    from tests.conftest import _fresh_schema, free_port, make_test_app
+    app = make_test_app(f"sqlite:///{tmp_path / 'down.db'}", tmp_path,
+                        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    _fresh_schema(app)
+    runner = app.test_cli_runner()
+    status = runner.invoke(args=["facho", "status"])
+    assert status.exit_code == 1 and "Redis no responde" in status.output
+    recover = runner.invoke(args=["facho", "recover"])
+    assert recover.exit_code == 1 and "Redis no responde" in recover.output
+    assert "Traceback" not in status.output + recover.output
