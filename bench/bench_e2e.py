@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import peak_rss_mb  # noqa: E402
 import psutil  # noqa: E402
 import redis  # noqa: E402
 
@@ -89,16 +90,6 @@ def redis_url(db_number: int) -> str:
     scheme, rest = base.split("://", 1)
     host = rest.split("/", 1)[0]
     return f"{scheme}://{host}/{db_number}"
-
-
-def peak_rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
 
 
 def cpu_s(process: psutil.Process) -> float:

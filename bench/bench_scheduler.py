@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import peak_rss_mb  # noqa: E402
 import psutil  # noqa: E402
 import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
@@ -108,16 +109,6 @@ def dispose(app) -> None:
 
 def databases(workdir: str) -> dict[str, str]:
     return {"sqlite": f"sqlite:///{workdir}/bench.db", "postgresql": create_pg()}
-
-
-def peak_rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
 
 
 def percentile(values: list[float], q: float) -> float:
