@@ -133,6 +133,18 @@ class FachoModelView(StaffModelView):
             flash(INTERNAL_ERROR, "error")
         return True  # handled: Flask-Admin must not flash str(exc) itself
 
+    def flash_report(self, produce) -> None:
+        """Run `produce()` (returns a manual_run.RunReport) and flash its messages; an
+        unexpected error is rolled back and shown in Spanish, never as raw text."""
+        try:
+            report = produce()
+        except Exception as exc:  # noqa: BLE001 - reported in Spanish, logged in full
+            db.session.rollback()
+            self.handle_view_exception(exc)
+            return
+        for category, text in report.messages():
+            flash(text, category)
+
 
 def plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many

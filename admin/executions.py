@@ -326,14 +326,8 @@ class ExecutionView(FachoModelView):
             if not refused:
                 flash("No se seleccionó ninguna ejecución.", "warning")
             return
-        try:
-            report = rerun_pairs({(r.job_id, r.olt_id) for r in failed}, current_user.id)
-        except Exception as exc:  # noqa: BLE001 - reported in Spanish, logged in full
-            db.session.rollback()
-            self.handle_view_exception(exc)
-            return
-        for category, text in report.messages():
-            flash(text, category)
+        pairs = {(r.job_id, r.olt_id) for r in failed}
+        self.flash_report(lambda: rerun_pairs(pairs, current_user.id))
 
     # --- "Eliminar ejecuciones antiguas": batched, in the background ---------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, flash, request
+from flask import current_app, request
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, IntEqualFilter
@@ -153,14 +153,7 @@ class JobView(ToggleActionsMixin, FachoModelView):
         """Staff only (the view's access rule) and CSRF-checked (the action form and
         Flask-WTF) before this runs; every outcome is flashed in the seeds' words."""
         keys = [int(i) for i in ids if str(i).isdigit()]
-        try:
-            report = run_jobs_now(keys, current_user.id)
-        except Exception as exc:  # noqa: BLE001 - reported in Spanish, logged in full
-            db.session.rollback()
-            self.handle_view_exception(exc)
-            return
-        for category, text in report.messages():
-            flash(text, category)
+        self.flash_report(lambda: run_jobs_now(keys, current_user.id))
 
     def init_actions(self):
         super().init_actions()
