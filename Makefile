@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run demo test deps deps-test bench clean
+.PHONY: run demo test deps deps-test bench reliability clean
 
 $(BIN)/python:
 	PYTHON=$(PYTHON) scripts/bootstrap-venv
@@ -33,6 +33,11 @@ demo: deps
 ## Install what the tests need and run the whole suite.
 test: deps-test
 	scripts/run-tests
+
+## The whole reliability suite (faults, load, bad input, security), long part included;
+## writes bench/results/reliability.json.
+reliability: deps-test
+	scripts/run-reliability
 
 bench: deps-test
 	$(BIN)/python -m bench

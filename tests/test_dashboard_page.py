@@ -40,9 +40,12 @@ def populated(app, redis_client):
     job = make_job(app, brand, [olt_a, olt_b], nombre="Descubrir norte", next_run_at=soon)
     make_job(app, brand, [olt_a], nombre="Apagada", enabled=False, next_run_at=soon)
     now = utcnow()
+    # inside the current hour whatever the minute (now - 5 min falls in the previous hour
+    # during the first five minutes of each hour)
+    this_hour = now.replace(minute=0, second=0, microsecond=0)
     for status in ("SUCCESS", "SUCCESS", "SUCCESS", "FAILED"):
-        make_execution(app, job, olt_a, status, created_at=now - timedelta(minutes=5))
-    make_execution(app, job, olt_b, "FAILED", created_at=now - timedelta(minutes=5))
+        make_execution(app, job, olt_a, status, created_at=this_hour)
+    make_execution(app, job, olt_b, "FAILED", created_at=this_hour)
     make_execution(app, job, olt_b, "SUCCESS", created_at=now - timedelta(hours=30))
     # a scheduled run that started 4 s after its slot, one hour ago
     slot = now - timedelta(hours=1)
