@@ -242,15 +242,17 @@ def simulate_olt(vendor: str, onus: int, port: int, community: str, data_dir: st
     folder.mkdir(parents=True, exist_ok=True)
     write_snmprec(folder / f"{community}.snmprec", vendor, onus, seed)
     sim = SnmpSim(folder, port)
+    # Ctrl-C is the normal way out, even while the agent is still starting: the agent may
+    # already answer before start() has returned, so the handler covers start-up too.
     try:
-        sim.start(probe_community=community)
-    except (FileNotFoundError, RuntimeError) as exc:
-        raise click.ClickException(str(exc))
-    click.echo(f"OLT {vendor} simulada con {onus} ONUs en 127.0.0.1:{port} "
-               f"(comunidad {community!r}, datos en {folder}). Ctrl-C para detener.")
-    click.echo(f"  snmpbulkwalk -v2c -c {community} -On 127.0.0.1:{port} "
-               f"{HW if vendor == 'huawei' else ZTE}")
-    try:
+        try:
+            sim.start(probe_community=community)
+        except (FileNotFoundError, RuntimeError) as exc:
+            raise click.ClickException(str(exc))
+        click.echo(f"OLT {vendor} simulada con {onus} ONUs en 127.0.0.1:{port} "
+                   f"(comunidad {community!r}, datos en {folder}). Ctrl-C para detener.")
+        click.echo(f"  snmpbulkwalk -v2c -c {community} -On 127.0.0.1:{port} "
+                   f"{HW if vendor == 'huawei' else ZTE}")
         sim.process.wait()
     except KeyboardInterrupt:
         pass

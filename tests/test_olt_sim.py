@@ -121,8 +121,11 @@ def test_the_simulate_olt_command_serves_until_interrupted(tmp_path):
             except SnmpError:
                 time.sleep(0.2)
         assert rows is not None and len(rows) == 50
+        # the agent answers a moment before the command prints that it serves
+        first_line = command.stdout.readline()
         command.send_signal(signal.SIGINT)
         output, _ = command.communicate(timeout=15)
+        output = first_line + output
     finally:
         if command.poll() is None:
             command.kill()
