@@ -92,3 +92,24 @@ def _plain(value):
     if isinstance(value, (int, str, bool)) or value is None:
         return value
     return str(value)
+
+
+def markdown(document: dict) -> str:
+    """The README table of a written report: one row per entry, its figures inline."""
+    rows = ["| kind | what | outcome | figures |", "|---|---|---|---|"]
+    for kind in KINDS:
+        for entry in document.get(kind, []):
+            figures = ", ".join(f"{k} {_short(v)}" for k, v in entry.items()
+                                if k not in ("name", "outcome", "test"))
+            rows.append(f"| {kind} | {entry['name']} | {entry['outcome']} | {figures} |")
+    totals = document.get("totals", {})
+    summary = ", ".join(f"{k}: {v['passed']}/{v['entries']}" for k, v in totals.items()
+                        if v["entries"])
+    return "\n".join(rows) + f"\n\nPassed per kind: {summary}; run of {document['duration_s']} s" \
+        f" on {document['generated_at']} (long part {'included' if document['long_part_included'] else 'not included'})."
+
+
+if __name__ == "__main__":
+    import sys
+    source = sys.argv[1] if len(sys.argv) > 1 else "bench/results/reliability.json"
+    print(markdown(json.loads(Path(source).read_text())))
