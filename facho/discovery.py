@@ -24,6 +24,7 @@ from facho.inventory import Discovered, FieldRule, InventoryConfigError, field_r
 from facho.models import Brand, IndexFormula, Olt, SnmpJob
 from facho.snmp import SnmpClient, SnmpTarget
 from facho.snmp_targets import run_snmp as run
+from facho.values import invalid_values_note
 
 EMPTY_WALK_NOTE = (
     "La OLT respondió, pero la tabla de descubrimiento ({oids}) no devolvió filas: no se "
@@ -175,5 +176,8 @@ def run_discovery(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
     else:
         summary.update(inventory.apply_discovery(olt_id, execution_id, found, rules,
                                                  absent_after, now))
+        note = invalid_values_note(summary.get("invalid_values", 0))
+        if note:
+            summary["note"] = note
     summary["duration_ms"] = int((time.monotonic() - started) * 1000)
     return summary

@@ -29,6 +29,7 @@ from facho.inventory import FieldRule, field_rule
 from facho.models import Olt, SnmpJob
 from facho.snmp import SnmpClient, SnmpTarget
 from facho.snmp_targets import run_snmp as run
+from facho.values import invalid_values_note
 
 NO_PRESENT_NOTE = ("La OLT no tiene ONUs presentes en el inventario: ejecute primero una "
                    "tarea de descubrimiento.")
@@ -113,5 +114,8 @@ def run_get(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
                    requests=client.stats["requests"],
                    walk_ms=int((time.monotonic() - started) * 1000))
     summary.update(inventory.apply_get(olt_id, execution_id, read, rules, now, wanted))
+    note = invalid_values_note(summary.get("invalid_values", 0))
+    if note:
+        summary["note"] = note
     summary["duration_ms"] = int((time.monotonic() - started) * 1000)
     return summary

@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import pytest
 
@@ -103,27 +103,66 @@ def olt_agents(snmpsim_factory, tmp_path_factory) -> OltAgents:
 Policy = Callable[[int, list[tuple[int, ...]], int], "list[tuple[tuple[int, ...], int]] | int | None"]
 
 
+class Raw(NamedTuple):
+    """A value sent with any BER tag, e.g. ``Raw(0x82, b"")`` (endOfMibView) or
+    ``Raw(0x41, b"\x05")`` (Counter32 5)."""
+
+    tag: int
+    content: bytes
+
+
+END_OF_MIB_VIEW_VALUE, NO_SUCH_OBJECT_VALUE = Raw(0x82, b""), Raw(0x80, b"")
+
+
+def encode_value(value: "int | bytes | Raw") -> bytes:
+    """int -> INTEGER, bytes -> OCTET STRING, Raw -> its tag and content as given."""
+    if isinstance(value, Raw):
+        return codec._tlv(value.tag, value.content)
+    if isinstance(value, (bytes, bytearray)):
+        return codec._tlv(0x04, bytes(value))
+    return codec._integer(value)
+
+
 def encode_response(version: int, community: bytes, request_id: int,
-                    varbinds: list[tuple[tuple[int, ...], int]], error_status: int = 0,
-                    error_index: int = 0) -> bytes:
-    """A Response PDU with INTEGER values (enough to exercise the client)."""
+                    varbinds: list[tuple[tuple[int, ...], "int | bytes | Raw"]],
+                    error_status: int = 0, error_index: int = 0,
+                    pdu_type: int = codec.RESPONSE) -> bytes:
+    """A Response PDU (or another ``pdu_type``) carrying ``varbinds`` (see encode_value)."""
     t, i = codec._tlv, codec._integer
-    body = b"".join(t(0x30, t(0x06, codec.encode_oid(oid)) + i(value)) for oid, value in varbinds)
+    body = b"".join(t(0x30, t(0x06, codec.encode_oid(oid)) + encode_value(value))
+                    for oid, value in varbinds)
     pdu = i(request_id) + i(error_status) + i(error_index) + t(0x30, body)
-    return t(0x30, i(version) + t(0x04, community) + t(codec.RESPONSE, pdu))
+    return t(0x30, i(version) + t(0x04, community) + t(pdu_type, pdu))
+
+
+class Request(NamedTuple):
+    """What a FakeAgent received, as handed to its ``mangle`` function."""
+
+    version: int
+    community: bytes
+    request_id: int
+    kind: int
+    oids: list[tuple[int, ...]]
+    max_repetitions: int
 
 
 class FakeAgent:
     """A UDP agent on 127.0.0.1 answering with ``policy(pdu_type, oids, max_repetitions)``.
 
-    The policy returns varbinds ``[(oid, int)]``, an int error-status (answered with
-    error-index 1), or None to stay silent. ``delay_s`` waits before each answer.
-    ``requests`` records ``(request_id, pdu_type, oids)`` of every request received.
+    The policy returns varbinds ``[(oid, value)]`` (value: int, bytes or ``Raw``), an int
+    error-status (answered with error-index 1), or None to stay silent. ``delay_s`` waits
+    before each answer. ``requests`` records ``(request_id, pdu_type, oids)`` of every
+    request received. ``mangle(reply, request, answer)``, when given, returns the datagram(s)
+    actually sent instead of the well-formed ``reply`` (bytes, a list of them, or None to
+    stay silent): truncated packets, garbage, another request id or PDU type…
     """
 
     def __init__(self, policy: Policy, community: bytes = b"public", delay_s: float = 0.0,
-                 stale_first: bool = False) -> None:
+                 stale_first: bool = False,
+                 mangle: "Callable[[bytes, Request, object], bytes | list[bytes] | None]"
+                 " | None" = None) -> None:
         self.policy = policy
+        self.mangle = mangle
         self.community = community
         self.delay_s = delay_s
         self.stale_first = stale_first  # send a reply with another request id first
@@ -168,7 +207,12 @@ class FakeAgent:
                                         error_status=answer, error_index=1)
             else:
                 reply = encode_response(version, community, req.request_id, answer)
-            self.sock.sendto(reply, addr)
+            if self.mangle is not None:
+                request = Request(version, community, req.request_id, kind, oids, req.error_index)
+                reply = self.mangle(reply, request, answer)
+            for datagram in ([] if reply is None else [reply] if isinstance(reply, bytes)
+                             else reply):
+                self.sock.sendto(datagram, addr)
 
 
 def table_policy(root: tuple[int, ...], rows: int) -> Policy:

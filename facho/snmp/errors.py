@@ -38,13 +38,23 @@ class SnmpTimeout(SnmpError):
 
     transient = True
 
-    def __init__(self, target: str, attempts: int, timeout_s: float) -> None:
-        super().__init__(
-            f"Sin respuesta SNMP de {target} tras {attempts} intento(s) de {timeout_s:g} s: "
-            "revise que la OLT esté encendida y alcanzable, la comunidad y la ACL SNMP "
-            "del equipo.", target=target)
+    def __init__(self, target: str, attempts: int, timeout_s: float, ignored: int = 0) -> None:
+        if ignored:
+            # Datagrams did arrive, none for our requests: the operator must not be sent to
+            # check a powered-off OLT when something at that address answers wrongly.
+            text = (f"Sin respuesta SNMP válida de {target} tras {attempts} intento(s) de "
+                    f"{timeout_s:g} s: llegaron {ignored} respuesta(s) que no corresponden a "
+                    "las solicitudes (otro id de solicitud, otra versión SNMP u otra "
+                    "comunidad); revise la versión SNMP configurada y que ningún otro equipo "
+                    "o NAT responda por esa dirección.")
+        else:
+            text = (f"Sin respuesta SNMP de {target} tras {attempts} intento(s) de "
+                    f"{timeout_s:g} s: revise que la OLT esté encendida y alcanzable, la "
+                    "comunidad y la ACL SNMP del equipo.")
+        super().__init__(text, target=target)
         self.attempts = attempts
         self.timeout_s = timeout_s
+        self.ignored = ignored
 
 
 class SnmpUnreachable(SnmpError):

@@ -10,7 +10,9 @@ request), and its defaults wait 6 s x 10 attempts. Here:
 * ``timeout_s`` is per attempt and ``retries`` counts the extra attempts (net-snmp's
   ``-t``/``-r`` meaning): ``timeout_s=0.3, retries=1`` fails after ~0.6 s;
 * replies are matched by the caller's ``accept`` function (request id), so a late answer
-  to an earlier request on the same socket is skipped instead of being taken as this one;
+  to an earlier request on the same socket is skipped instead of being taken as this one
+  (a timeout during which only such replies arrived says so: "no answer" would send the
+  operator to check a device that is in fact answering wrongly);
 * ICMP "port unreachable" becomes ``SnmpUnreachable`` at once (retrying within the same
   second cannot help; the job-level retry with backoff can).
 
@@ -72,6 +74,7 @@ class UdpChannel:
         self.retries = max(0, retries)
         self.target = target or f"{host}:{port}"
         self.sends = 0  # datagrams sent, retries included (for stats)
+        self.ignored = 0  # datagrams received that ``accept`` skipped (stale, not ours)
         self._transport: asyncio.DatagramTransport | None = None
         self._protocol: _Protocol | None = None
 
@@ -103,6 +106,7 @@ class UdpChannel:
             raise RuntimeError("UdpChannel used outside 'async with'")
         loop = asyncio.get_running_loop()
         attempts = 1 + self.retries
+        ignored = 0
         for _ in range(attempts):
             self._check_error()
             self._transport.sendto(packet)
@@ -115,7 +119,12 @@ class UdpChannel:
                 result = accept(data)
                 if result is not None:
                     return result
-        raise SnmpTimeout(self.target, attempts, self.timeout_s)
+                ignored += 1
+                self.ignored += 1
+        # One late duplicate of an earlier request (a lossy link) is not "answering wrongly";
+        # a wrong reply to every attempt is.
+        raise SnmpTimeout(self.target, attempts, self.timeout_s,
+                          ignored if ignored >= attempts else 0)
 
     def _check_error(self) -> None:
         proto = self._protocol
