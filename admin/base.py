@@ -11,7 +11,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.helpers import is_form_submitted
 from flask_admin.model import typefmt
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError
 
@@ -117,6 +117,10 @@ class FachoModelView(StaffModelView):
         return None, GENERIC_DB_ERROR
 
     def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            # The database is down: flashing needs no database, but re-rendering the form
+            # does. Let facho.health answer with its 503 page (what is down, what to do).
+            raise exc
         lifecycle.take_interrupted_count(db.session)
         if isinstance(exc, ValidationError):
             flash(str(exc), "error")  # our own Spanish messages

@@ -7,17 +7,38 @@ from __future__ import annotations
 import os
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from facho.extensions import db
 from facho.models import User
 
-facho_cli = AppGroup("facho", help="Operaciones de Facho.")
+DATABASE_DOWN = ("la base de datos no responde: verifique que PostgreSQL esté activo y que "
+                 "DATABASE_URL sea correcta")
+REDIS_DOWN = "Redis no responde: verifique que Redis esté activo y que REDIS_URL sea correcta"
 
 
 def fail(message: str, code: int = 1):
     click.echo(f"error: {message}", err=True)
     raise SystemExit(code)
+
+
+class FachoGroup(AppGroup):
+    """Every `flask facho` command: a database or Redis outage met anywhere inside a
+    command ends with one line saying what is down, not a traceback."""
+
+    def invoke(self, ctx):
+        import redis
+        from sqlalchemy import exc as sa_exc
+        try:
+            return super().invoke(ctx)
+        except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+            fail(DATABASE_DOWN)
+        except (redis.RedisError, ConnectionRefusedError):
+            fail(REDIS_DOWN)
+
+
+facho_cli = FachoGroup("facho", help="Operaciones de Facho.")
 
 
 @facho_cli.command("create-user")
@@ -238,6 +259,9 @@ def recover_command(as_json: bool):
     from facho.reconcile import reconcile
     if _redis_or_none() is None:
         fail("Redis no responde: no se puede reconciliar (las ejecuciones siguen en la base)")
+    # The reconciler counts its own failures (it also runs unattended); ask the database
+    # first so an outage reads as one line (FachoGroup) instead of "errors=3".
+    db.session.execute(sa.text("SELECT 1"))
     result = asdict(reconcile())
     _emit(result, as_json, lambda r: click.echo(" ".join(f"{k}={v}" for k, v in r.items())))
     if result["errors"]:

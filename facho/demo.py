@@ -82,7 +82,10 @@ def demo(port: int, onus: int) -> None:
             "scripts/install-snmpsim.sh")
     report = run_jobs_now([discovery.id], None)
     for category, text in report.messages():
-        click.echo(f"{category}: {text}")
+        click.echo(f"{category}: {text}", err=category == "error")
+    if report.error:  # e.g. Redis down: nothing will walk the OLT, so do not serve it forever
+        sim.stop()
+        raise SystemExit(1)
     click.echo(f"OLT simulada {DEMO_OLT} con {onus} ONUs en 127.0.0.1:{port}. "
                "El inventario aparece en el panel, menú ONUs.")
     signal.signal(signal.SIGTERM, lambda *_: sim.stop())

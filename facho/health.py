@@ -6,15 +6,43 @@
 scheduler recorded a tick recently (`facho.ops.scheduler_state`: within
 `ops.TICK_STALE_S` seconds), i.e. scheduled jobs are being dispatched. 200 when all three
 hold, 503 otherwise. Nothing else is revealed (no versions, hosts, counts or errors).
+
+The same module answers for the rest of the app when a part is down: an unreachable
+database or Redis anywhere in a request gives a 503 page in Spanish that says what is down
+and what to do, instead of a bare 500 (see `outage_page`).
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import logging
+
+import redis
+from flask import Blueprint, g, jsonify, render_template, request
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
-from facho.extensions import db
+from facho.extensions import db, login_manager
 
 bp = Blueprint("health", __name__)
+log = logging.getLogger("facho.web")
+
+# What the operator reads, per part: what is down, what it means, what to do.
+OUTAGES = {
+    "database": ("La base de datos no responde",
+                 "No se puede mostrar ni guardar nada del panel mientras tanto; no se perdió "
+                 "ningún cambio ya guardado.",
+                 "Verifique que PostgreSQL esté activo y que DATABASE_URL sea correcta. "
+                 "El panel se recupera solo cuando la base vuelva: recargue la página."),
+    "redis": ("Redis no responde",
+              "No se pueden encolar ejecuciones ni leer el estado de colas y workers; las "
+              "ejecuciones ya registradas siguen en la base de datos.",
+              "Verifique que Redis esté activo y que REDIS_URL sea correcta, y recargue "
+              "la página."),
+    "internal": ("Error interno",
+                 "La operación no se completó. El detalle quedó registrado en el servidor.",
+                 "Recargue la página; si se repite, avise al administrador con la hora "
+                 "del error."),
+}
+RETRY_AFTER_S = 30
 
 
 def _database() -> bool:
@@ -51,5 +79,51 @@ def healthz():
     return response, (200 if ok else 503)
 
 
+def outage_page(part: str, status: int = 503):
+    title, meaning, action = OUTAGES[part]
+    # Flask-Login's template context loads the user from the database: with the database
+    # down that raises again inside this handler. Who is asking is unknown here anyway.
+    if part == "database":
+        g._login_user = login_manager.anonymous_user()
+    response = render_template("outage.html", title=title, meaning=meaning, action=action)
+    headers = {"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"}
+    return response, status, headers
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the pool replaces it later
+        pass
+
+
+def database_unavailable(exc):
+    _rollback_quietly()
+    original = getattr(exc, "orig", None) or exc
+    # The exception class only: its text names the host and port, never for the page.
+    log.warning("event=web_outage part=database endpoint=%s error=%s", request.endpoint,
+                type(original).__name__)
+    return outage_page("database")
+
+
+def redis_unavailable(exc):
+    log.warning("event=web_outage part=redis endpoint=%s error=%s", request.endpoint,
+                type(exc).__name__)
+    return outage_page("redis")
+
+
+def internal_error(error):
+    """Unhandled exceptions outside testing (Flask logged them in full already)."""
+    _rollback_quietly()
+    return outage_page("internal", status=500)
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    # OperationalError: refused, reset or dropped connections (PostgreSQL and SQLite);
+    # InterfaceError: a connection psycopg already closed.
+    app.register_error_handler(sa_exc.OperationalError, database_unavailable)
+    app.register_error_handler(sa_exc.InterfaceError, database_unavailable)
+    app.register_error_handler(sa_exc.TimeoutError, database_unavailable)   # pool exhausted
+    app.register_error_handler(redis.RedisError, redis_unavailable)
+    app.register_error_handler(500, internal_error)

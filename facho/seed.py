@@ -45,8 +45,13 @@ def seed() -> dict:
         if db.session.execute(
                 db.select(IndexFormula).filter_by(nombre=spec["nombre"])).scalar_one_or_none():
             continue
+        brand, modelo = _brand(spec["marca"]), spec.get("modelo", "")
+        # (brand, modelo) is unique: an operator's own formula for it wins over ours.
+        if db.session.execute(db.select(IndexFormula.id).filter_by(
+                brand_id=brand.id, modelo=modelo)).first():
+            continue
         db.session.add(IndexFormula(
-            nombre=spec["nombre"], brand=_brand(spec["marca"]), modelo=spec.get("modelo", ""),
+            nombre=spec["nombre"], brand=brand, modelo=modelo,
             kind=spec["params"]["kind"], params=spec["params"]))
         added["formulas"] += 1
     db.session.flush()
