@@ -6,7 +6,9 @@ What one message does (DESIGN 3.7, 4):
 1. Load the row. Finished, interrupted or skipped: nothing (redeliveries are harmless).
    RUNNING under a live owner: look again when its heartbeat would go stale (a
    redelivery that came too early). RUNNING under a dead owner (heartbeat stale, or a
-   worker process of this host that no longer exists): resume it as a new attempt.
+   worker process of this host that no longer exists): resume it as a new attempt, or,
+   when the job has no attempt left, close it INTERRUPTED with the reason (as the
+   reconciler does).
 2. Disabled job, job host or OLT: INTERRUPTED with the reason, before touching the OLT.
 3. Take one of the OLT's `max_concurrent` slots (per-holder leases in Redis that a killed
    worker's slot outlives by at most the lease TTL). Busy: re-send the same execution a
@@ -48,6 +50,7 @@ from facho.logging_setup import kv
 from facho.models import (FAILED, FINAL_STATUSES, INTERRUPTED, PENDING, RUNNING, SUCCESS,
                           Execution, utcnow)
 from facho.olt_limiter import OltBusy, OltLimiter
+from facho.reconcile import REASON_DEAD
 from facho.redis_conn import get_redis
 from facho.snmp import SnmpError
 from facho.snmp_targets import EXECUTION_TIME_LIMIT_MS, olt_limits, snmp_target
@@ -253,6 +256,8 @@ def _run(execution_id: int, job_type: str, worker: str, progress: _Progress) -> 
             db.session.rollback()
             resend(execution_id, job_type, max(RECHECK_MIN_MS, wait_ms), "owner_alive")
             return
+        if _close_if_exhausted(row):
+            return
     if row.status == PENDING:
         reason = executions.disabled_reason(row)
         if reason:
@@ -285,6 +290,26 @@ def _run(execution_id: int, job_type: str, worker: str, progress: _Progress) -> 
         resend(execution_id, job_type, busy_delay_ms(), "olt_busy")
 
 
+def _close_if_exhausted(row: Execution) -> bool:
+    """A RUNNING row whose owner is dead or stale and that has no attempt left: close it
+    INTERRUPTED with the reason, as the reconciler does (DESIGN 3.7: resumed or
+    INTERRUPTED). A killed worker is not a failure of the OLT, so never FAILED. The
+    compare-and-set names the owner, attempt and heartbeat seen, so a late heartbeat or
+    another take-over wins. True when the row needs nothing more from this message."""
+    allowed = 1 + (row.job.max_retries if row.job is not None else 0)
+    if row.attempt < allowed:
+        return False
+    info = _Job(row)
+    reason = executions.disabled_reason(row) or REASON_DEAD.format(
+        worker=row.worker or "?", attempt=row.attempt, allowed=allowed)
+    if executions.interrupt_dead(row.id, row.worker, row.attempt, row.heartbeat_at, reason):
+        _log_end(row.id, info, INTERRUPTED, attempt=row.attempt, reason=reason)
+    else:
+        db.session.rollback()
+        log.debug(kv(event="execution_skipped", execution=row.id, reason="claimed_elsewhere"))
+    return True
+
+
 def _execute(app, config, started: Started, info: _Job, job_type: str) -> None:
     execution_id, worker, attempt = started.execution_id, started.worker, started.attempt
     if started.took_over:
@@ -296,9 +321,10 @@ def _execute(app, config, started: Started, info: _Job, job_type: str) -> None:
         _finish(execution_id, worker, INTERRUPTED, info, attempt, error=reason)
         return
     if started.took_over and attempt > info.max_retries + 1:
-        _finish(execution_id, worker, FAILED, info, attempt, error=(
-            f"El trabajador que ejecutaba esta tarea se detuvo y se agotaron los "
-            f"{info.max_retries + 1} intento(s) permitidos."))
+        # Normally closed before the take-over (`_close_if_exhausted`); this is the race
+        # where the row was read PENDING and went stale before `start` took it.
+        _finish(execution_id, worker, INTERRUPTED, info, attempt, error=REASON_DEAD.format(
+            worker="?", attempt=attempt - 1, allowed=info.max_retries + 1))
         return
     olt, job = row.olt, row.job
     target = snmp_target(olt, config)

@@ -144,3 +144,25 @@ def interrupt(execution_id: int, reason: str, expected: tuple[str, ...] = (PENDI
     return _commit_update(
         table.update().where(table.c.id == execution_id, table.c.status.in_(expected))
         .values(status=INTERRUPTED, finished_at=utcnow(), error_message=reason)) == 1
+
+
+def interrupt_dead(execution_id: int, seen_worker: str | None, seen_attempt: int,
+                   seen_heartbeat: datetime | None, reason: str) -> bool:
+    """RUNNING of a dead (or silent) owner -> INTERRUPTED, only if the row is still as it
+    was seen: same owner, attempt and heartbeat. A heartbeat that arrives meanwhile means
+    the owner lives, and a take-over changes the owner: both make this a no-op."""
+    table = Execution.__table__
+    now = utcnow()
+    row = db.session.execute(sa.select(table.c.started_at).where(
+        table.c.id == execution_id)).one_or_none()
+    duration_ms = (int((now - row.started_at).total_seconds() * 1000)
+                   if row is not None and row.started_at else None)
+    same_worker = (table.c.worker.is_(None) if seen_worker is None
+                   else table.c.worker == seen_worker)
+    same_beat = (table.c.heartbeat_at.is_(None) if seen_heartbeat is None
+                 else table.c.heartbeat_at == seen_heartbeat)
+    return _commit_update(
+        table.update().where(table.c.id == execution_id, table.c.status == RUNNING,
+                             same_worker, table.c.attempt == seen_attempt, same_beat)
+        .values(status=INTERRUPTED, finished_at=now, duration_ms=duration_ms,
+                error_message=reason)) == 1
