@@ -6,6 +6,11 @@ its own expiry, so a slot leaked by a SIGKILLed worker frees within its TTL even
 other workers keep acquiring: Dramatiq's ConcurrentRateLimiter instead refreshes one
 TTL for the whole key on every acquire, and under steady traffic the leak never ends.
 
+A holder renews every TTL/3. If its lease has vanished meanwhile (Redis restarted
+empty, or stalled past the TTL) it takes a slot again while one is free, since it is still
+talking to the OLT; it gives up (`Hold.lost`) only when the OLT is full or an operator freed
+it (`free()` remembers the tokens it removed, `facho:olt:<olt_id>:freed`).
+
 Start rate: `facho:olt:<olt_id>:starts` is a sliding log of start times; at most
 `per_minute` starts fall in any window of `window_ms` (60 000 ms) ending now. Exact, and
 small: it holds at most `per_minute` entries per OLT.
@@ -29,6 +34,7 @@ log = logging.getLogger(__name__)
 PREFIX = "facho:olt"
 DEFAULT_TTL_MS = 30_000
 WINDOW_MS = 60_000
+FREED_MEMORY_S = 3600     # freed tokens are remembered far longer than any renewal period
 
 _NOW = """
 local function now_ms(arg)
@@ -64,6 +70,30 @@ if not score or tonumber(score) <= now then return 0 end
 redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
 keep_until_last(KEYS[1], now)
 return 1
+"""
+
+# Our lease vanished (Redis restarted empty, or stalled past the TTL) while we still talk
+# to the OLT: take a slot again with the same token, unless an operator freed us (KEYS[2]
+# remembers the tokens `free()` removed). KEYS[1] holders; ARGV token, limit, ttl_ms, now_ms.
+_REACQUIRE = _NOW + """
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
+local now = now_ms(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+keep_until_last(KEYS[1], now)
+return 1
+"""
+
+# KEYS[1] holders, KEYS[2] freed tokens; ARGV how long to remember them (s).
+_FREE = """
+local tokens = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, token in ipairs(tokens) do redis.call('SADD', KEYS[2], token) end
+if #tokens > 0 then redis.call('EXPIRE', KEYS[2], tonumber(ARGV[1])) end
+redis.call('DEL', KEYS[1])
+return #tokens
 """
 
 _FREE_STALE = _NOW + """
@@ -131,10 +161,15 @@ class OltLimiter:
         self._acquire = redis_client.register_script(_ACQUIRE)
         self._renew = redis_client.register_script(_RENEW)
         self._free_stale = redis_client.register_script(_FREE_STALE)
+        self._reacquire = redis_client.register_script(_REACQUIRE)
+        self._free = redis_client.register_script(_FREE)
         self._start = redis_client.register_script(_START)
 
     def holders_key(self, olt_id) -> str:
         return f"{self.prefix}:{olt_id}:holders"
+
+    def freed_key(self, olt_id) -> str:
+        return f"{self.prefix}:{olt_id}:freed"
 
     def starts_key(self, olt_id) -> str:
         return f"{self.prefix}:{olt_id}:starts"
@@ -154,6 +189,13 @@ class OltLimiter:
         return bool(self._renew(keys=[self.holders_key(olt_id)],
                                 args=[token, int(ttl_ms), _arg(now_ms)]))
 
+    def reacquire(self, olt_id, token: str, limit: int, ttl_ms: int = DEFAULT_TTL_MS,
+                  now_ms: int | None = None) -> bool:
+        """A holder whose lease vanished takes a slot again, unless an operator freed it or
+        the OLT is full (someone took the slot meanwhile)."""
+        return bool(self._reacquire(keys=[self.holders_key(olt_id), self.freed_key(olt_id)],
+                                    args=[token, int(limit), int(ttl_ms), _arg(now_ms)]))
+
     def release(self, olt_id, token: str) -> bool:
         """Give back our own slot; False if it had already gone (expired and purged, or freed)."""
         return bool(self.redis.zrem(self.holders_key(olt_id), token))
@@ -165,7 +207,7 @@ class OltLimiter:
         held = Hold(olt_id, new_token())
         if not self.acquire(olt_id, held.token, limit, ttl_ms):
             raise OltBusy(olt_id, limit)
-        renewer = threading.Thread(target=self._keep, args=(held, ttl_ms), daemon=True,
+        renewer = threading.Thread(target=self._keep, args=(held, ttl_ms, limit), daemon=True,
                                    name=f"olt-lease-{olt_id}")
         renewer.start()
         try:
@@ -175,10 +217,14 @@ class OltLimiter:
             renewer.join(ttl_ms / 1000)
             self.release(olt_id, held.token)
 
-    def _keep(self, held: Hold, ttl_ms: int) -> None:
+    def _keep(self, held: Hold, ttl_ms: int, limit: int) -> None:
         while not held._stop.wait(ttl_ms / 3000):
             try:
-                if not self.renew(held.olt_id, held.token, ttl_ms):
+                # Our lease is gone: Redis restarted empty (or stalled past the TTL). We are
+                # still talking to the OLT, so take the slot back while one is free, or the
+                # next execution would join us on a device that allows `limit`.
+                if not self.renew(held.olt_id, held.token, ttl_ms) and \
+                        not self.reacquire(held.olt_id, held.token, limit, ttl_ms):
                     held.lost.set()
                     log.warning("event=olt_lease_lost olt=%s token=%s", held.olt_id, held.token)
                     return
@@ -218,10 +264,8 @@ class OltLimiter:
     def free(self, olt_id) -> int:
         """Remove every holder of one OLT, live or not (an operator's decision); return the count.
         Workers still running there notice at their next renewal (`Hold.lost`)."""
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.zcard(self.holders_key(olt_id))
-        pipe.delete(self.holders_key(olt_id))
-        return int(pipe.execute()[0])
+        return int(self._free(keys=[self.holders_key(olt_id), self.freed_key(olt_id)],
+                              args=[FREED_MEMORY_S]))
 
     # -- start rate ---------------------------------------------------------------------
     def start_wait_ms(self, olt_id, per_minute: int, window_ms: int = WINDOW_MS,

@@ -1,0 +1,349 @@
+"""Fault: PostgreSQL restarted during a tick and during a walk (issue 6).
+
+A private PostgreSQL cluster (initdb + pg_ctl in a temp dir, free port) that the tests stop
+with `-m immediate` (a crash: every connection dies, recovery on start) or `-m fast`. Real
+worker processes (`dramatiq actors …`) and the real scheduler process
+(`python -m facho.scheduler_process --every 1`) run against it, on the shared Redis
+(our own database number) and real UDP agents on 127.0.0.1. No process is restarted by the
+test: each must reconnect by itself (the engine has `pool_pre_ping`, and every database
+step of the tick, the fan-out and the worker is a transaction that either commits whole or
+rolls back).
+
+Checked afterwards: the execution interrupted by the restart ends in a final state (with a
+Spanish reason) or ran through, never stays RUNNING, never runs twice; each slot exists
+once; no half-written claim (a job whose `next_run_at` moved without its executions).
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+import sqlalchemy as sa
+
+from facho import dispatch, reconcile
+from facho.executions import STALE_AFTER_S
+from facho.extensions import db
+from facho.lease import LeaderLease
+from facho.models import (FINAL_STATUSES, RUNNING, SKIPPED, SUCCESS, Execution, SnmpJob,
+                          utcnow)
+from tests.conftest import _fresh_schema, make_test_app, require
+from tests.execution_helpers import (fetch, int_discovery_oid, make_job, make_olt, onus,
+                                     seed_catalog, slow_huawei_agent, wait_final)
+from tests.reliability._servers import (PrivatePostgres, postgres_usable, start_process,
+                                        stop_process)
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+T = Execution.__table__
+J = SnmpJob.__table__
+
+
+@pytest.fixture(scope="module")
+def private_pg():
+    usable, missing = postgres_usable()
+    require(usable, missing)
+    cluster = PrivatePostgres()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.cleanup()
+
+
+@pytest.fixture
+def pg_world(private_pg, tmp_path, redis_url):
+    """(app, database url, process env) on a fresh database of the private cluster."""
+    url = private_pg.create_database(f"facho_{uuid.uuid4().hex[:8]}")
+    app = make_test_app(url, tmp_path)
+    _fresh_schema(app)
+    env = dict(os.environ, FACHO_ENV="testing", DATABASE_URL=url, REDIS_URL=redis_url,
+               FACHO_VAR_DIR=str(tmp_path), SECRET_KEY="test-secret-key-0123456789",
+               FACHO_LOG_LEVEL="INFO", PYTHONPATH=str(REPO), FACHO_SNMP_TIMEOUT_S="3")
+    yield app, url, env
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _worker(env, log_path, threads=2):
+    return start_process([str(BIN / "dramatiq"), "actors", "actors.executions",
+                          "--processes", "1", "--threads", str(threads),
+                          "--queues", "discovery_main", "get_main"], env, log_path, REPO)
+
+
+def _wait_for(predicate, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def _worker_ready(redis_url: str, proc, log_path) -> None:
+    client = redis_lib.Redis.from_url(redis_url)
+    try:
+        _wait_for(lambda: client.keys("facho:worker:*") or proc.poll() is not None, 30,
+                  "worker did not start")
+    finally:
+        client.close()
+    assert proc.poll() is None, log_path.read_text()[-3000:]
+
+
+def _send(app, execution_id: int) -> None:
+    from facho import messaging
+    with app.app_context():
+        message_id = messaging.send_execution(execution_id, "descubrimiento")
+        db.session.execute(T.update().where(T.c.id == execution_id)
+                           .values(message_id=message_id))
+        db.session.commit()
+
+
+def _new_manual(app, job_id: int, olt_id: int) -> int:
+    with app.app_context():
+        host_id = db.session.execute(sa.text(
+            "SELECT id FROM job_hosts WHERE job_id = :j AND olt_id = :o"),
+            {"j": job_id, "o": olt_id}).scalar_one()
+        row = Execution(job_id=job_id, olt_id=olt_id, job_host_id=host_id)
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def _ends(log_text: str, execution_id: int) -> list[str]:
+    return re.findall(rf"event=execution_end execution={execution_id} [^\n]*", log_text)
+
+
+# --- during a walk ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", ["back_before_the_walk_ends", "down_when_the_walk_ends"])
+def test_postgres_restarted_during_a_walk_the_worker_reconnects_and_the_execution_ends_once(
+        pg_world, private_pg, redis_url, tmp_path, reliability, case):
+    """`back_before_the_walk_ends`: the walk holds no connection, so it simply succeeds.
+    `down_when_the_walk_ends`: the inventory cannot be written; the execution must not
+    stay RUNNING: the worker gives it back, or the reconciler resumes it as a new
+    attempt once its heartbeat is stale (the clock is moved past STALE_AFTER_S instead of
+    waiting 90 s)."""
+    app, _url, env = pg_world
+    rows_total, delay_s = 240, 0.25          # 11 requests, about 2.7 s of walk
+    with slow_huawei_agent(rows=rows_total, delay_s=delay_s) as slow, \
+            slow_huawei_agent(rows=20, delay_s=0.0) as fast:
+        with app.app_context():
+            seed_catalog()
+            discovery_oid = int_discovery_oid()
+            later = utcnow() + timedelta(hours=12)
+            lenta = make_olt("OLT-LENTA", slow.port, "public")
+            rapida = make_olt("OLT-RAPIDA", fast.port, "public")
+            quiet = dict(next_run_at=later, anchor_at=later, max_retries=1,
+                         retry_delay_seconds=0)
+            walk_job = make_job("Descubrir lento", [discovery_oid], olt_ids=(lenta,), **quiet)
+            after_job = make_job("Descubrir después", [discovery_oid], olt_ids=(rapida,),
+                                 **quiet)
+        walking = _new_manual(app, walk_job, lenta)
+        log_path = tmp_path / "worker.log"
+        worker = _worker(env, log_path)
+        try:
+            _worker_ready(redis_url, worker, log_path)
+            _send(app, walking)
+            _wait_for(lambda: fetch(app, walking).status == RUNNING and len(slow.requests) >= 3,
+                      30, "the walk did not start")
+            requests_before = len(slow.requests)
+            stopped_at = time.time()
+            private_pg.stop("immediate")
+            if case == "back_before_the_walk_ends":
+                time.sleep(1.0)
+            else:
+                # stay down until the walk has ended and the worker tried to write
+                _wait_for(lambda: len(slow.requests) >= 11 and "event=execution_db_error"
+                          in log_path.read_text() or "execution_unfinished"
+                          in log_path.read_text(), 30, "the walk did not end")
+                time.sleep(1.0)
+            private_pg.start()
+            up_at = time.time()
+            downtime_s = up_at - stopped_at
+            slow.delay_s = 0.01
+            reconciled = None
+            if case == "down_when_the_walk_ends":
+                time.sleep(1.0)
+                if fetch(app, walking).status == RUNNING:
+                    with app.app_context():   # the maintenance actor's pass, 90 s later
+                        reconciled = reconcile.reconcile(
+                            utcnow() + timedelta(seconds=STALE_AFTER_S + 1))
+            # the same worker, never restarted, takes new work against the new server
+            after = _new_manual(app, after_job, rapida)
+            sent_after_at = time.time()
+            _send(app, after)
+            final = wait_final(app, [walking, after], timeout_s=45)
+            reconnect_s = (final[after].started_at.timestamp() - sent_after_at)
+            alive = worker.poll() is None
+        finally:
+            stop_process(worker)
+    log_text = log_path.read_text()
+    walked, later_row = final[walking], final[after]
+    ends = _ends(log_text, walking)
+    reliability.record(
+        "fault", f"PostgreSQL reiniciado (immediate) durante un walk: {case}",
+        downtime_s=downtime_s, reconnect_s=reconnect_s, executions=2,
+        walk_status=walked.status, walk_attempts=walked.attempt,
+        walk_message=walked.error_message, ends_logged=len(ends),
+        reconciler_resumed=reconciled.resumed if reconciled else 0,
+        stuck=int(walked.status == RUNNING), worker_restarted=not alive,
+        requests_before_restart=requests_before, onus=len(onus(app, lenta)))
+
+    assert alive, log_text[-3000:]
+    assert later_row.status == SUCCESS and later_row.attempt == 1
+    assert walked.status in FINAL_STATUSES
+    assert len(ends) == 1, ends                        # it ended once, by one worker
+    if walked.status == SUCCESS:
+        assert len(onus(app, lenta)) == rows_total     # written whole, once
+    else:
+        assert walked.error_message and "Error de base de datos" in walked.error_message
+    if case == "back_before_the_walk_ends":
+        assert (walked.status, walked.attempt) == (SUCCESS, 1)
+    else:
+        # the write failed: a second attempt ran the walk again, or the row says why not
+        assert walked.attempt == 2 or walked.status != SUCCESS
+
+
+# --- during a tick ------------------------------------------------------------------------
+
+def test_postgres_crash_inside_a_tick_claim_writes_nothing_and_the_next_tick_claims_once(
+        pg_world, private_pg, reliability):
+    """The server dies inside the claim transaction (after the compare-and-set moved
+    `next_run_at`, before the executions are inserted): nothing of it may survive, and the
+    next tick, on the same process and engine, claims the slot exactly once."""
+    app, _url, _env = pg_world
+    with app.app_context():
+        seed_catalog()
+        olts = [make_olt(f"OLT-{i}", 9, "public") for i in range(3)]
+        job_id = make_job("Descubrir 30s", ["Huawei ONT descubrimiento"], olt_ids=tuple(olts),
+                          interval_raw="30s")
+        now = utcnow().replace(microsecond=0)
+        restarts = []
+
+        def crash_inside_the_claim(job_ids):
+            if not restarts:
+                restarts.append(private_pg.restart("immediate", down_s=0.5))
+
+        sender = dispatch.RecordingSender()
+        crashed = dispatch.tick(now, send=sender, on_claim=crash_inside_the_claim)
+        db.session.remove()
+        after_crash = db.session.execute(sa.select(J.c.next_run_at, J.c.anchor_at)
+                                         .where(J.c.id == job_id)).one()
+        rows_after_crash = db.session.execute(sa.select(sa.func.count()).select_from(T)).scalar()
+        reconnect_started = time.monotonic()
+        ticked = dispatch.tick(now + timedelta(seconds=1), send=sender)
+        reconnect_s = time.monotonic() - reconnect_started
+        again = dispatch.tick(now + timedelta(seconds=2), send=sender)
+        rows = db.session.execute(sa.select(T.c.olt_id, T.c.scheduled_for, T.c.status)).all()
+        job = db.session.execute(sa.select(J.c.next_run_at).where(J.c.id == job_id)).one()
+    slots = sorted({r.scheduled_for for r in rows})
+    per_pair = {}
+    for r in rows:
+        per_pair[(r.olt_id, r.scheduled_for)] = per_pair.get((r.olt_id, r.scheduled_for), 0) + 1
+    reliability.record(
+        "fault", "PostgreSQL caído dentro de la transacción de un tick",
+        downtime_s=restarts[0]["downtime_s"], reconnect_s=reconnect_s,
+        failed_batches=crashed.errors, rows_left_by_failed_tick=rows_after_crash,
+        claimed_next_tick=ticked.claimed, claimed_third_tick=again.claimed,
+        executions=len(rows), duplicates=sum(n - 1 for n in per_pair.values()))
+
+    assert crashed.errors == 1 and crashed.claimed == 0 and crashed.sent == 0
+    assert rows_after_crash == 0 and after_crash.next_run_at is None  # nothing half-written
+    assert ticked.errors == 0 and ticked.claimed == len(ticked.claimed_slots) * len(olts)
+    assert ticked.claimed >= len(olts) and again.claimed == 0
+    assert set(per_pair.values()) == {1}
+    assert {(o, s) for o in olts for s in slots} == set(per_pair)
+    assert job.next_run_at == slots[-1] + timedelta(seconds=30)   # moved with its rows
+
+
+def test_postgres_restarted_under_a_live_scheduler_and_worker_every_slot_runs_once(
+        pg_world, private_pg, redis_url, tmp_path, reliability):
+    """The real scheduler process (ticking every second, per-second fan-out) and a real
+    worker, a 5 s job on two OLTs; PostgreSQL is crashed so that a slot second falls in the
+    outage. Both processes must carry on by themselves: the slot in the outage runs once,
+    late (its fan-out message is retried by Dramatiq), and every other slot on time."""
+    app, _url, env = pg_world
+    interval = 5
+    with slow_huawei_agent(rows=20, delay_s=0.0) as agent:
+        with app.app_context():
+            seed_catalog()
+            discovery_oid = int_discovery_oid()
+            olts = [make_olt(f"OLT-{i}", agent.port, "public") for i in range(2)]
+            job_id = make_job("Descubrir cada 5 s", [discovery_oid], olt_ids=tuple(olts),
+                              interval_raw=f"{interval}s", max_retries=0)
+            anchor = (utcnow() + timedelta(seconds=4)).replace(microsecond=0)
+            job = db.session.get(SnmpJob, job_id)
+            job.anchor_at = job.next_run_at = anchor
+            db.session.commit()
+        env = dict(env, FACHO_TICK_EVERY_S="1", FACHO_LEASE_TTL_MS="3000")
+        worker_log, scheduler_log = tmp_path / "worker.log", tmp_path / "scheduler.log"
+        worker = _worker(env, worker_log)
+        scheduler = start_process([sys.executable, "-m", "facho.scheduler_process"], env,
+                                  scheduler_log, REPO)
+        lease = LeaderLease(redis_lib.Redis.from_url(redis_url))
+        try:
+            _worker_ready(redis_url, worker, worker_log)
+            # crash 0.3 s before the third slot, stay down 2 s
+            crash_at = anchor + timedelta(seconds=2 * interval, milliseconds=-300)
+            while utcnow() < crash_at:
+                assert scheduler.poll() is None, scheduler_log.read_text()[-3000:]
+                time.sleep(0.02)
+            timing = private_pg.restart("immediate", down_s=2.0)
+            up_ms = timing["up_at"] * 1000
+            _wait_for(lambda: int((lease.last_tick() or {}).get("at_ms") or 0) > up_ms, 30,
+                      "the scheduler did not tick again after the restart")
+            reconnect_s = int(lease.last_tick()["at_ms"]) / 1000 - timing["up_at"]
+            # two more slots after the outage
+            end = anchor + timedelta(seconds=4 * interval + 2)
+            while utcnow() < end:
+                time.sleep(0.1)
+            alive = (worker.poll() is None, scheduler.poll() is None)
+        finally:
+            scheduler_rc = stop_process(scheduler)
+            stop_process(worker)
+            lease.redis.close()
+    with app.app_context():
+        rows = db.session.execute(sa.select(T).where(T.c.job_id == job_id)
+                                  .order_by(T.c.scheduled_for, T.c.olt_id)).all()
+        next_run_at = db.session.execute(sa.select(J.c.next_run_at)
+                                         .where(J.c.id == job_id)).scalar_one()
+    slots = [anchor + timedelta(seconds=interval * k) for k in range(5)]
+    outage_slot = slots[2]
+    per_pair = {}
+    for r in rows:
+        per_pair.setdefault((r.olt_id, r.scheduled_for), []).append(r)
+    ran = {key: found[0] for key, found in per_pair.items() if key[1] in slots}
+    lags = {k: (r.started_at - r.scheduled_for).total_seconds() for k, r in ran.items()
+            if r.started_at}
+    claimed_until = max(r.scheduled_for for r in rows)
+    reliability.record(
+        "fault", "PostgreSQL reiniciado (immediate) con scheduler y worker en marcha",
+        downtime_s=timing["downtime_s"], reconnect_s=reconnect_s,
+        executions=len(ran), duplicates=sum(len(v) - 1 for v in per_pair.values()),
+        stuck=sum(r.status not in FINAL_STATUSES for k, r in ran.items()),
+        outage_slot_lag_s=max(lags.get((o, outage_slot), -1) for o in olts),
+        max_lag_other_slots_s=max(v for k, v in lags.items() if k[1] != outage_slot),
+        statuses=sorted({r.status for r in ran.values()}),
+        processes_alive=all(alive), scheduler_rc=scheduler_rc)
+
+    assert all(alive), (worker_log.read_text()[-2000:], scheduler_log.read_text()[-2000:])
+    assert scheduler_rc == 0
+    assert all(len(v) == 1 for v in per_pair.values())             # each slot exists once
+    assert set(ran) == {(o, s) for o in olts for s in slots}       # none lost
+    assert all(r.status == SUCCESS and r.attempt == 1 for r in ran.values()), [
+        (k, r.status, r.error_message) for k, r in ran.items()]
+    assert all(lag >= 0 for lag in lags.values())
+    # no half-written claim: every slot before next_run_at has its rows, none after
+    assert next_run_at == claimed_until + timedelta(seconds=interval)
+    grid = {r.scheduled_for for r in rows}
+    assert all((o, s) in per_pair for o in olts for s in grid)
+    assert not [r for r in rows if r.status == SKIPPED and r.scheduled_for in slots]
