@@ -51,7 +51,7 @@ from tests.test_actor_faults import RowWatcher, _peak, _send
 EXECUTIONS = 50
 WITHOUT_RETRIES = 10        # the last 10 jobs allow one attempt: they must end INTERRUPTED
 ROWS = 150                  # ONUs per OLT: 7 GetBulk requests of 25 rows per walk
-SLOW_DELAY_S = 1.5          # per answer while the victim walks (a walk lasts ~10 s)
+SLOW_DELAY_S = 2.0          # per answer while the victim walks (a walk lasts ~14 s)
 FAST_DELAY_S = 0.02         # per answer once it is dead (the resumed walks are quick)
 LEASE_TTL_MS = 3000
 HEARTBEAT_EVERY_S = 0.5
