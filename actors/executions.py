@@ -21,7 +21,9 @@ What one message does (DESIGN 3.7, 4):
 7. Transient SNMP errors (timeout, unreachable, walk deadline, genErr) become new attempts
    of the same execution after `retry_delay_seconds * 2^(attempt-1)` seconds (capped),
    up to the job's `max_retries`; anything else fails at once with a Spanish message.
-   A bug or Dramatiq's time limit also end as FAILED, never as a row left RUNNING.
+   A bug or Dramatiq's time limit also end as FAILED, never as a row left RUNNING. When the
+   database goes away while the row is ours, the worker waits for it (DB_OUTAGE_WAIT_S)
+   and gives the row back as a new attempt (or INTERRUPTED when none is left).
 
 Dramatiq itself never retries these messages (`max_retries=0`): retries are attempts of the
 execution, visible in the panel, not copies of a message.
@@ -33,6 +35,7 @@ import os
 import random
 import socket
 import threading
+import time
 from datetime import timedelta
 
 import dramatiq
@@ -403,6 +406,12 @@ def _log_end(execution_id, info: _Job, status, *, attempt=None, summary=None, re
 INFRA_ERRORS = (redis_lib.RedisError, OSError, sa.exc.OperationalError,
                 sa.exc.InterfaceError, sa.exc.DisconnectionError)
 INFRA_RETRY_MS = (5000, 15000)
+DB_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
+DB_OUTAGE_WAIT_S = 60.0     # how long a worker waits for the database to give a row back
+REASON_DB_LOST = ("Se perdió la conexión con la base de datos durante la ejecución; "
+                  "se reanudará.")
+REASON_DB_LOST_LAST = ("Interrumpida: se perdió la conexión con la base de datos durante la "
+                       "ejecución y no quedan reintentos ({attempt} de {allowed} intentos)")
 
 
 def _last_resort(execution_id: int, worker: str, exc: BaseException,
@@ -425,6 +434,9 @@ def _last_resort(execution_id: int, worker: str, exc: BaseException,
                 log.warning(kv(event="execution_requeued", execution=execution_id,
                                reason="worker_shutdown"))
             return
+        if isinstance(exc, DB_ERRORS):
+            _give_back_after_db_outage(execution_id, worker, exc, progress.job_type)
+            return
         if isinstance(exc, TimeLimitExceeded):
             message = ("La ejecución superó el tiempo límite del trabajador "
                        f"({TIME_LIMIT_MS // 60000} min) y se canceló.")
@@ -438,6 +450,42 @@ def _last_resort(execution_id: int, worker: str, exc: BaseException,
     except BaseException as second:  # noqa: BLE001 - the database itself is failing
         log.error(kv(event="execution_unfinished", execution=execution_id,
                      error=f"{type(second).__name__}: {second}"[:300]))
+
+
+def _give_back_after_db_outage(execution_id: int, worker: str, exc: BaseException,
+                               job_type: str | None) -> None:
+    """The database went away while the row was ours, so its outcome could not be written.
+    Wait for it (bounded) and give the row back for a new attempt, as a shutdown does, or
+    close it INTERRUPTED when no attempt is left; without this the row stays RUNNING until
+    the reconciler finds its heartbeat stale (STALE_AFTER_S, minutes). Raises the database
+    error when it is still down after DB_OUTAGE_WAIT_S: the reconciler is then the net."""
+    log.warning(kv(event="execution_db_lost", execution=execution_id,
+                   error=f"{type(exc).__name__}: {exc}"[:300]))
+    deadline = time.monotonic() + DB_OUTAGE_WAIT_S
+    pause = 0.5
+    while True:
+        try:
+            db.session.rollback()
+            row = db.session.get(Execution, execution_id)
+            if row is None or row.status != RUNNING or row.worker != worker:
+                return                      # someone else settled it meanwhile
+            allowed = 1 + (row.job.max_retries if row.job is not None else 0)
+            if row.attempt >= allowed:
+                info, reason = _Job(row), REASON_DB_LOST_LAST.format(attempt=row.attempt,
+                                                                     allowed=allowed)
+                if executions.finish(execution_id, worker, INTERRUPTED, error=reason):
+                    _log_end(execution_id, info, INTERRUPTED, attempt=row.attempt,
+                             reason=reason)
+            elif executions.back_to_pending(execution_id, worker, error=REASON_DB_LOST):
+                resend(execution_id, job_type or row.job.job_type, 0, "database_lost")
+                log.warning(kv(event="execution_requeued", execution=execution_id,
+                               reason="database_lost"))
+            return
+        except DB_ERRORS:
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
 
 def _bug_message(exc: BaseException) -> str:

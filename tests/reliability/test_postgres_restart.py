@@ -27,12 +27,11 @@ import pytest
 import redis as redis_lib
 import sqlalchemy as sa
 
-from facho import dispatch, reconcile
-from facho.executions import STALE_AFTER_S
+from facho import dispatch
 from facho.extensions import db
 from facho.lease import LeaderLease
-from facho.models import (FINAL_STATUSES, RUNNING, SKIPPED, SUCCESS, Execution, SnmpJob,
-                          utcnow)
+from facho.models import (FINAL_STATUSES, INTERRUPTED, RUNNING, SKIPPED, SUCCESS,
+                          Execution, SnmpJob, utcnow)
 from tests.conftest import _fresh_schema, make_test_app, require
 from tests.execution_helpers import (fetch, int_discovery_oid, make_job, make_olt, onus,
                                      seed_catalog, slow_huawei_agent, wait_final)
@@ -124,15 +123,23 @@ def _ends(log_text: str, execution_id: int) -> list[str]:
 
 # --- during a walk ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("case", ["back_before_the_walk_ends", "down_when_the_walk_ends"])
+WALK_CASES = {
+    # case: (max_retries, PostgreSQL back before the walk ends)
+    "back_before_the_walk_ends": (1, True),
+    "down_when_the_walk_ends": (1, False),
+    "down_when_the_walk_ends_no_retry_left": (0, False),
+}
+
+
+@pytest.mark.parametrize("case", list(WALK_CASES))
 def test_postgres_restarted_during_a_walk_the_worker_reconnects_and_the_execution_ends_once(
         pg_world, private_pg, redis_url, tmp_path, reliability, case):
-    """`back_before_the_walk_ends`: the walk holds no connection, so it simply succeeds.
-    `down_when_the_walk_ends`: the inventory cannot be written; the execution must not
-    stay RUNNING: the worker gives it back, or the reconciler resumes it as a new
-    attempt once its heartbeat is stale (the clock is moved past STALE_AFTER_S instead of
-    waiting 90 s)."""
+    """Back before the walk ends: the walk holds no connection, so it simply succeeds.
+    Still down when the walk ends: the inventory cannot be written; the worker waits for
+    the database and gives the row back as a new attempt (or closes it INTERRUPTED with the
+    reason when none is left): it never stays RUNNING waiting for the reconciler."""
     app, _url, env = pg_world
+    max_retries, back_early = WALK_CASES[case]
     rows_total, delay_s = 240, 0.25          # 11 requests, about 2.7 s of walk
     with slow_huawei_agent(rows=rows_total, delay_s=delay_s) as slow, \
             slow_huawei_agent(rows=20, delay_s=0.0) as fast:
@@ -142,11 +149,11 @@ def test_postgres_restarted_during_a_walk_the_worker_reconnects_and_the_executio
             later = utcnow() + timedelta(hours=12)
             lenta = make_olt("OLT-LENTA", slow.port, "public")
             rapida = make_olt("OLT-RAPIDA", fast.port, "public")
-            quiet = dict(next_run_at=later, anchor_at=later, max_retries=1,
-                         retry_delay_seconds=0)
-            walk_job = make_job("Descubrir lento", [discovery_oid], olt_ids=(lenta,), **quiet)
+            quiet = dict(next_run_at=later, anchor_at=later, retry_delay_seconds=0)
+            walk_job = make_job("Descubrir lento", [discovery_oid], olt_ids=(lenta,),
+                                max_retries=max_retries, **quiet)
             after_job = make_job("Descubrir después", [discovery_oid], olt_ids=(rapida,),
-                                 **quiet)
+                                 max_retries=0, **quiet)
         walking = _new_manual(app, walk_job, lenta)
         log_path = tmp_path / "worker.log"
         worker = _worker(env, log_path)
@@ -158,31 +165,24 @@ def test_postgres_restarted_during_a_walk_the_worker_reconnects_and_the_executio
             requests_before = len(slow.requests)
             stopped_at = time.time()
             private_pg.stop("immediate")
-            if case == "back_before_the_walk_ends":
+            if back_early:
                 time.sleep(1.0)
             else:
-                # stay down until the walk has ended and the worker tried to write
-                _wait_for(lambda: len(slow.requests) >= 11 and "event=execution_db_error"
-                          in log_path.read_text() or "execution_unfinished"
-                          in log_path.read_text(), 30, "the walk did not end")
+                # stay down until the walk has ended and the worker failed to write it
+                _wait_for(lambda: "event=execution_db_lost" in log_path.read_text(), 30,
+                          "the worker did not notice the database was gone")
                 time.sleep(1.0)
             private_pg.start()
             up_at = time.time()
             downtime_s = up_at - stopped_at
             slow.delay_s = 0.01
-            reconciled = None
-            if case == "down_when_the_walk_ends":
-                time.sleep(1.0)
-                if fetch(app, walking).status == RUNNING:
-                    with app.app_context():   # the maintenance actor's pass, 90 s later
-                        reconciled = reconcile.reconcile(
-                            utcnow() + timedelta(seconds=STALE_AFTER_S + 1))
             # the same worker, never restarted, takes new work against the new server
             after = _new_manual(app, after_job, rapida)
             sent_after_at = time.time()
             _send(app, after)
             final = wait_final(app, [walking, after], timeout_s=45)
-            reconnect_s = (final[after].started_at.timestamp() - sent_after_at)
+            settled_s = time.time() - up_at
+            reconnect_s = final[after].started_at.timestamp() - sent_after_at
             alive = worker.poll() is None
         finally:
             stop_process(worker)
@@ -191,26 +191,26 @@ def test_postgres_restarted_during_a_walk_the_worker_reconnects_and_the_executio
     ends = _ends(log_text, walking)
     reliability.record(
         "fault", f"PostgreSQL reiniciado (immediate) durante un walk: {case}",
-        downtime_s=downtime_s, reconnect_s=reconnect_s, executions=2,
-        walk_status=walked.status, walk_attempts=walked.attempt,
+        downtime_s=downtime_s, reconnect_s=reconnect_s, settled_after_s=settled_s,
+        executions=2, walk_status=walked.status, walk_attempts=walked.attempt,
         walk_message=walked.error_message, ends_logged=len(ends),
-        reconciler_resumed=reconciled.resumed if reconciled else 0,
         stuck=int(walked.status == RUNNING), worker_restarted=not alive,
         requests_before_restart=requests_before, onus=len(onus(app, lenta)))
 
     assert alive, log_text[-3000:]
     assert later_row.status == SUCCESS and later_row.attempt == 1
-    assert walked.status in FINAL_STATUSES
     assert len(ends) == 1, ends                        # it ended once, by one worker
-    if walked.status == SUCCESS:
-        assert len(onus(app, lenta)) == rows_total     # written whole, once
-    else:
-        assert walked.error_message and "Error de base de datos" in walked.error_message
-    if case == "back_before_the_walk_ends":
+    if back_early:
         assert (walked.status, walked.attempt) == (SUCCESS, 1)
+    elif max_retries:
+        assert (walked.status, walked.attempt) == (SUCCESS, 2)   # walked again, by itself
     else:
-        # the write failed: a second attempt ran the walk again, or the row says why not
-        assert walked.attempt == 2 or walked.status != SUCCESS
+        assert walked.status == INTERRUPTED and walked.attempt == 1
+        assert walked.error_message == (
+            "Interrumpida: se perdió la conexión con la base de datos durante la ejecución "
+            "y no quedan reintentos (1 de 1 intentos)")
+    # the inventory was written whole, once, or not at all
+    assert len(onus(app, lenta)) == (rows_total if walked.status == SUCCESS else 0)
 
 
 # --- during a tick ------------------------------------------------------------------------
