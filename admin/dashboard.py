@@ -76,11 +76,12 @@ def chart_data(tz) -> dict:
 def next_jobs_rows() -> list[dict]:
     from admin.jobs import describe_job
     now = utcnow()
+    jobs = dashboard.next_jobs()
+    olts = dashboard.enabled_olts_per_job([job.id for job in jobs])  # not every job host
     return [{"id": job.id, "nombre": job.nombre, "schedule": describe_job(job),
              "at": fmt.local_time(job.next_run_at),
-             "remaining": fmt.humanize(job.next_run_at - now),
-             "olts": sum(1 for host in job.job_hosts if host.enabled)}
-            for job in dashboard.next_jobs()]
+             "remaining": fmt.humanize(job.next_run_at - now), "olts": olts.get(job.id, 0)}
+            for job in jobs]
 
 
 class DashboardView(AdminIndexView):

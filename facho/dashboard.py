@@ -1,6 +1,10 @@
 """Figures for the panel's home page: executions per hour, success per OLT, start lag,
 next jobs, ONUs per OLT. Aggregation happens in SQL (one query per figure) so the page stays fast
-with millions of executions. Hours are labelled in the operator's time zone."""
+with millions of executions. Hours are labelled in the operator's time zone.
+
+Per-OLT figures show at most MAX_OLTS_SHOWN OLTs, the ones needing attention first, and fold
+the rest into one "Otras N OLTs" entry: with 2,000 OLTs the page would otherwise carry a
+2,000-row table and a 2,000-bar chart (half a megabyte)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -9,7 +13,26 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from facho.extensions import db
-from facho.models import (FAILED, STATUSES, SUCCESS, Execution, Olt, Onu, SnmpJob, utcnow)
+from facho.models import (FAILED, STATUSES, SUCCESS, Execution, Olt, Onu, SnmpJob, SnmpJobHost,
+                          utcnow)
+
+MAX_OLTS_SHOWN = 25
+
+
+def _fold(rows: list[dict], worst_first, merged) -> list[dict]:
+    """At most MAX_OLTS_SHOWN rows: the first by `worst_first` (shown in name order), and
+    `merged(rest)` standing for all the others."""
+    if len(rows) <= MAX_OLTS_SHOWN:
+        return rows
+    ranked = sorted(rows, key=worst_first)
+    shown = sorted(ranked[:MAX_OLTS_SHOWN - 1], key=lambda r: r["olt"])
+    rest = ranked[MAX_OLTS_SHOWN - 1:]
+    return shown + [dict(merged(rest), olt=f"Otras {len(rest)} OLTs", others=len(rest))]
+
+
+def _rate(success: int, failed: int) -> float | None:
+    total = success + failed
+    return round(100.0 * success / total, 1) if total else None
 
 
 def _hour_bucket(column):
@@ -49,10 +72,16 @@ def success_rate_per_olt(now: datetime | None = None, hours: int = 24) -> list[d
     out = []
     for name, success, failed in rows:
         success, failed = int(success or 0), int(failed or 0)
-        total = success + failed
         out.append({"olt": name, "success": success, "failed": failed,
-                    "rate": round(100.0 * success / total, 1) if total else None})
-    return out
+                    "rate": _rate(success, failed)})
+
+    def merged(rest):
+        success, failed = sum(r["success"] for r in rest), sum(r["failed"] for r in rest)
+        return {"success": success, "failed": failed, "rate": _rate(success, failed)}
+
+    # lowest rate first, then most failures; OLTs with nothing finished last
+    return _fold(out, lambda r: (r["rate"] is None, r["rate"] or 0, -r["failed"], r["olt"]),
+                 merged)
 
 
 def _seconds_between(later, earlier):
@@ -100,5 +129,17 @@ def onus_per_olt() -> list[dict]:
         sa.select(Olt.abreviatura, sa.func.count(Onu.id), present)
         .join(Onu, Onu.olt_id == Olt.id).group_by(Olt.abreviatura)
         .order_by(Olt.abreviatura)).all()
-    return [{"olt": name, "total": total, "present": int(p or 0), "absent": total - int(p or 0)}
-            for name, total, p in rows]
+    out = [{"olt": name, "total": total, "present": int(p or 0), "absent": total - int(p or 0)}
+           for name, total, p in rows]
+    return _fold(out, lambda r: (-r["absent"], r["olt"]), lambda rest: {
+        key: sum(r[key] for r in rest) for key in ("total", "present", "absent")})
+
+
+def enabled_olts_per_job(job_ids: list[int]) -> dict[int, int]:
+    """{job id: how many enabled job hosts it has}, counted in SQL."""
+    if not job_ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(SnmpJobHost.job_id, sa.func.count())
+        .where(SnmpJobHost.job_id.in_(job_ids), SnmpJobHost.enabled.is_(True))
+        .group_by(SnmpJobHost.job_id)).all())

@@ -25,7 +25,9 @@ from facho.extensions import db
 from facho.models import Execution, Olt, SnmpJob
 from tests.conftest import create_user, login
 from tests.reliability._load_catalog import create_jobs, grow, slot_now, totals
+from facho.dashboard import MAX_OLTS_SHOWN
 from tests.reliability._load_http import percentile
+from tests.test_dashboard_page import chart_json
 
 SMALL_OLTS = 60          # already more than one page of everything
 PAGE_SIZE = 50           # admin.security.StaffModelView.page_size
@@ -226,6 +228,7 @@ def test_panel_lists_stay_paginated_with_constant_queries_as_the_catalog_grows(
         size = totals()
     large = measure(client, counter, urls, repeats)
     jobs_page = client.get("/admin/snmp_jobs/").get_data(as_text=True)
+    home = client.get("/admin/").get_data(as_text=True)
     with app.app_context():
         tick = tick_cost(now_slot)
         executions_after = db.session.scalar(sa.select(sa.func.count()).select_from(Execution))
@@ -254,6 +257,13 @@ def test_panel_lists_stay_paginated_with_constant_queries_as_the_catalog_grows(
     assert large["olts page_size huge"]["rows"] == PAGE_SIZE
     names = ", ".join(f"OLT-{i:04d}" for i in range(5))   # from one query per page
     assert jobs_page.count(f"{names} y {size['olts'] - 5} más") == 2
+    # the home page shows the OLTs needing attention and folds the rest into one entry
+    onu_rows = [int(n) for n in re.findall(
+        r'<tr data-olt="[^"]+"><td>[^<]+</td><td class="text-right">(\d+)</td>', home)]
+    assert len(onu_rows) == MAX_OLTS_SHOWN and sum(onu_rows) == size["onus"]
+    assert f'data-olt="Otras {size["olts"] - MAX_OLTS_SHOWN + 1} OLTs"' in home
+    rates = chart_json(home)["success_rate"]
+    assert len(rates) == MAX_OLTS_SHOWN and rates[-1]["others"] == size["olts"] - len(rates) + 1
     assert tick["claimed"] == 2 * size["olts"] and tick["sent"] == tick["claimed"]
     # an idle tick's work is linear in the executions waiting, not quadratic
     assert tick["tick_idle_rows_examined"] <= 10 * tick["claimed"] + 1000, tick
