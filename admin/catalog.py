@@ -117,7 +117,9 @@ class IndexFormulaView(FachoModelView):
             except ValueError as exc:
                 form.params.errors.append(str(exc))
         brand, modelo = form.brand.data, (form.modelo.data or "").strip()
-        if brand is not None:
+        # A refused model (e.g. a NUL byte, which PostgreSQL cannot even compare) is not
+        # looked up: its own error is already under the field.
+        if brand is not None and not form.modelo.errors:
             form.modelo.data = modelo
             current = getattr(form, "_obj", None)
             clash = db.session.scalar(sa.select(m.IndexFormula.id).where(

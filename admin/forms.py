@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask_admin.form import SecureForm
 from flask_wtf.csrf import generate_csrf, validate_csrf
-from wtforms import PasswordField, ValidationError
+from wtforms import PasswordField, StringField, TextAreaField, ValidationError
 from wtforms.csrf.core import CSRF
 from wtforms.validators import StopValidation
 
 from admin.i18n import WTFORMS_ES
 
+CONTROL_CHARS_MESSAGE = ("No puede contener caracteres de control (por ejemplo NUL o "
+                         "tabulaciones pegadas desde otra aplicación).")
 CSRF_MESSAGE = ("El formulario expiró o no es válido (token CSRF). "
                 "Recargue la página e intente de nuevo.")
 
@@ -43,6 +45,20 @@ class FachoForm(SecureForm):
 
         def get_translations(self, form):
             return WTFORMS_ES
+
+    def validate(self, extra_validators=None) -> bool:
+        """Every field's own rules, then one for all typed text: no control characters
+        (PostgreSQL refuses NUL outright, which would surface as a generic error; the rest
+        are invisible on the page and break exports). Text areas may keep line breaks."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field, StringField) or not isinstance(field.data, str):
+                continue
+            allowed = "\t\r\n" if isinstance(field, TextAreaField) else ""
+            if any((ord(c) < 32 and c not in allowed) or ord(c) == 127 for c in field.data):
+                field.errors = list(field.errors) + [CONTROL_CHARS_MESSAGE]
+                valid = False
+        return valid
 
 
 def checked(check, *, normalise: bool = True):

@@ -62,7 +62,24 @@ _catalog_path = os.path.join(os.path.dirname(flask_admin.__file__), "translation
 with open(_catalog_path, "rb") as _fh:
     _CATALOG = stdlib_gettext.GNUTranslations(_fh)
 
-WTFORMS_ES = get_translations(["es"])
+class _WTFormsSpanish:
+    """WTForms' Spanish catalogue plus the msgids Flask-Admin's own fields pass through it
+    (the JSON field's "Invalid JSON" is not in WTForms' catalogue)."""
+
+    OVERRIDES = {"Invalid JSON": "JSON inválido: revise comillas, comas y llaves "
+                                 '(ejemplo: {"base": 4194304000, "step_slot": 8192}).'}
+
+    def __init__(self, base):
+        self.base = base
+
+    def gettext(self, string: str) -> str:
+        return self.OVERRIDES.get(string) or self.base.gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.base.ngettext(singular, plural, n)
+
+
+WTFORMS_ES = _WTFormsSpanish(get_translations(["es"]))
 
 
 def translate(string: str) -> str:

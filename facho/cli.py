@@ -36,6 +36,34 @@ class FachoGroup(AppGroup):
             fail(DATABASE_DOWN)
         except (redis.RedisError, ConnectionRefusedError):
             fail(REDIS_DOWN)
+        except click.BadParameter as exc:     # click's own words are English
+            fail(spanish_bad_parameter(exc), 2)
+        except click.Abort:                    # a prompt left unanswered (Ctrl-C, no input)
+            fail("operación cancelada: no se ingresó lo que se pedía")
+        except click.NoSuchOption as exc:
+            fail(f"opción desconocida: {exc.option_name} (vea --help)", 2)
+        except click.UsageError as exc:
+            fail(f"uso incorrecto ({exc.format_message()}); vea --help", 2)
+
+
+def spanish_bad_parameter(exc: click.BadParameter) -> str:
+    """`-n: debe ser un número entero entre 1 y 1000`: the option and what it takes."""
+    param = exc.param
+    if param is None:
+        return "valor inválido"
+    name = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+    if isinstance(exc, click.MissingParameter):
+        return f"falta {name}"
+    kind = param.type
+    if isinstance(kind, click.Choice):
+        return f"{name}: valor inválido; use uno de: {', '.join(map(str, kind.choices))}"
+    if isinstance(kind, click.IntRange):
+        return (f"{name}: debe ser un número entero entre {kind.min} y {kind.max}"
+                if kind.min is not None and kind.max is not None else
+                f"{name}: número entero fuera de rango")
+    if kind is click.INT:
+        return f"{name}: debe ser un número entero"
+    return f"{name}: valor inválido"
 
 
 facho_cli = FachoGroup("facho", help="Operaciones de Facho.")

@@ -65,8 +65,10 @@ def validate_community(value: str) -> str:
 def validate_timezone(value: str) -> str:
     value = (value or "").strip()
     try:
+        if len(value) > 64:       # IANA names are short; a long one reaches the file system
+            raise ValueError(value)
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):   # OSError: "File name too long"
         raise ValueError(
             f"Zona horaria desconocida: '{value}' (ejemplo: America/Lima).") from None
     return value
