@@ -17,7 +17,9 @@ One process runs, until SIGTERM / SIGINT:
 
 Several scheduler processes may run (high availability): followers stay idle. The lease
 is an optimisation only: the tick's compare-and-set keeps every slot exactly-once even
-with two leaders.
+with two leaders. On PostgreSQL the process's sessions carry an idle-in-transaction
+timeout (`idle_transaction_timeout_ms`), so a leader frozen inside its claim cannot hold
+the jobs' row locks, and with them the whole cluster, once its lease is gone.
 
 Options:
     --once          run one tick now, in this process, print it, and exit (no lease)
@@ -39,6 +41,40 @@ from datetime import timedelta
 log = logging.getLogger("facho.scheduler_process")
 
 WORKER_TIMEOUT_MS = 100     # idle poll of the in-process workers: fan-out fires within ~0.1 s
+MIN_IDLE_TX_TIMEOUT_MS = 5_000
+
+
+def idle_transaction_timeout_ms(lease_ttl_ms: int) -> int:
+    """How long PostgreSQL lets a session of this process sit idle inside a transaction.
+
+    A leader frozen inside its claim (SIGSTOP, a VM pause, a machine cut off while its TCP
+    connection stays open on the server: for hours with default keepalives) keeps the
+    jobs' row locks; its lease expires after one TTL, but the next leader's claim and the
+    workers' `last_run_at` updates would wait on those locks for as long as the frozen
+    session lives. The server ends such a session after this timeout, so the failover
+    stays a few TTLs. A healthy tick is never idle in a transaction for more than the
+    Python work between two statements (under a second for a 1,000-job batch); if one
+    ever were, its batch fails and the next tick claims it (the compare-and-set decides).
+    """
+    return max(MIN_IDLE_TX_TIMEOUT_MS, 3 * int(lease_ttl_ms))
+
+
+def limit_idle_transactions(engine, timeout_ms: int) -> bool:
+    """Give every new PostgreSQL connection of `engine` the idle-in-transaction timeout
+    (and drop pooled ones, opened without it). False (nothing done) on other databases."""
+    import sqlalchemy as sa
+    if engine.dialect.name != "postgresql":
+        return False
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET idle_in_transaction_session_timeout = {int(timeout_ms)}")
+        cursor.close()
+        dbapi_connection.commit()   # SET, not SET LOCAL: it outlives this transaction
+
+    engine.dispose()
+    return True
 
 
 class SchedulerProcess:
@@ -56,10 +92,13 @@ class SchedulerProcess:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         with app.app_context():
+            from facho.extensions import db
             self.lease = scheduler.process_lease()
             config = app.config["FACHO"]
             self.ttl_ms = config.lease_ttl_ms
             self.horizon_s = 60 + config.tick_margin_s
+            self.idle_tx_timeout_ms = idle_transaction_timeout_ms(self.ttl_ms)
+            limit_idle_transactions(db.engine, self.idle_tx_timeout_ms)
 
     # --- the in-process worker -----------------------------------------------------------
     def _start_worker(self):
@@ -169,7 +208,8 @@ class SchedulerProcess:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         log.info(kv(event="scheduler_start", every_s=self.every_s or "cron",
-                    owner=self.lease.owner, ttl_ms=self.ttl_ms))
+                    owner=self.lease.owner, ttl_ms=self.ttl_ms,
+                    idle_tx_timeout_ms=self.idle_tx_timeout_ms))
         keeper = threading.Thread(target=self._keep_lease, name="lease-keeper", daemon=True)
         keeper.start()
         self._threads.append(keeper)

@@ -85,7 +85,7 @@ class Kill:
     at: float                       # time.time() right after SIGKILL
     lease_s: float | None = None    # until another process held the lease
     tick_s: float | None = None     # until that process's first tick began (`now` of the tick)
-    claim_s: float | None = None    # until its first tick that claimed slots began
+    claim_s: float | None = None    # until its first tick that claimed slots had committed
     new_owner: str | None = None
 
 
@@ -111,7 +111,7 @@ class Cluster:
     def _popen(self, args, log_name):
         log = open(self.log_dir / log_name, "ab")
         return subprocess.Popen(args, cwd=REPO, env=self.env(), stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, preexec_fn=_own_session_die_with_parent)
 
     @property
     def lease(self):
@@ -188,23 +188,29 @@ class Cluster:
         self.procs[name].send_signal(signal.SIGKILL)
         kill = Kill(owner=owner, at=time.time())
         self.procs[name].wait(10)
-        limit = kill.at + deadline_s
-        while time.time() < limit and kill.claim_s is None:
-            holder = self.lease.holder()
-            if kill.lease_s is None and holder and holder != owner:
-                kill.lease_s, kill.new_owner = round(time.time() - kill.at, 3), holder
-            tick = self.lease.last_tick() or {}
-            if tick.get("owner") not in (None, owner):
-                began = datetime.fromisoformat(tick["now"]).timestamp() - kill.at
-                if began > 0:
-                    kill.tick_s = kill.tick_s or round(began, 3)
-                    if tick.get("claimed"):
-                        kill.claim_s = round(began, 3)
-                    kill.new_owner = kill.new_owner or tick["owner"]
-            time.sleep(0.02)
+        self.await_takeover(kill, deadline_s)
         self.kills.append(kill)
         if respawn:
             self.start_scheduler()
+        return kill
+
+    def await_takeover(self, kill: Kill, deadline_s: float) -> Kill:
+        """Fill `kill` with the times until another process held the lease, ticked, and
+        claimed slots (the first tick that claimed anything), polling Redis every 20 ms."""
+        limit = kill.at + deadline_s
+        while time.time() < limit and kill.claim_s is None:
+            holder = self.lease.holder()
+            if kill.lease_s is None and holder and holder != kill.owner:
+                kill.lease_s, kill.new_owner = round(time.time() - kill.at, 3), holder
+            tick = self.lease.last_tick() or {}
+            if tick.get("owner") not in (None, kill.owner):
+                began = datetime.fromisoformat(tick["now"]).timestamp() - kill.at
+                if began > 0:
+                    kill.tick_s = kill.tick_s or round(began, 3)
+                    if tick.get("claimed"):    # recorded after the claim committed
+                        kill.claim_s = round(tick["at_ms"] / 1000 - kill.at, 3)
+                    kill.new_owner = kill.new_owner or tick["owner"]
+            time.sleep(0.02)
         return kill
 
     def stop_schedulers(self) -> dict:
@@ -251,6 +257,78 @@ class Cluster:
                 elif "event=leader_acquired" in line:
                     totals["leader_acquired"] += 1
         return totals
+
+
+@dataclass
+class Freeze:
+    name: str
+    owner: str
+    backend_pid: int                # the frozen leader's PostgreSQL session
+    at: float                       # time.time() right after SIGSTOP
+
+
+def _pg(database_url: str):
+    import psycopg
+    return psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"),
+                           connect_timeout=5)
+
+
+def freeze_leader_inside_claim(cluster: Cluster, timeout_s: float = 20) -> Freeze:
+    """SIGSTOP the leader while its claim transaction holds the jobs' row locks.
+
+    Deterministic, not a timed guess: this session locks every job row; the leader's next
+    tick reaches its claim (`SELECT … FOR UPDATE` in id order) and waits on it; the leader
+    is SIGSTOPped there, and this session lets go, so the leader's PostgreSQL session gets
+    the locks and sits "idle in transaction" on behalf of a process that no longer runs: a
+    scheduler frozen by the OS, a VM pause, or a machine cut off by the network with its
+    TCP connection still open on the server."""
+    name = cluster.leader_name()
+    assert name, "no live leader to freeze"
+    owner = cluster.lease.holder()
+    blocker = _pg(cluster.database_url)
+    watch = _pg(cluster.database_url)
+    watch.autocommit = True
+    waiting = ("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+               "AND wait_event_type = 'Lock' AND query ILIKE '%%FOR UPDATE%%' "
+               "AND query ILIKE '%%snmp_jobs%%'")
+    try:
+        blocker.execute("SELECT id FROM snmp_jobs ORDER BY id FOR UPDATE")
+        deadline = time.time() + timeout_s
+        pid = None
+        while pid is None:
+            assert time.time() < deadline, "the leader never reached its claim"
+            row = watch.execute(waiting).fetchone()
+            pid = row[0] if row else None
+            time.sleep(0.01)
+        cluster.procs[name].send_signal(signal.SIGSTOP)
+        frozen = Freeze(name=name, owner=owner, backend_pid=pid, at=time.time())
+        blocker.rollback()
+        state = None
+        while state != "idle in transaction":
+            assert time.time() < deadline, f"the frozen leader's session is {state!r}"
+            row = watch.execute("SELECT state FROM pg_stat_activity WHERE pid = %s",
+                                (pid,)).fetchone()
+            state = row[0] if row else None
+            time.sleep(0.01)
+        return frozen
+    finally:
+        blocker.close()
+        watch.close()
+
+
+def backend_alive(database_url: str, pid: int) -> bool:
+    with _pg(database_url) as conn:
+        return conn.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
+                            (pid,)).fetchone() is not None
+
+
+def _own_session_die_with_parent() -> None:
+    """In the child before exec: its own session (so SIGKILL of the group is ours alone),
+    and SIGKILL when the test process dies, so a pytest killed by a timeout leaves no
+    scheduler running against the next test's database (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+    os.setsid()
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
 
 
 def _wait_or_kill(proc, timeout: float = 20) -> int:

@@ -19,19 +19,34 @@ that only the reconciler re-sends (DESIGN 3.8, after a 60 s grace); the test run
 pass once at the end with the grace shortened, and checks that whatever it had to re-send
 was due around a kill.
 
-Fast variant (CI): one kill. `long`: four minutes, five kills (one of the new leader right
-after its first tick, its fan-out messages not yet fired; one aimed inside a tick), each
-killed leader replaced by a new process, so the cluster keeps three schedulers.
+Then the new leader is *frozen* (SIGSTOP) inside its claim transaction, holding the jobs'
+row locks (tests/reliability/_scheduler_kill.py: `freeze_leader_inside_claim`): a VM
+pause, or a scheduler machine cut off with its TCP connection still open on the server.
+Its lease expires, but the next leader's claim waits on those locks: before the fix the
+whole cluster stopped claiming (and the workers stopped finishing, their `last_run_at`
+update waits too) for as long as the frozen process lived. The scheduler's PostgreSQL
+sessions now carry `idle_in_transaction_session_timeout` (facho/scheduler_process.py), so
+the server ends the frozen session and the next leader claims; the frozen process is then
+thawed (SIGCONT) and must neither duplicate nor lose a slot as it finds its lease gone.
+
+Fast variant (CI): one kill, one freeze. `long`: four minutes, five kills (one of the new
+leader right after its first tick, its fan-out messages not yet fired; one aimed inside a
+tick) and a freeze, each killed leader replaced by a new process, so the cluster keeps
+three schedulers.
 """
 from __future__ import annotations
 
 import random
+import signal
 import time
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
-from tests.reliability._scheduler_kill import (Cluster, audit_window, percentile,
+from facho.scheduler_process import idle_transaction_timeout_ms
+from tests.reliability._scheduler_kill import (Cluster, Kill, audit_window, backend_alive,
+                                               freeze_leader_inside_claim, percentile,
                                                resend_lost_messages, seed_pairs, utc_now,
                                                whole_second)
 
@@ -42,13 +57,15 @@ LEASE_TTL_MS = 1500
 KEEPER_PERIOD_S = LEASE_TTL_MS / 3000
 CATCHUP_WINDOW_S = 300              # the default: the failover must fit well inside it
 SETTLE_S = 3                        # slots this close to the stop may not have been sent yet
+IDLE_TX_TIMEOUT_S = idle_transaction_timeout_ms(LEASE_TTL_MS) / 1000
 
 VARIANTS = {
     # kills: seconds after the first slot (None: the new leader, as soon as it ticked),
-    # mid_tick: which kills aim inside a tick, run_s: when the schedulers stop,
-    # respawn: replace each killed process
-    "fast": dict(kills=[8], mid_tick=(), run_s=33, respawn=False),
-    "long": dict(kills=[20, 65, None, 130, 190], mid_tick=(3,), run_s=245, respawn=True),
+    # mid_tick: which kills aim inside a tick, freeze_s: when the leader is frozen,
+    # run_s: when the schedulers stop, respawn: replace each killed process
+    "fast": dict(kills=[6], mid_tick=(), freeze_s=10, run_s=33, respawn=False),
+    "long": dict(kills=[20, 65, None, 130, 190], mid_tick=(3,), freeze_s=215, run_s=245,
+                 respawn=True),
 }
 
 
@@ -60,7 +77,7 @@ def _sleep_until(t) -> None:
 
 @pytest.mark.parametrize("variant", [
     "fast", pytest.param("long", marks=pytest.mark.long)])
-def test_killing_the_scheduler_leader_loses_and_duplicates_no_slot_of_500_pairs(
+def test_killing_or_freezing_the_scheduler_leader_loses_and_duplicates_no_slot_of_500_pairs(
         variant, pg_app, redis_url, redis_client, tmp_path, reliability):
     plan = VARIANTS[variant]
     first_slot = whole_second(utc_now(), 8)
@@ -78,6 +95,12 @@ def test_killing_the_scheduler_leader_loses_and_duplicates_no_slot_of_500_pairs(
             cluster.check_alive()
             cluster.kill_leader(deadline_s=30, respawn=plan["respawn"],
                                 mid_tick=k in plan["mid_tick"])
+        _sleep_until(first_slot + timedelta(seconds=plan["freeze_s"]))
+        frozen = freeze_leader_inside_claim(cluster)
+        thaw = cluster.await_takeover(Kill(owner=frozen.owner, at=frozen.at),
+                                      deadline_s=IDLE_TX_TIMEOUT_S + 10)
+        frozen_session_ended = not backend_alive(cluster.database_url, frozen.backend_pid)
+        cluster.procs[frozen.name].send_signal(signal.SIGCONT)
         _sleep_until(first_slot + timedelta(seconds=plan["run_s"]))
         cluster.check_alive()
         stopped_at = utc_now()
@@ -96,6 +119,16 @@ def test_killing_the_scheduler_leader_loses_and_duplicates_no_slot_of_500_pairs(
     # slots that fell due while no leader was ticking: how late they started
     gap = [lag for k in cluster.kills for slot, lag in timing
            if k.at <= slot <= k.at + (k.tick_s or 30)]
+    common = dict(
+        duplicates=found.get("duplicates", 0), off_grid=found.get("off_grid", 0),
+        lost_in_window=found.get("lost_in_window", 0),
+        unique_conflicts=totals["conflicts"] + totals["conflict_events"])
+    reliability.record(
+        "fault", f"SIGSTOP del líder del scheduler dentro de su reclamo ({variant})",
+        pairs=JOBS * OLTS, lease_ttl_ms=LEASE_TTL_MS,
+        idle_tx_timeout_ms=int(IDLE_TX_TIMEOUT_S * 1000), lease_takeover_s=thaw.lease_s,
+        failover_s=thaw.tick_s, first_claim_s=thaw.claim_s,
+        frozen_session_ended=frozen_session_ended, **common)
     reliability.record(
         "fault", f"SIGKILL del líder del scheduler ({variant})",
         pairs=JOBS * OLTS, interval_s=30, schedulers=SCHEDULERS, tick_every_s=EVERY_S,
@@ -120,6 +153,10 @@ def test_killing_the_scheduler_leader_loses_and_duplicates_no_slot_of_500_pairs(
         start_lag_max_s=lags[-1] if lags else None,
         wall_s=round((stopped_at - started_leading).total_seconds(), 1))
 
+    # the frozen leader's locks did not stop the next leader: the server ended the session
+    assert frozen_session_ended, (thaw, cluster.logs_tail())
+    assert thaw.lease_s is not None and thaw.claim_s is not None, (thaw, cluster.logs_tail())
+    assert thaw.claim_s <= IDLE_TX_TIMEOUT_S + LEASE_TTL_MS / 1000 + EVERY_S + 3.0, thaw
     kills = len(plan["kills"])
     assert len({k.owner for k in cluster.kills}) == kills, "each kill hit a different leader"
     for name, code in codes.items():
@@ -142,3 +179,20 @@ def test_killing_the_scheduler_leader_loses_and_duplicates_no_slot_of_500_pairs(
     for slot in resent:
         assert any(k.at - 5 <= slot <= k.at + 5 for k in cluster.kills), (slot, resent)
     assert totals["conflicts"] == 0 and totals["conflict_events"] == 0, totals
+
+
+def test_the_scheduler_process_sessions_are_ended_by_postgresql_when_idle_in_a_transaction(
+        pg_app, redis_url):
+    """The fix the freeze above needs, checked directly: every PostgreSQL session of a
+    scheduler process carries `idle_in_transaction_session_timeout` (3 lease TTLs)."""
+    import actors
+    from facho.extensions import db
+    from facho.scheduler_process import SchedulerProcess
+
+    process = SchedulerProcess(actors.broker, pg_app, every_s=EVERY_S)
+    with pg_app.app_context():
+        shown = db.session.execute(
+            sa.text("SELECT setting FROM pg_settings "
+                    "WHERE name = 'idle_in_transaction_session_timeout'")).scalar()
+        db.session.rollback()
+    assert int(shown) == process.idle_tx_timeout_ms == 3 * pg_app.config["FACHO"].lease_ttl_ms
