@@ -119,12 +119,18 @@ class WorkerProcess:
                     table[fields[9]] = f"tcp:{int(fields[2].rsplit(':', 1)[1], 16)}"
         return table
 
-    def rss_mb(self) -> float:
+    def _status(self, field: str) -> int:
         with open(f"/proc/{self.pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        raise AssertionError("no VmRSS")
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        raise AssertionError(f"no {field}")
+
+    def rss_mb(self) -> float:
+        return self._status("VmRSS") / 1024
+
+    def thread_count(self) -> int:
+        return self._status("Threads")
 
     def settled_fds(self, ceiling: int, wait_s: float = 5.0) -> Counter:
         """fds once the worker is idle: a socket closes on the event loop's next turn and

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from urllib.parse import urlsplit
 from datetime import datetime, timezone
 
 import pytest
@@ -157,10 +158,13 @@ def test_slow_lossy_silent_and_down_olts_end_right_and_do_not_slow_the_healthy_o
 # --- leaks over many executions ----------------------------------------------------------
 
 WAVE = {"healthy": 10, "refused": 4, "silent": 3, "lossy": 3}      # 20 executions per wave
-# Connection pools (Redis: worker threads, lease renewers, consumers) may open a connection
-# or two more at a rare concurrency peak, then keep it; a leak grows with the executions
-# (one per failed walk would be 100 here). Sockets of the SNMP layer: none may stay open.
-FD_TOLERANCE = 4
+THREADS = 20                       # as the seeds run discovery_main: a whole wave at once
+# The Redis connection pool opens a connection more at each new concurrency peak and keeps
+# it: bounded by its users (worker threads, their lease renewers, consumers, presence), not
+# by the executions. Everything else returns to its baseline; a leak grows with the
+# executions (one per failed walk would be 100 here). SNMP sockets: none stays open.
+REDIS_POOL_MAX = 2 * THREADS + 5
+FD_TOLERANCE = 1
 RSS_KB_PER_EXECUTION_MAX = 50      # generous: measured 4-7 KB
 
 
@@ -169,6 +173,7 @@ RSS_KB_PER_EXECUTION_MAX = 50      # generous: measured 4-7 KB
 def test_a_worker_keeps_its_file_descriptors_over_many_executions_against_bad_olts(
         executions, pg_database_url, redis_url, tmp_path, healthy_sim, reliability):
     env = dict(FACHO_SNMP_TIMEOUT_S="0.3", FACHO_SNMP_RETRIES="1")
+    redis_fd, pg_fd = (f"tcp:{urlsplit(url).port}" for url in (redis_url, pg_database_url))
     app = _app(pg_database_url, tmp_path, **env)
     mutes = [silent_agent() for _ in range(WAVE["silent"])]
     links = [LossyUdpProxy(healthy_sim.port, loss=0.5, seed=n) for n in range(WAVE["lossy"])]
@@ -197,19 +202,21 @@ def test_a_worker_keeps_its_file_descriptors_over_many_executions_against_bad_ol
                              retry_delay_seconds=0, olt_ids=tuple(refused[:2]))
         pairs = [(twice if o in refused[:2] else retried if kinds[o] == "healthy" else once, o)
                  for o in kinds]
-        # 20 threads, as the seeds run discovery_main: a whole wave at once
         with WorkerProcess(tmp_path, _worker_env(pg_database_url, redis_url, tmp_path, **env),
-                           threads=20) as worker:
+                           threads=THREADS) as worker:
             for _ in range(2):       # warm-up: pools and caches reach their working size
                 final_rows(app, send_wave(app, pairs), 60)
             before = worker.settled_fds(ceiling=0, wait_s=1.0)
-            rss_before = worker.rss_mb()
+            rss_before, threads_before = worker.rss_mb(), worker.thread_count()
             started = time.monotonic()
             states: dict[str, dict[str, int]] = {k: {} for k in WAVE}
             examples: dict[str, str] = {}
             series: list[tuple[int, int, int, int]] = []   # fds after each wave
+            wave_s: list[float] = []
             for _ in range(executions // len(pairs)):
+                wave_started = time.monotonic()
                 wave = final_rows(app, send_wave(app, pairs), 60)
+                wave_s.append(time.monotonic() - wave_started)
                 for row in wave.values():
                     counts = states[kinds[row.olt_id]]
                     counts[row.status] = counts.get(row.status, 0) + 1
@@ -217,11 +224,11 @@ def test_a_worker_keeps_its_file_descriptors_over_many_executions_against_bad_ol
                         examples.setdefault(f"{kinds[row.olt_id]} {row.status}",
                                             row.error_message)
                 between = worker.fds()
-                series.append((between["total"], between["tcp:6379"], between["tcp:5432"],
+                series.append((between["total"], between[redis_fd], between[pg_fd],
                                between["udp"]))
             wall_s = time.monotonic() - started
-            after = worker.settled_fds(ceiling=before["total"] + FD_TOLERANCE)
-            rss_after = worker.rss_mb()
+            after = worker.settled_fds(ceiling=before["total"])
+            rss_after, threads_after = worker.rss_mb(), worker.thread_count()
             alive = worker.alive()
     finally:
         for part in mutes + links:
@@ -236,6 +243,8 @@ def test_a_worker_keeps_its_file_descriptors_over_many_executions_against_bad_ol
         fd_kinds_before=dict(before), fd_kinds_after=dict(after),
         rss_mb_before=round(rss_before, 1), rss_mb_after=round(rss_after, 1),
         rss_growth_kb_per_execution=round(growth_kb, 2), wall_s=round(wall_s, 1),
+        threads_before=threads_before, threads_after=threads_after,
+        wave_s_first_last_max=[round(wave_s[0], 2), round(wave_s[-1], 2), round(max(wave_s), 2)],
         executions_per_s=round(done / wall_s, 1), states=states, messages=examples,
         lossy_links={k: sum(link.stats[k] for link in links) for k in links[0].stats},
         fds_per_wave_total_redis_pg_udp=series)
@@ -246,7 +255,10 @@ def test_a_worker_keeps_its_file_descriptors_over_many_executions_against_bad_ol
     assert states["refused"] == {FAILED: done * WAVE["refused"] // len(pairs)}
     assert states["silent"] == {FAILED: done * WAVE["silent"] // len(pairs)}
     assert set(states["lossy"]) <= {SUCCESS, FAILED}
-    assert after["udp"] == 0 and max(s[3] for s in series) == 0, series   # SNMP sockets
-    assert after["tcp:5432"] <= before["tcp:5432"], (before, after)         # fixed-size pool
-    assert after["total"] <= before["total"] + FD_TOLERANCE, (before, after)
+    assert after["udp"] == 0 and max(s[3] for s in series) == 0, series    # SNMP sockets
+    assert after[pg_fd] <= before[pg_fd], (before, after)         # fixed-size pool
+    assert after[redis_fd] <= REDIS_POOL_MAX, (before, after)
+    assert (after["total"] - after[redis_fd]
+            <= before["total"] - before[redis_fd] + FD_TOLERANCE), (before, after)
+    assert threads_after <= threads_before, (threads_before, threads_after)  # renewers, beats
     assert growth_kb <= RSS_KB_PER_EXECUTION_MAX, (rss_before, rss_after)
