@@ -22,8 +22,9 @@ What one message does (DESIGN 3.7, 4):
    of the same execution after `retry_delay_seconds * 2^(attempt-1)` seconds (capped),
    up to the job's `max_retries`; anything else fails at once with a Spanish message.
    A bug or Dramatiq's time limit also end as FAILED, never as a row left RUNNING. When the
-   database goes away while the row is ours, the worker waits for it (DB_OUTAGE_WAIT_S)
-   and gives the row back as a new attempt (or INTERRUPTED when none is left).
+   database goes away (or refuses the write) while the row is ours, the worker waits for
+   it (DB_OUTAGE_WAIT_S) and gives the row back as a new attempt (or INTERRUPTED when none
+   is left).
 
 Dramatiq itself never retries these messages (`max_retries=0`): retries are attempts of the
 execution, visible in the panel, not copies of a message.
@@ -408,10 +409,9 @@ INFRA_ERRORS = (redis_lib.RedisError, OSError, sa.exc.OperationalError,
 INFRA_RETRY_MS = (5000, 15000)
 DB_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
 DB_OUTAGE_WAIT_S = 60.0     # how long a worker waits for the database to give a row back
-REASON_DB_LOST = ("Se perdió la conexión con la base de datos durante la ejecución; "
-                  "se reanudará.")
-REASON_DB_LOST_LAST = ("Interrumpida: se perdió la conexión con la base de datos durante la "
-                       "ejecución y no quedan reintentos ({attempt} de {allowed} intentos)")
+REASON_DB_LOST = "Error de base de datos al registrar el resultado ({what}); se reanudará."
+REASON_DB_LOST_LAST = ("Interrumpida: error de base de datos al registrar el resultado "
+                       "({what}) y no quedan reintentos ({attempt} de {allowed} intentos)")
 
 
 def _last_resort(execution_id: int, worker: str, exc: BaseException,
@@ -461,6 +461,7 @@ def _give_back_after_db_outage(execution_id: int, worker: str, exc: BaseExceptio
     error when it is still down after DB_OUTAGE_WAIT_S: the reconciler is then the net."""
     log.warning(kv(event="execution_db_lost", execution=execution_id,
                    error=f"{type(exc).__name__}: {exc}"[:300]))
+    what = _db_trouble(exc)
     deadline = time.monotonic() + DB_OUTAGE_WAIT_S
     pause = 0.5
     while True:
@@ -471,12 +472,13 @@ def _give_back_after_db_outage(execution_id: int, worker: str, exc: BaseExceptio
                 return                      # someone else settled it meanwhile
             allowed = 1 + (row.job.max_retries if row.job is not None else 0)
             if row.attempt >= allowed:
-                info, reason = _Job(row), REASON_DB_LOST_LAST.format(attempt=row.attempt,
-                                                                     allowed=allowed)
+                info, reason = _Job(row), REASON_DB_LOST_LAST.format(
+                    what=what, attempt=row.attempt, allowed=allowed)
                 if executions.finish(execution_id, worker, INTERRUPTED, error=reason):
                     _log_end(execution_id, info, INTERRUPTED, attempt=row.attempt,
                              reason=reason)
-            elif executions.back_to_pending(execution_id, worker, error=REASON_DB_LOST):
+            elif executions.back_to_pending(execution_id, worker,
+                                            error=REASON_DB_LOST.format(what=what)):
                 resend(execution_id, job_type or row.job.job_type, 0, "database_lost")
                 log.warning(kv(event="execution_requeued", execution=execution_id,
                                reason="database_lost"))
@@ -486,6 +488,18 @@ def _give_back_after_db_outage(execution_id: int, worker: str, exc: BaseExceptio
                 raise
             time.sleep(pause)
             pause = min(pause * 2, 5.0)
+
+
+def _db_trouble(exc: BaseException) -> str:
+    """'se perdió la conexión' for a lost or refused connection (no SQLSTATE, class 08, or
+    57P: the server shutting down or starting), else the driver's error name
+    (DeadlockDetected, SerializationFailure…)."""
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None) or ""
+    if getattr(exc, "connection_invalidated", False) or not state or \
+            state.startswith(("08", "57P")):
+        return "se perdió la conexión"
+    return type(orig).__name__
 
 
 def _bug_message(exc: BaseException) -> str:

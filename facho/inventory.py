@@ -138,10 +138,16 @@ def field_rule(oid, *, discovery: bool = False) -> FieldRule:
 
 def lock_olt(olt_id: int) -> None:
     """Serialise inventory writers of one OLT (row lock on PostgreSQL; no-op on SQLite,
-    which serialises writers anyway)."""
+    which serialises writers anyway).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it still excludes the other writers, but not the
+    key-share locks that foreign key checks take on the OLT row. With FOR UPDATE, the tick
+    inserting this OLT's next executions (job row locked first) and this transaction
+    (OLT row first, then the job's `last_run_at`) deadlocked."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(Olt.__table__.c.id)
-                           .where(Olt.__table__.c.id == olt_id).with_for_update())
+                           .where(Olt.__table__.c.id == olt_id)
+                           .with_for_update(key_share=True))
 
 
 def _existing(olt_id: int, fields: Iterable[str], present_only: bool = False):

@@ -15,6 +15,7 @@ once; no half-written claim (a job whose `next_run_at` moved without its executi
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -124,93 +125,103 @@ def _ends(log_text: str, execution_id: int) -> list[str]:
 # --- during a walk ------------------------------------------------------------------------
 
 WALK_CASES = {
-    # case: (max_retries, PostgreSQL back before the walk ends)
-    "back_before_the_walk_ends": (1, True),
-    "down_when_the_walk_ends": (1, False),
-    "down_when_the_walk_ends_no_retry_left": (0, False),
+    # case: (max_retries of each walking execution, PostgreSQL back before the walks end)
+    "back_before_the_walk_ends": ((1,), True),
+    "down_when_the_walks_end": ((1, 0), False),
 }
+REASON_NO_ATTEMPT_LEFT = ("Interrumpida: error de base de datos al registrar el resultado (se "
+                          "perdió la conexión) y no quedan reintentos (1 de 1 intentos)")
 
 
 @pytest.mark.parametrize("case", list(WALK_CASES))
 def test_postgres_restarted_during_a_walk_the_worker_reconnects_and_the_execution_ends_once(
         pg_world, private_pg, redis_url, tmp_path, reliability, case):
     """Back before the walk ends: the walk holds no connection, so it simply succeeds.
-    Still down when the walk ends: the inventory cannot be written; the worker waits for
-    the database and gives the row back as a new attempt (or closes it INTERRUPTED with the
-    reason when none is left): it never stays RUNNING waiting for the reconciler."""
+    Still down when the walks end: their inventory cannot be written; the worker waits for
+    the database and gives each row back as a new attempt, or closes it INTERRUPTED with
+    the reason when none is left: none stays RUNNING waiting for the reconciler."""
     app, _url, env = pg_world
-    max_retries, back_early = WALK_CASES[case]
-    rows_total, delay_s = 240, 0.25          # 11 requests, about 2.7 s of walk
-    with slow_huawei_agent(rows=rows_total, delay_s=delay_s) as slow, \
-            slow_huawei_agent(rows=20, delay_s=0.0) as fast:
+    retries, back_early = WALK_CASES[case]
+    rows_total, delay_s = 160, 0.25          # 7 requests, about 1.8 s of walk
+    with contextlib.ExitStack() as stack:
+        agents = [stack.enter_context(slow_huawei_agent(rows=rows_total, delay_s=delay_s))
+                  for _ in retries]
+        fast = stack.enter_context(slow_huawei_agent(rows=20, delay_s=0.0))
         with app.app_context():
             seed_catalog()
             discovery_oid = int_discovery_oid()
             later = utcnow() + timedelta(hours=12)
-            lenta = make_olt("OLT-LENTA", slow.port, "public")
-            rapida = make_olt("OLT-RAPIDA", fast.port, "public")
             quiet = dict(next_run_at=later, anchor_at=later, retry_delay_seconds=0)
-            walk_job = make_job("Descubrir lento", [discovery_oid], olt_ids=(lenta,),
-                                max_retries=max_retries, **quiet)
+            walks = []                     # (execution id, OLT id, agent, max_retries)
+            for n, (agent, max_retries) in enumerate(zip(agents, retries)):
+                olt = make_olt(f"OLT-LENTA-{n}", agent.port, "public")
+                job = make_job(f"Descubrir lento {n}", [discovery_oid], olt_ids=(olt,),
+                               max_retries=max_retries, **quiet)
+                walks.append((job, olt, agent, max_retries))
+            rapida = make_olt("OLT-RAPIDA", fast.port, "public")
             after_job = make_job("Descubrir después", [discovery_oid], olt_ids=(rapida,),
                                  max_retries=0, **quiet)
-        walking = _new_manual(app, walk_job, lenta)
+        walks = [(_new_manual(app, job, olt), olt, agent, r) for job, olt, agent, r in walks]
         log_path = tmp_path / "worker.log"
-        worker = _worker(env, log_path)
+        worker = _worker(env, log_path, threads=len(walks) + 1)
         try:
             _worker_ready(redis_url, worker, log_path)
-            _send(app, walking)
-            _wait_for(lambda: fetch(app, walking).status == RUNNING and len(slow.requests) >= 3,
-                      30, "the walk did not start")
-            requests_before = len(slow.requests)
+            for walking, *_ in walks:
+                _send(app, walking)
+            _wait_for(lambda: all(fetch(app, w).status == RUNNING and len(a.requests) >= 2
+                                  for w, _, a, _ in walks), 30, "the walks did not start")
             stopped_at = time.time()
             private_pg.stop("immediate")
             if back_early:
                 time.sleep(1.0)
             else:
-                # stay down until the walk has ended and the worker failed to write it
-                _wait_for(lambda: "event=execution_db_lost" in log_path.read_text(), 30,
+                # stay down until every walk has ended and its outcome could not be written
+                _wait_for(lambda: all(f"event=execution_db_lost execution={w} "
+                                      in log_path.read_text() for w, *_ in walks), 30,
                           "the worker did not notice the database was gone")
-                time.sleep(1.0)
+                time.sleep(0.5)
             private_pg.start()
             up_at = time.time()
             downtime_s = up_at - stopped_at
-            slow.delay_s = 0.01
+            for agent in agents:
+                agent.delay_s = 0.01
             # the same worker, never restarted, takes new work against the new server
             after = _new_manual(app, after_job, rapida)
             sent_after_at = time.time()
             _send(app, after)
-            final = wait_final(app, [walking, after], timeout_s=45)
+            final = wait_final(app, [w for w, *_ in walks] + [after], timeout_s=45)
             settled_s = time.time() - up_at
             reconnect_s = final[after].started_at.timestamp() - sent_after_at
             alive = worker.poll() is None
         finally:
             stop_process(worker)
     log_text = log_path.read_text()
-    walked, later_row = final[walking], final[after]
-    ends = _ends(log_text, walking)
+    ends = {w: _ends(log_text, w) for w, *_ in walks}
+    inventory = {w: len(onus(app, olt)) for w, olt, *_ in walks}
     reliability.record(
         "fault", f"PostgreSQL reiniciado (immediate) durante un walk: {case}",
         downtime_s=downtime_s, reconnect_s=reconnect_s, settled_after_s=settled_s,
-        executions=2, walk_status=walked.status, walk_attempts=walked.attempt,
-        walk_message=walked.error_message, ends_logged=len(ends),
-        stuck=int(walked.status == RUNNING), worker_restarted=not alive,
-        requests_before_restart=requests_before, onus=len(onus(app, lenta)))
+        executions=len(walks) + 1,
+        walks=[{"max_retries": r, "status": final[w].status, "attempts": final[w].attempt,
+                "message": final[w].error_message, "onus": inventory[w]}
+               for w, _, _, r in walks],
+        ends_logged=sorted({len(e) for e in ends.values()}),
+        stuck=sum(final[w].status == RUNNING for w, *_ in walks), worker_restarted=not alive)
 
     assert alive, log_text[-3000:]
-    assert later_row.status == SUCCESS and later_row.attempt == 1
-    assert len(ends) == 1, ends                        # it ended once, by one worker
-    if back_early:
-        assert (walked.status, walked.attempt) == (SUCCESS, 1)
-    elif max_retries:
-        assert (walked.status, walked.attempt) == (SUCCESS, 2)   # walked again, by itself
-    else:
-        assert walked.status == INTERRUPTED and walked.attempt == 1
-        assert walked.error_message == (
-            "Interrumpida: se perdió la conexión con la base de datos durante la ejecución "
-            "y no quedan reintentos (1 de 1 intentos)")
-    # the inventory was written whole, once, or not at all
-    assert len(onus(app, lenta)) == (rows_total if walked.status == SUCCESS else 0)
+    assert final[after].status == SUCCESS and final[after].attempt == 1
+    for walking, _olt, _agent, max_retries in walks:
+        walked = final[walking]
+        assert len(ends[walking]) == 1, ends[walking]        # it ended once, by one worker
+        if back_early:
+            assert (walked.status, walked.attempt) == (SUCCESS, 1)
+        elif max_retries:
+            assert (walked.status, walked.attempt) == (SUCCESS, 2)   # walked again, by itself
+        else:
+            assert (walked.status, walked.attempt) == (INTERRUPTED, 1)
+            assert walked.error_message == REASON_NO_ATTEMPT_LEFT
+        # the inventory was written whole, once, or not at all
+        assert inventory[walking] == (rows_total if walked.status == SUCCESS else 0)
 
 
 # --- during a tick ------------------------------------------------------------------------
@@ -265,14 +276,20 @@ def test_postgres_crash_inside_a_tick_claim_writes_nothing_and_the_next_tick_cla
     assert job.next_run_at == slots[-1] + timedelta(seconds=30)   # moved with its rows
 
 
+@pytest.mark.parametrize("interval,slot_count,stops", [
+    pytest.param(5, 3, ("immediate",), id="one-crash"),
+    pytest.param(5, 14, ("immediate", "fast", "immediate"), id="three-restarts",
+                 marks=pytest.mark.long),
+])
 def test_postgres_restarted_under_a_live_scheduler_and_worker_every_slot_runs_once(
-        pg_world, private_pg, redis_url, tmp_path, reliability):
+        pg_world, private_pg, redis_url, tmp_path, reliability, interval, slot_count, stops):
     """The real scheduler process (ticking every second, per-second fan-out) and a real
-    worker, a 5 s job on two OLTs; PostgreSQL is crashed so that a slot second falls in the
-    outage. Both processes must carry on by themselves: the slot in the outage runs once,
-    late (its fan-out message is retried by Dramatiq), and every other slot on time."""
+    worker, a job every few seconds on two OLTs; PostgreSQL is stopped (`immediate`: a
+    crash; `fast`: a clean restart) 0.3 s before a slot, for 2 s, so that slot second falls
+    in the outage. Both processes must carry on by themselves: the slot in the outage runs
+    once, late (its fan-out message is retried by Dramatiq), and every other slot on time."""
     app, _url, env = pg_world
-    interval = 5
+    outage_slots = [1 + 4 * k for k in range(len(stops))]     # slot indexes hit by a stop
     with slow_huawei_agent(rows=20, delay_s=0.0) as agent:
         with app.app_context():
             seed_catalog()
@@ -280,7 +297,7 @@ def test_postgres_restarted_under_a_live_scheduler_and_worker_every_slot_runs_on
             olts = [make_olt(f"OLT-{i}", agent.port, "public") for i in range(2)]
             job_id = make_job("Descubrir cada 5 s", [discovery_oid], olt_ids=tuple(olts),
                               interval_raw=f"{interval}s", max_retries=0)
-            anchor = (utcnow() + timedelta(seconds=4)).replace(microsecond=0)
+            anchor = (utcnow() + timedelta(seconds=3)).replace(microsecond=0)
             job = db.session.get(SnmpJob, job_id)
             job.anchor_at = job.next_run_at = anchor
             db.session.commit()
@@ -292,18 +309,21 @@ def test_postgres_restarted_under_a_live_scheduler_and_worker_every_slot_runs_on
         lease = LeaderLease(redis_lib.Redis.from_url(redis_url))
         try:
             _worker_ready(redis_url, worker, worker_log)
-            # crash 0.3 s before the third slot, stay down 2 s
-            crash_at = anchor + timedelta(seconds=2 * interval, milliseconds=-300)
-            while utcnow() < crash_at:
-                assert scheduler.poll() is None, scheduler_log.read_text()[-3000:]
-                time.sleep(0.02)
-            timing = private_pg.restart("immediate", down_s=2.0)
-            up_ms = timing["up_at"] * 1000
-            _wait_for(lambda: int((lease.last_tick() or {}).get("at_ms") or 0) > up_ms, 30,
-                      "the scheduler did not tick again after the restart")
-            reconnect_s = int(lease.last_tick()["at_ms"]) / 1000 - timing["up_at"]
-            # two more slots after the outage
-            end = anchor + timedelta(seconds=4 * interval + 2)
+            timings, reconnects = [], []
+            for k, mode in enumerate(stops):
+                crash_at = anchor + timedelta(seconds=outage_slots[k] * interval,
+                                              milliseconds=-300)
+                while utcnow() < crash_at:
+                    assert scheduler.poll() is None, scheduler_log.read_text()[-3000:]
+                    time.sleep(0.02)
+                timing = private_pg.restart(mode, down_s=2.0)
+                timings.append(timing)
+                up_ms = timing["up_at"] * 1000
+                _wait_for(lambda: int((lease.last_tick() or {}).get("at_ms") or 0) > up_ms, 30,
+                          "the scheduler did not tick again after the restart")
+                reconnects.append(int(lease.last_tick()["at_ms"]) / 1000 - timing["up_at"])
+            # the last slot has had time to run
+            end = anchor + timedelta(seconds=(slot_count - 1) * interval + 2)
             while utcnow() < end:
                 time.sleep(0.1)
             alive = (worker.poll() is None, scheduler.poll() is None)
@@ -316,8 +336,8 @@ def test_postgres_restarted_under_a_live_scheduler_and_worker_every_slot_runs_on
                                   .order_by(T.c.scheduled_for, T.c.olt_id)).all()
         next_run_at = db.session.execute(sa.select(J.c.next_run_at)
                                          .where(J.c.id == job_id)).scalar_one()
-    slots = [anchor + timedelta(seconds=interval * k) for k in range(5)]
-    outage_slot = slots[2]
+    slots = [anchor + timedelta(seconds=interval * k) for k in range(slot_count)]
+    in_outage = {slots[i] for i in outage_slots}
     per_pair = {}
     for r in rows:
         per_pair.setdefault((r.olt_id, r.scheduled_for), []).append(r)
@@ -326,12 +346,13 @@ def test_postgres_restarted_under_a_live_scheduler_and_worker_every_slot_runs_on
             if r.started_at}
     claimed_until = max(r.scheduled_for for r in rows)
     reliability.record(
-        "fault", "PostgreSQL reiniciado (immediate) con scheduler y worker en marcha",
-        downtime_s=timing["downtime_s"], reconnect_s=reconnect_s,
-        executions=len(ran), duplicates=sum(len(v) - 1 for v in per_pair.values()),
+        "fault", f"PostgreSQL reiniciado ({', '.join(stops)}) con scheduler y worker en marcha",
+        restarts=len(stops), downtime_s=max(t["downtime_s"] for t in timings),
+        reconnect_s=max(reconnects), executions=len(ran),
+        duplicates=sum(len(v) - 1 for v in per_pair.values()),
         stuck=sum(r.status not in FINAL_STATUSES for k, r in ran.items()),
-        outage_slot_lag_s=max(lags.get((o, outage_slot), -1) for o in olts),
-        max_lag_other_slots_s=max(v for k, v in lags.items() if k[1] != outage_slot),
+        outage_slot_lag_s=max(lags.get((o, s), -1) for o in olts for s in in_outage),
+        max_lag_other_slots_s=max(v for k, v in lags.items() if k[1] not in in_outage),
         statuses=sorted({r.status for r in ran.values()}),
         processes_alive=all(alive), scheduler_rc=scheduler_rc)
 
@@ -340,10 +361,75 @@ def test_postgres_restarted_under_a_live_scheduler_and_worker_every_slot_runs_on
     assert all(len(v) == 1 for v in per_pair.values())             # each slot exists once
     assert set(ran) == {(o, s) for o in olts for s in slots}       # none lost
     assert all(r.status == SUCCESS and r.attempt == 1 for r in ran.values()), [
-        (k, r.status, r.error_message) for k, r in ran.items()]
+        (str(k[1]), k[0], r.status, r.attempt, r.error_message, str(r.started_at))
+        for k, r in ran.items() if (r.status, r.attempt) != (SUCCESS, 1)]
     assert all(lag >= 0 for lag in lags.values())
     # no half-written claim: every slot before next_run_at has its rows, none after
     assert next_run_at == claimed_until + timedelta(seconds=interval)
     grid = {r.scheduled_for for r in rows}
     assert all((o, s) in per_pair for o in olts for s in grid)
     assert not [r for r in rows if r.status == SKIPPED and r.scheduled_for in slots]
+
+
+def test_a_worker_writing_an_olts_inventory_and_a_tick_claiming_its_job_never_deadlock(
+        pg_world, reliability):
+    """Found by the live test above: a worker finishing an execution (inventory lock on the
+    OLT row, then `last_run_at` on the job row) and the tick claiming the same job's next
+    slot (job row locked, then executions inserted, whose foreign key checks share-lock
+    the OLT row) took the two rows in opposite orders; PostgreSQL killed one of them as a
+    deadlock. Here both transactions are driven step by step into that interleaving."""
+    import threading
+
+    from facho import inventory
+    app, _url, _env = pg_world
+    with app.app_context():
+        seed_catalog()
+        olt_id = make_olt("OLT-0", 9, "public")
+        job_id = make_job("Descubrir", ["Huawei ONT descubrimiento"], olt_ids=(olt_id,))
+        host_id = db.session.execute(sa.text("SELECT id FROM job_hosts")).scalar_one()
+        db.session.remove()
+        engine = db.engine
+    errors, tick_done = [], threading.Event()
+
+    def tick_side():   # dispatch._compare_and_set's lock, then _claim_batch's INSERT
+        try:
+            with engine.connect() as conn:
+                with conn.begin():
+                    conn.execute(sa.text("SELECT id FROM snmp_jobs WHERE id = :j FOR UPDATE"),
+                                 {"j": job_id})
+                    locked.set()
+                    worker_locked.wait(10)
+                    conn.execute(T.insert().values(
+                        job_id=job_id, olt_id=olt_id, job_host_id=host_id, status="PENDING",
+                        attempt=0, scheduled_for=utcnow()))
+        except Exception as exc:  # noqa: BLE001 - the deadlock victim, if any
+            errors.append(("tick", type(getattr(exc, "orig", exc)).__name__))
+        finally:
+            tick_done.set()
+
+    locked, worker_locked = threading.Event(), threading.Event()
+    thread = threading.Thread(target=tick_side, daemon=True)
+    started = time.monotonic()
+    with app.app_context():
+        try:
+            inventory.lock_olt(olt_id)            # the worker's inventory transaction
+            thread.start()
+            locked.wait(10)
+            worker_locked.set()
+            time.sleep(0.3)                       # the tick's INSERT is on its way
+            db.session.execute(J.update().where(J.c.id == job_id).values(last_run_at=utcnow()))
+            db.session.commit()
+        except Exception as exc:  # noqa: BLE001
+            db.session.rollback()
+            errors.append(("worker", type(getattr(exc, "orig", exc)).__name__))
+        finally:
+            db.session.remove()
+    tick_done.wait(15)
+    thread.join(5)
+    with app.app_context():
+        inserted = db.session.execute(sa.select(sa.func.count()).select_from(T)).scalar()
+    reliability.record("fault", "tick y worker sobre la misma tarea y OLT (interbloqueo)",
+                       deadlocks=len(errors), victims=errors, executions_inserted=inserted,
+                       elapsed_s=time.monotonic() - started)
+    assert errors == []
+    assert inserted == 1

@@ -134,7 +134,7 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
             worker_log = tmp_path / "worker.log"
             worker = start_process(
                 [str(Path(sys.executable).parent / "dramatiq"), "actors", "actors.executions",
-                 "--processes", "1", "--threads", "2", "--queues", "discovery_main",
+                 "tests.reliability._restart_worker", "--processes", "1", "--threads", "2", "--queues", "discovery_main",
                  "get_main"], env, worker_log, REPO)
             _wait_for(lambda: client.keys(f"{NAMESPACE}:worker:*") or worker.poll() is not None,
                       30, "worker did not start")
@@ -186,7 +186,9 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
             stopped_at = time.time()
             private.stop()
             down_code, down_seen, down_dash_code, down_dash, down_health = _panel(panel)
-            time.sleep(max(0.0, 3.0 - (time.time() - stopped_at)))
+            # down long enough for every consumer of the worker to hit the outage (they
+            # poll every second) and drop the delayed messages it held in memory
+            time.sleep(max(0.0, 2.5 - (time.time() - stopped_at)))
             private.start()
             up_at = time.time()
             downtime_s = up_at - stopped_at
