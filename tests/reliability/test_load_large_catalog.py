@@ -187,22 +187,27 @@ def tick_cost(now) -> dict:
         again = dispatch.tick(now + timedelta(seconds=1 + i), send=sender)
         idle.append((time.perf_counter() - started) * 1000)
         assert again.claimed == 0
-    examined = RowsExamined(db.engine)
-    with examined.capturing():
-        dispatch.tick(now + timedelta(seconds=10), send=sender)
+    examined = None
+    if db.engine.dialect.name == "postgresql":   # EXPLAIN (ANALYZE, FORMAT JSON)
+        counter = RowsExamined(db.engine)
+        with counter.capturing():
+            dispatch.tick(now + timedelta(seconds=10), send=sender)
+        examined = counter.total()
     return {"claimed": due.claimed, "sent": due.sent, "skipped": due.skipped,
             "tick_due_s": round(due_s, 2), "tick_due_cpu_s": round(due_cpu, 2),
             "tick_idle_ms": round(statistics.median(idle), 1),
-            "tick_idle_rows_examined": examined.total()}
+            "tick_idle_rows_examined": examined}
 
 
-@pytest.mark.parametrize("olts,day_pairs,repeats", [
-    pytest.param(400, 30, 3, id="400-olts"),
-    pytest.param(2000, 100, 5, id="2000-olts", marks=pytest.mark.long),
+@pytest.mark.parametrize("backend,olts,day_pairs,repeats", [
+    pytest.param("pg", 400, 30, 3, id="postgresql-400-olts"),
+    pytest.param("sqlite", 400, 30, 3, id="sqlite-400-olts"),
+    pytest.param("pg", 2000, 100, 5, id="postgresql-2000-olts", marks=pytest.mark.long),
+    pytest.param("sqlite", 2000, 100, 5, id="sqlite-2000-olts", marks=pytest.mark.long),
 ])
 def test_panel_lists_stay_paginated_with_constant_queries_as_the_catalog_grows(
-        pg_app, redis_client, reliability, olts, day_pairs, repeats):
-    app = pg_app
+        request, redis_client, reliability, backend, olts, day_pairs, repeats):
+    app = request.getfixturevalue(f"{backend}_app")
     user_id = create_user(app)
     client = app.test_client()
     assert login(client).status_code == 302
@@ -238,7 +243,7 @@ def test_panel_lists_stay_paginated_with_constant_queries_as_the_catalog_grows(
             if large[name]["queries"] > small[name]["queries"]}
     times = [p["p50_ms"] for p in large.values()]
     reliability.record(
-        "load", f"panel con {size['olts']} OLTs x 2 tareas a 5m", **size, seed_s=round(seed_s, 1),
+        "load", f"panel con {size['olts']} OLTs x 2 tareas a 5m ({backend})", **size, seed_s=round(seed_s, 1),
         pages=len(urls), page_p50_ms=round(statistics.median(times), 1),
         page_p99_ms=percentile(times, 0.99), slowest_page=max(large, key=lambda n: large[n]["p50_ms"]),
         queries_grew=grew, tick_due_pairs=2 * size["olts"], **tick,
@@ -266,5 +271,6 @@ def test_panel_lists_stay_paginated_with_constant_queries_as_the_catalog_grows(
     assert len(rates) == MAX_OLTS_SHOWN and rates[-1]["others"] == size["olts"] - len(rates) + 1
     assert tick["claimed"] == 2 * size["olts"] and tick["sent"] == tick["claimed"]
     # an idle tick's work is linear in the executions waiting, not quadratic
-    assert tick["tick_idle_rows_examined"] <= 10 * tick["claimed"] + 1000, tick
+    if tick["tick_idle_rows_examined"] is not None:
+        assert tick["tick_idle_rows_examined"] <= 10 * tick["claimed"] + 1000, tick
     assert executions_after == size["executions"] + tick["claimed"]
