@@ -155,6 +155,33 @@ def test_slow_lossy_silent_and_down_olts_end_right_and_do_not_slow_the_healthy_o
         assert lossy_onus == 0
 
 
+def test_the_proxy_loses_and_delays_the_share_it_is_told(reliability):
+    """The tool itself: no loss is no loss, total loss is silence, delays are applied."""
+    from facho.snmp import SnmpClient, SnmpTarget, SnmpTimeout, run
+    from tests.snmp_agents import table_policy
+
+    root = (1, 3, 6, 1, 4, 1, 99, 1)
+    figures = {}
+    with FakeAgent(table_policy(root, 10)) as agent:
+        for name, options in (("clean", {}), ("late", dict(delay_s=0.2, delay_share=1.0)),
+                              ("lost", dict(loss=1.0))):
+            with LossyUdpProxy(agent.port, **options) as link:
+                client = SnmpClient(SnmpTarget("127.0.0.1", link.port, timeout_s=0.5,
+                                               retries=0))
+                started = time.monotonic()
+                try:
+                    rows = len(run(client.walk(".".join(map(str, root)))))
+                except SnmpTimeout:
+                    rows = None
+                figures[name] = dict(rows=rows, s=round(time.monotonic() - started, 3),
+                                     **link.stats)
+    reliability.record("fault", "proxy UDP de pérdida y retardo (autoverificación)", **figures)
+    assert figures["clean"]["rows"] == 10 and figures["clean"]["dropped"] == 0
+    assert figures["late"]["rows"] == 10 and figures["late"]["s"] >= 2 * 0.2   # both ways
+    assert figures["late"]["delayed"] == figures["late"]["received"] >= 2
+    assert figures["lost"]["rows"] is None and figures["lost"]["forwarded"] == 0
+
+
 # --- leaks over many executions ----------------------------------------------------------
 
 WAVE = {"healthy": 10, "refused": 4, "silent": 3, "lossy": 3}      # 20 executions per wave
@@ -176,21 +203,27 @@ def test_a_worker_keeps_its_file_descriptors_over_many_executions_against_bad_ol
     redis_fd, pg_fd = (f"tcp:{urlsplit(url).port}" for url in (redis_url, pg_database_url))
     app = _app(pg_database_url, tmp_path, **env)
     mutes = [silent_agent() for _ in range(WAVE["silent"])]
-    links = [LossyUdpProxy(healthy_sim.port, loss=0.5, seed=n) for n in range(WAVE["lossy"])]
+    # half the datagrams lost, and a fifth of the rest late (0.25 s of a 0.3 s timeout): late
+    # replies land on the next attempt or request, which must skip them
+    links = [LossyUdpProxy(healthy_sim.port, loss=0.5, delay_s=0.25, delay_share=0.2, seed=n)
+             for n in range(WAVE["lossy"])]
     for part in mutes + links:
         part.__enter__()
     try:
         with app.app_context():
             seed_catalog()
             kinds = {}
+            # a wave a second is 60 starts a minute per OLT: over the default start-rate cap
+            # (30/min), which would hold waves back ~40 s; that limiter is not under test
+            fast = dict(max_starts_per_minute=1000)
             for n in range(WAVE["healthy"]):
-                kinds[make_olt(f"SANA-{n}", healthy_sim.port, "chica")] = "healthy"
+                kinds[make_olt(f"SANA-{n}", healthy_sim.port, "chica", **fast)] = "healthy"
             for n in range(WAVE["refused"]):
-                kinds[make_olt(f"CAIDA-{n}", udp_free_port(), "publica")] = "refused"
+                kinds[make_olt(f"CAIDA-{n}", udp_free_port(), "publica", **fast)] = "refused"
             for n, agent in enumerate(mutes):
-                kinds[make_olt(f"MUDA-{n}", agent.port, "publica")] = "silent"
+                kinds[make_olt(f"MUDA-{n}", agent.port, "publica", **fast)] = "silent"
             for n, link in enumerate(links):
-                kinds[make_olt(f"PERDIDA-{n}", link.port, "chica")] = "lossy"
+                kinds[make_olt(f"PERDIDA-{n}", link.port, "chica", **fast)] = "lossy"
             refused = [o for o, k in kinds.items() if k == "refused"]
             # snmpsim answers within 0.3 s unless the machine is loaded: give the healthy
             # OLTs the job-level retries a production job has
