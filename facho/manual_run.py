@@ -7,17 +7,35 @@ RUNNING execution. The schedule (`next_run_at`) is not touched.
 
 If the broker refuses a message, the executions of this request that were not sent are
 deleted, so no PENDING row is left that nobody will run.
+
+A job may have thousands of OLTs: the cost of a request does not grow by a query or a
+Redis round trip per pair (job hosts and OLTs load in one query, the executions go in as
+one INSERT … ON CONFLICT DO NOTHING — the unique index on active manual runs refuses a
+pair another request queued meanwhile — and their messages in pipelined batches, with
+the message ids written up front so the reconciler re-sends a message lost after the
+commit). Messages list at most MAX_LISTED names, so a flash fits in the session cookie.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from facho.extensions import db
-from facho.messaging import BrokerUnavailable, send_execution
-from facho.models import PENDING, QUEUE_BY_JOB_TYPE, Execution, SnmpJob, utcnow
+from facho.messaging import BROKER_DOWN
+from facho.models import (PENDING, QUEUE_BY_JOB_TYPE, Execution, SnmpJob, SnmpJobHost,
+                          utcnow)
+
+MAX_LISTED = 10          # names per message; the rest are counted ("y N más")
+SEND_BATCH = 500         # messages per Redis pipeline
+
+
+def listed(names: list[str]) -> str:
+    """At most MAX_LISTED names, then how many more."""
+    extra = len(names) - MAX_LISTED
+    return ", ".join(names[:MAX_LISTED]) + (f" y {extra} más" if extra > 0 else "")
 
 
 @dataclass
@@ -42,7 +60,7 @@ class RunReport:
                                     f"procesarán en la cola {queue}"))
         if self.already_active:
             out.append(("warning", "Ya en curso, no se encolaron de nuevo: "
-                                   + ", ".join(self.already_active)))
+                                   + listed(self.already_active)))
         out.extend(("warning", w) for w in self.warnings)
         if not self.created and not self.error and not self.warnings and not self.already_active:
             out.append(("warning", "No se seleccionó ninguna tarea."))
@@ -85,7 +103,7 @@ def qualifying_pairs(job: SnmpJob, report: RunReport, olt_names: set[str] | None
     disabled_olts = [h.olt.abreviatura for h in enabled_hosts if not h.olt.habilitar_olt]
     if disabled_olts:
         report.warnings.append(
-            f"⚠️ Tarea \"{job.nombre}\": OLTs deshabilitadas omitidas: {', '.join(disabled_olts)}.")
+            f"⚠️ Tarea \"{job.nombre}\": OLTs deshabilitadas omitidas: {listed(disabled_olts)}.")
     return [h for h in enabled_hosts if h.olt.habilitar_olt]
 
 
@@ -97,53 +115,90 @@ def run_jobs_now(job_ids: list[int], user_id: int | None,
     report = RunReport()
     jobs = db.session.execute(
         sa.select(SnmpJob).where(SnmpJob.id.in_(job_ids)).order_by(SnmpJob.nombre)
+        .options(selectinload(SnmpJob.job_hosts).joinedload(SnmpJobHost.olt))
     ).scalars().all()
     active = _active_by_pair([j.id for j in jobs])
-    to_send: list[tuple[Execution, SnmpJob]] = []
+    wanted: list[tuple[SnmpJob, SnmpJobHost]] = []
     for job in jobs:
-        created_for_job = False
         only = None if olt_ids_by_job is None else set(olt_ids_by_job.get(job.id, ()))
         for host in qualifying_pairs(job, report, olt_names, only):
             busy = active.get((job.id, host.olt_id))
             if busy:
                 report.already_active.append(f"{job.nombre} @ {host.olt.abreviatura} (#{busy})")
-                continue
-            execution = Execution(job_id=job.id, job_host_id=host.id, olt_id=host.olt_id,
-                                  status=PENDING, requested_by_id=user_id)
-            try:
-                with db.session.begin_nested():
-                    db.session.add(execution)
-            except IntegrityError:
-                # another request queued this pair between our check and our insert
-                report.already_active.append(f"{job.nombre} @ {host.olt.abreviatura}")
-                continue
-            to_send.append((execution, job))
-            created_for_job = True
-        if created_for_job:
-            report.jobs_run.append(job.nombre)
+            else:
+                wanted.append((job, host))
+    inserted = _insert_pending(wanted, user_id)
+    to_send: list[tuple[int, str, SnmpJob]] = []
+    for job, host in wanted:
+        row = inserted.get((job.id, host.olt_id))
+        if row is None:   # another request queued this pair between our check and insert
+            report.already_active.append(f"{job.nombre} @ {host.olt.abreviatura}")
+        else:
+            to_send.append((row[0], row[1], job))
     db.session.commit()
 
-    message_ids: dict[int, str] = {}
-    try:
-        for execution, job in to_send:
-            message_ids[execution.id] = send_execution(execution.id, job.job_type)
-    except BrokerUnavailable as exc:
-        unsent = [e.id for e, _ in to_send if e.id not in message_ids]
-        db.session.execute(sa.delete(Execution).where(Execution.id.in_(unsent)))
-        report.error = (f"❌ {exc} Se encolaron {len(message_ids)} de {len(to_send)} "
-                        "ejecuciones; las demás se descartaron.") if message_ids else f"❌ {exc}"
-        to_send = [(e, j) for e, j in to_send if e.id in message_ids]
-        report.jobs_run = sorted({j.nombre for _, j in to_send})
+    sent, error = _send(to_send)
+    if error:
+        unsent = [execution_id for execution_id, _, _ in to_send if execution_id not in sent]
+        for i in range(0, len(unsent), 1000):
+            db.session.execute(sa.delete(Execution).where(Execution.id.in_(unsent[i:i + 1000])))
+        report.error = (f"❌ {error} Se encolaron {len(sent)} de {len(to_send)} "
+                        "ejecuciones; las demás se descartaron.") if sent else f"❌ {error}"
+        to_send = [item for item in to_send if item[0] in sent]
     now = utcnow()
-    for execution_id, message_id in message_ids.items():
-        db.session.execute(sa.update(Execution).where(Execution.id == execution_id)
-                           .values(message_id=message_id))
-    for job_id in {j.id for _, j in to_send}:
-        db.session.execute(sa.update(SnmpJob).where(SnmpJob.id == job_id).values(last_run_at=now))
+    sent_jobs = {job.id: job for _, _, job in to_send}
+    if sent_jobs:
+        db.session.execute(sa.update(SnmpJob).where(SnmpJob.id.in_(sent_jobs))
+                           .values(last_run_at=now))
     db.session.commit()
-    report.created = [e.id for e, _ in to_send]
-    report.queues = {QUEUE_BY_JOB_TYPE[j.job_type] for _, j in to_send}
+    report.jobs_run = sorted(job.nombre for job in sent_jobs.values())
+    report.created = [execution_id for execution_id, _, _ in to_send]
+    report.queues = {QUEUE_BY_JOB_TYPE[job.job_type] for job in sent_jobs.values()}
     return report
+
+
+def _insert_pending(wanted, user_id: int | None) -> dict[tuple[int, int], tuple[int, str]]:
+    """Insert one PENDING manual execution per (job, job host), skipping any pair the
+    database already has an active manual run for; {(job id, OLT id): (id, message id)}."""
+    if not wanted:
+        return {}
+    now = utcnow()
+    rows = [{"job_id": job.id, "job_host_id": host.id, "olt_id": host.olt_id,
+             "status": PENDING, "scheduled_for": None, "requested_by_id": user_id,
+             "message_id": str(uuid.uuid4()), "attempt": 0, "created_at": now}
+            for job, host in wanted]
+    table = Execution.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).on_conflict_do_nothing().returning(
+        table.c.id, table.c.job_id, table.c.olt_id, table.c.message_id)
+    out = {}
+    for i in range(0, len(rows), 1000):
+        for row in db.session.execute(stmt, rows[i:i + 1000]):
+            out[(row.job_id, row.olt_id)] = (row.id, row.message_id)
+    return out
+
+
+def _send(to_send) -> tuple[set[int], str | None]:
+    """Enqueue the messages (ids chosen at insert); returns the execution ids sent and the
+    broker error, if any. A batch that failed counts as unsent as a whole: a message of it
+    that did reach Redis finds its row deleted, and the worker does nothing with it."""
+    from facho.dispatch import PIPELINE_MIN, DramatiqSender, Outgoing
+    from facho.messaging import get_broker
+    size = 1 if len(to_send) < PIPELINE_MIN else SEND_BATCH
+    sent: set[int] = set()
+    try:
+        sender = DramatiqSender(get_broker())
+        for i in range(0, len(to_send), size):
+            batch = to_send[i:i + size]
+            sender.send_executions([Outgoing(execution_id, job.job_type, message_id)
+                                    for execution_id, message_id, job in batch])
+            sent.update(execution_id for execution_id, _, _ in batch)
+    except Exception:  # noqa: BLE001 - redis errors, connection refused, timeouts
+        return sent, BROKER_DOWN
+    return sent, None
 
 
 def rerun_pairs(pairs, user_id: int | None) -> RunReport:

@@ -12,6 +12,10 @@ from facho.models import QUEUE_BY_JOB_TYPE
 ACTOR_BY_JOB_TYPE = {"descubrimiento": "run_discovery", "get": "run_get"}
 
 
+BROKER_DOWN = ("No se pudo encolar la ejecución: el broker (Redis) no responde. "
+               "Verifique REDIS_URL y que Redis esté activo.")
+
+
 class BrokerUnavailable(Exception):
     """Redis (the broker) did not accept the message; str() is a Spanish message."""
 
@@ -37,7 +41,5 @@ def send_execution(execution_id: int, job_type: str, delay_ms: int | None = None
     try:
         get_broker().enqueue(message, delay=delay_ms if delay_ms and delay_ms > 0 else None)
     except Exception as exc:  # redis errors, connection refused, timeouts
-        raise BrokerUnavailable(
-            "No se pudo encolar la ejecución: el broker (Redis) no responde. "
-            "Verifique REDIS_URL y que Redis esté activo.") from exc
+        raise BrokerUnavailable(BROKER_DOWN) from exc
     return message.message_id

@@ -132,7 +132,12 @@ def read_click(click: dict) -> dict:
         if kind == "success" and match:
             created += int(match.group(2))
         if kind == "warning" and text.startswith(ALREADY):
-            already.extend(text[len(ALREADY):].split(", "))
+            names = text[len(ALREADY):]
+            more = re.search(r" y (\d+) más$", names)   # long lists end with a count
+            if more:
+                names = names[:more.start()]
+                already.extend(["…"] * int(more.group(1)))
+            already.extend(names.split(", "))
     return {"alerts": shown, "created": created, "already": already}
 
 
