@@ -192,8 +192,10 @@ class JobView(ToggleActionsMixin, FachoModelView):
 
     def on_form_prefill(self, form, id):
         if request.method == "GET":  # after a failed submit, keep what the operator chose
-            job = self.get_one(id)
-            form.olts.data = [host.olt for host in job.job_hosts]
+            # one query, not one per job host (a job may run on thousands of OLTs)
+            form.olts.data = db.session.scalars(
+                sa.select(m.Olt).join(m.SnmpJobHost, m.SnmpJobHost.olt_id == m.Olt.id)
+                .where(m.SnmpJobHost.job_id == int(id)).order_by(m.Olt.abreviatura)).all()
 
     def check_form(self, form) -> None:
         interval = (form.interval_raw.data or "").strip()
