@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from facho.extensions import db
 from facho.messaging import BROKER_DOWN

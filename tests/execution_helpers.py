@@ -3,6 +3,7 @@ Dramatiq worker on the real Redis broker, and a slow Huawei-like fake agent."""
 from __future__ import annotations
 
 import bisect
+import threading
 import time
 from contextlib import contextmanager
 
@@ -179,3 +180,48 @@ def int_discovery_oid(nombre: str = "Descubrimiento lento") -> str:
                        espacio="descubrimiento", formato="int"))
     db.session.commit()
     return nombre
+
+
+class BackgroundLoop:
+    """A daemon thread running `_run` while the `with` block lasts; `_run` loops until
+    `self._stop` is set."""
+
+    join_timeout_s = 10.0
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join(self.join_timeout_s)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+def wait_for(predicate, timeout_s: float, what: str):
+    """Poll `predicate` every 50 ms until it returns something true; fail with `what`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def peak_overlap(intervals) -> int:
+    """Most of the (start, end) intervals that overlap at one instant (an end and a start
+    at the same instant do not overlap)."""
+    events = sorted([(s, 1) for s, _ in intervals] + [(f, -1) for _, f in intervals],
+                    key=lambda e: (e[0], e[1]))
+    peak = current = 0
+    for _, step in events:
+        current += step
+        peak = max(peak, current)
+    return peak

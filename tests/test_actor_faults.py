@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from datetime import timedelta
 
@@ -20,9 +19,9 @@ from facho.extensions import db
 from facho.models import FAILED, PENDING, RUNNING, SUCCESS, Execution, Olt, utcnow
 from facho.olt_limiter import OltLimiter
 from tests.conftest import _fresh_schema, make_test_app
-from tests.execution_helpers import (fetch, in_process_worker, int_discovery_oid, make_job,
-                                     make_olt, new_execution, onus, seed_catalog,
-                                     slow_huawei_agent, wait_final)
+from tests.execution_helpers import (BackgroundLoop, fetch, in_process_worker,
+                                     int_discovery_oid, make_job, make_olt, new_execution, onus,
+                                     peak_overlap, seed_catalog, slow_huawei_agent, wait_final)
 from tests.snmp_agents import olt_agents, snmpsim_factory, udp_free_port  # noqa: F401
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,23 +50,16 @@ def _send(app, execution_id, job_type="descubrimiento"):
     return message_id
 
 
-class RowWatcher:
+class RowWatcher(BackgroundLoop):
     """Polls execution rows from its own thread and keeps every distinct state seen."""
+
+    join_timeout_s = 5.0
 
     def __init__(self, app, execution_ids, every_s: float = 0.01, extra=None):
         self.app, self.ids, self.every_s, self.extra = app, list(execution_ids), every_s, extra
         self.history = {i: [] for i in self.ids}
         self.extra_seen: list = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._stop.set()
-        self._thread.join(5)
+        super().__init__()
 
     def _run(self):
         while not self._stop.is_set():
@@ -254,16 +246,6 @@ def test_a_worker_killed_mid_walk_finishes_once_and_frees_its_olt_slot(tmp_path,
     assert len(onus(app, olt_id)) == 300
 
 
-def _peak(intervals) -> int:
-    events = sorted([(s, 1) for s, _ in intervals] + [(f, -1) for _, f in intervals],
-                    key=lambda e: (e[0], e[1]))
-    peak = current = 0
-    for _, step in events:
-        current += step
-        peak = max(peak, current)
-    return peak
-
-
 @pytest.mark.parametrize("database,limit", [("sqlite", 1), ("postgresql", 1), ("sqlite", 3)])
 def test_ten_executions_on_one_olt_respect_max_concurrent(request, database, limit,
                                                           fast_requeue):
@@ -285,7 +267,7 @@ def test_ten_executions_on_one_olt_respect_max_concurrent(request, database, lim
     assert all(r.status == SUCCESS and r.attempt == 1 for r in rows.values()), [
         (r.status, r.attempt, r.error_message) for r in rows.values()]
     intervals = [(r.started_at, r.finished_at) for r in rows.values()]
-    peak = _peak(intervals)
+    peak = peak_overlap(intervals)
     if limit == 1:
         assert peak == 1
         ordered = sorted(intervals)

@@ -14,7 +14,7 @@ from typing import Callable
 
 from facho.snmp import codec
 from tests.execution_helpers import HW, huawei_indexes
-from tests.snmp_agents import (END_OF_MIB_VIEW_VALUE, NO_SUCH_OBJECT_VALUE, FakeAgent, Raw,
+from tests.snmp_agents import (END_OF_MIB_VIEW_VALUE, NO_SUCH_OBJECT_VALUE, FakeAgent,
                                Request, encode_response)
 
 ROWS = 20

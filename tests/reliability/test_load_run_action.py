@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from facho.extensions import db
 from facho.models import ACTIVE_STATUSES, FINAL_STATUSES, Execution, SnmpJob
 from tests.conftest import create_user, csrf_token_from
-from tests.execution_helpers import make_job, make_olt, seed_catalog
+from tests.execution_helpers import BackgroundLoop, make_job, make_olt, seed_catalog
 from tests.reliability._load_http import (Session, gunicorn_server, location_path,
                                           percentile, worker_process)
 from tests.snmp_agents import udp_free_port
@@ -62,7 +62,7 @@ def seed(app) -> dict:
     return {"jobs": sorted(jobs), "qualifying": qualifying}
 
 
-class PairWatcher:
+class PairWatcher(BackgroundLoop):
     """Samples, from its own thread, the most active manual executions any (job, OLT)
     pair has at one moment (the contract: at most one)."""
 
@@ -74,16 +74,7 @@ class PairWatcher:
     def __init__(self, app, every_s: float = 0.05):
         self.app, self.every_s = app, every_s
         self.samples, self.max_active = 0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._stop.set()
-        self._thread.join(10)
+        super().__init__()
 
     def _run(self):
         with self.app.app_context():

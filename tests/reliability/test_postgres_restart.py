@@ -35,7 +35,7 @@ from facho.models import (FINAL_STATUSES, INTERRUPTED, RUNNING, SKIPPED, SUCCESS
                           Execution, SnmpJob, utcnow)
 from tests.conftest import _fresh_schema, make_test_app, require
 from tests.execution_helpers import (fetch, int_discovery_oid, make_job, make_olt, onus,
-                                     seed_catalog, slow_huawei_agent, wait_final)
+                                     seed_catalog, slow_huawei_agent, wait_final, wait_for)
 from tests.reliability._servers import (PrivatePostgres, postgres_usable, start_process,
                                         stop_process)
 
@@ -78,20 +78,10 @@ def _worker(env, log_path, threads=2):
                           "--queues", "discovery_main", "get_main"], env, log_path, REPO)
 
 
-def _wait_for(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
-
-
 def _worker_ready(redis_url: str, proc, log_path) -> None:
     client = redis_lib.Redis.from_url(redis_url)
     try:
-        _wait_for(lambda: client.keys("facho:worker:*") or proc.poll() is not None, 30,
+        wait_for(lambda: client.keys("facho:worker:*") or proc.poll() is not None, 30,
                   "worker did not start")
     finally:
         client.close()
@@ -168,7 +158,7 @@ def test_postgres_restarted_during_a_walk_the_worker_reconnects_and_the_executio
             _worker_ready(redis_url, worker, log_path)
             for walking, *_ in walks:
                 _send(app, walking)
-            _wait_for(lambda: all(fetch(app, w).status == RUNNING and len(a.requests) >= 2
+            wait_for(lambda: all(fetch(app, w).status == RUNNING and len(a.requests) >= 2
                                   for w, _, a, _ in walks), 30, "the walks did not start")
             stopped_at = time.time()
             private_pg.stop("immediate")
@@ -176,7 +166,7 @@ def test_postgres_restarted_during_a_walk_the_worker_reconnects_and_the_executio
                 time.sleep(1.0)
             else:
                 # stay down until every walk has ended and its outcome could not be written
-                _wait_for(lambda: all(f"event=execution_db_lost execution={w} "
+                wait_for(lambda: all(f"event=execution_db_lost execution={w} "
                                       in log_path.read_text() for w, *_ in walks), 30,
                           "the worker did not notice the database was gone")
                 time.sleep(0.5)
@@ -319,7 +309,7 @@ def test_postgres_restarted_under_a_live_scheduler_and_worker_every_slot_runs_on
                 timing = private_pg.restart(mode, down_s=2.0)
                 timings.append(timing)
                 up_ms = timing["up_at"] * 1000
-                _wait_for(lambda: int((lease.last_tick() or {}).get("at_ms") or 0) > up_ms, 30,
+                wait_for(lambda: int((lease.last_tick() or {}).get("at_ms") or 0) > up_ms, 30,
                           "the scheduler did not tick again after the restart")
                 reconnects.append(int(lease.last_tick()["at_ms"]) / 1000 - timing["up_at"])
             # the last slot has had time to run

@@ -36,7 +36,8 @@ from facho.models import PENDING, RUNNING, SUCCESS, Execution, SnmpJob, utcnow
 from facho.olt_limiter import OltLimiter
 from tests.conftest import _fresh_schema, create_user, login, make_test_app, require
 from tests.execution_helpers import (fetch, int_discovery_oid, make_job, make_olt, onus,
-                                     seed_catalog, slow_huawei_agent, wait_final)
+                                     peak_overlap, seed_catalog, slow_huawei_agent,
+                                     wait_final, wait_for)
 from tests.reliability._servers import (PrivateRedis, redis_binary, start_process,
                                         stop_process)
 
@@ -69,25 +70,9 @@ def _ends_in_log(log_text: str, execution_id: int) -> int:
     return len(re.findall(rf"event=execution_end execution={execution_id} ", log_text))
 
 
-def _wait_for(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
-
-
 def _peak_on_olt(rows) -> int:
     """Most executions of `rows` (with start and end) that overlapped in time."""
-    events = sorted([(r.started_at, 1) for r in rows] + [(r.finished_at, -1) for r in rows],
-                    key=lambda e: (e[0], e[1]))
-    peak = current = 0
-    for _, step in events:
-        current += step
-        peak = max(peak, current)
-    return peak
+    return peak_overlap([(r.started_at, r.finished_at) for r in rows])
 
 
 def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_path,
@@ -136,7 +121,7 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
                 [str(Path(sys.executable).parent / "dramatiq"), "actors", "actors.executions",
                  "tests.reliability._restart_worker", "--processes", "1", "--threads", "2", "--queues", "discovery_main",
                  "get_main"], env, worker_log, REPO)
-            _wait_for(lambda: client.keys(f"{NAMESPACE}:worker:*") or worker.poll() is not None,
+            wait_for(lambda: client.keys(f"{NAMESPACE}:worker:*") or worker.poll() is not None,
                       30, "worker did not start")
             assert worker.poll() is None, worker_log.read_text()[-3000:]
             marks["worker_up"] = time.monotonic()
@@ -156,11 +141,11 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
                     return row.id
 
             running = manual("Descubrir A", lenta)
-            _wait_for(lambda: fetch(app, running).status == RUNNING and len(slow.requests) >= 2,
+            wait_for(lambda: fetch(app, running).status == RUNNING and len(slow.requests) >= 2,
                       30, "the slow walk did not start")
             busy = [manual("Descubrir B", lenta), manual("Descubrir C", lenta)]
             # a BUSY re-send records its new message id: both are bouncing now
-            _wait_for(lambda: all(fetch(app, i).message_id != f"test-{i}" for i in busy),
+            wait_for(lambda: all(fetch(app, i).message_id != f"test-{i}" for i in busy),
                       15, "the busy executions were not re-sent")
             delayed = [manual("Descubrir diferida", o, delay_ms=30_000) for o in rapidas]
             with app.app_context():
@@ -193,7 +178,7 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
             up_at = time.time()
             downtime_s = up_at - stopped_at
             # the worker reconnects by itself: its consumers heartbeat again
-            _wait_for(lambda: client.zcard(f"{NAMESPACE}:__heartbeats__") > 0, 30,
+            wait_for(lambda: client.zcard(f"{NAMESPACE}:__heartbeats__") > 0, 30,
                       "the worker did not reconnect to Redis")
             reconnect_s = time.time() - up_at
             assert worker.poll() is None, worker_log.read_text()[-3000:]
@@ -271,7 +256,7 @@ def test_a_running_holder_takes_its_olt_slot_back_after_redis_comes_back_empty(
     with limiter.hold(7, 1, ttl_ms=300) as held:
         redis_client.flushdb()
         emptied_at = time.monotonic()
-        _wait_for(lambda: limiter.holders(7), 2, "the slot was not taken back")
+        wait_for(lambda: limiter.holders(7), 2, "the slot was not taken back")
         back_s = time.monotonic() - emptied_at
         intruder = limiter.acquire(7, "intruder", limit=1)
         assert not held.lost.is_set()

@@ -31,7 +31,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -42,11 +41,12 @@ from facho import reconcile
 from facho.extensions import db
 from facho.models import FINAL_STATUSES, INTERRUPTED, RUNNING, SUCCESS, Execution, Onu
 from facho.olt_limiter import OltLimiter
-from tests.execution_helpers import (int_discovery_oid, make_job, make_olt, new_execution,
-                                     onus, seed_catalog, wait_final)
+from tests.execution_helpers import (BackgroundLoop, int_discovery_oid, make_job, make_olt,
+                                     new_execution, onus, peak_overlap, seed_catalog,
+                                     wait_final)
 from tests.reliability._worker_kill import (REPO, holders_by_olt, lease_expiries, slow_olts,
                                             start_worker)
-from tests.test_actor_faults import RowWatcher, _peak, _send
+from tests.test_actor_faults import RowWatcher, _send
 
 EXECUTIONS = 50
 WITHOUT_RETRIES = 10        # the last 10 jobs allow one attempt: they must end INTERRUPTED
@@ -67,22 +67,15 @@ def _running_under(app, pid: int) -> int:
     return count
 
 
-class Reconciler:
+class Reconciler(BackgroundLoop):
     """`facho.reconcile.reconcile` every half second from its own thread, as periodiq runs
     it every minute, with the shortened stale threshold."""
 
     def __init__(self, app):
         self.app, self.resumed, self.interrupted, self.errors = app, 0, 0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__()
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._stop.set()
-        self._thread.join(30)
+    join_timeout_s = 30.0
 
     def _run(self):
         while not self._stop.wait(0.5):
@@ -188,7 +181,7 @@ def test_a_worker_killed_with_50_discoveries_running_ends_each_once_without_copi
     # walks as the OLT saw them (the watcher polls, and a resumed walk can be too quick)
     walks_before = {i: [w for w in walks[i] if w[0] < killed_at] for i in ids}
     walks_after = {i: [w for w in walks[i] if w[0] >= killed_at] for i in ids}
-    copies = max(_peak(w) for w in walks.values())
+    copies = max(peak_overlap(w) for w in walks.values())
     with app.app_context():
         duplicates = db.session.execute(
             sa.select(Onu.olt_id, Onu.raw_index).group_by(Onu.olt_id, Onu.raw_index)
