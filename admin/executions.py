@@ -27,6 +27,7 @@ from facho import models as m
 from facho.extensions import db
 from facho.manual_run import rerun_pairs
 from facho.messaging import BrokerUnavailable, get_broker
+from facho.ops import requested_by_label
 
 log = logging.getLogger("facho.admin")
 
@@ -112,13 +113,9 @@ def _duration(view, context, execution, name):
 
 
 def requested_by_text(execution) -> str:
-    """Who asked: the user's name; "programada" for a slot of the schedule; "manual (CLI)"
-    for a run started without a user (`flask facho run` without --user)."""
-    if execution.requested_by is not None:
-        return execution.requested_by.username
-    if execution.scheduled_for is not None:
-        return "programada"
-    return "manual (CLI)"
+    user = execution.requested_by
+    return requested_by_label(user.username if user is not None else None,
+                              execution.scheduled_for)
 
 
 def _requested_by(view, context, execution, name):

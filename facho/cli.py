@@ -205,8 +205,9 @@ def status_command(as_json: bool):
                    ["cola", "ready", "delayed", "dead"])
             click.echo(f"Workers activos: {len(r['workers'])}")
             sched = r["scheduler"]
-            click.echo(f"Scheduler: líder={sched['leader'] or '-'} "
-                       f"último tick hace {sched['last_tick_age_s']} s")
+            age = sched["last_tick_age_s"]
+            click.echo(f"Scheduler: líder={sched['leader'] or '-'} último tick "
+                       + ("nunca" if age is None else f"hace {age} s"))
             stale = [s for s in r["olt_slots"] if s["stale"]]
             click.echo(f"Cupos por OLT: {len(r['olt_slots'])} ocupados, {len(stale)} vencidos")
         click.echo("Estado: OK" if r["healthy"] else "Problemas: " + "; ".join(r["problems"]))

@@ -100,6 +100,15 @@ def active_tasks(now: datetime | None = None) -> list[dict]:
              "attempt": r.attempt, "worker": r.worker} for r in rows]
 
 
+def requested_by_label(username: str | None, scheduled_for) -> str:
+    """Who asked for an execution, as the panel and the CLI show it: the user's name;
+    "programada" for a slot of the schedule; "manual (CLI)" for a run started without a
+    user (`flask facho run` without --user)."""
+    if username is not None:
+        return username
+    return "programada" if scheduled_for is not None else "manual (CLI)"
+
+
 def recent_executions(limit: int = 20, status: str | None = None) -> list[dict]:
     query = (sa.select(Execution, SnmpJob.nombre, Olt.abreviatura, User.username)
              .join(SnmpJob, SnmpJob.id == Execution.job_id)
@@ -113,7 +122,7 @@ def recent_executions(limit: int = 20, status: str | None = None) -> list[dict]:
         out.append({"id": execution.id, "status": execution.status, "job": job, "olt": olt,
                     "created_at": execution.created_at.isoformat(),
                     "duration_ms": execution.duration_ms, "attempt": execution.attempt,
-                    "requested_by": username or "programada",
+                    "requested_by": requested_by_label(username, execution.scheduled_for),
                     "error": execution.error_message})
     return out
 

@@ -6,7 +6,7 @@ import dramatiq
 import pytest
 
 from facho.extensions import db
-from facho.models import FAILED, PENDING, Brand, Execution, IndexFormula, Oid, User
+from facho.models import FAILED, PENDING, Brand, Execution, IndexFormula, Oid, User, utcnow
 from tests import factories as f
 
 
@@ -66,7 +66,8 @@ def rows(app):
         olt = f.olt("OLT-A")
         job = f.job("descubrir", olts=[olt])
         db.session.add_all([
-            Execution(job=job, olt=olt, status=FAILED, error_message="Sin respuesta"),
+            Execution(job=job, olt=olt, status=FAILED, error_message="Sin respuesta",
+                      scheduled_for=utcnow().replace(microsecond=0)),
             Execution(job=job, olt=olt, status=PENDING),
         ])
         db.session.commit()
@@ -74,7 +75,9 @@ def rows(app):
 
 def test_recent_lists_the_latest_executions_with_filters_and_json(cli, rows):
     table = cli("recent", "-n", "5")
-    assert table.exit_code == 0 and "FAILED" in table.output and "programada" in table.output
+    assert table.exit_code == 0 and "FAILED" in table.output
+    who = {r["status"]: r["requested_by"] for r in json.loads(cli("recent", "--json").output)}
+    assert who == {FAILED: "programada", PENDING: "manual (CLI)"}
     only_failed = json.loads(cli("recent", "--status", "failed", "--json").output)
     assert [r["status"] for r in only_failed] == ["FAILED"]
     assert cli("recent", "-n", "0").exit_code == 2
@@ -91,6 +94,7 @@ def test_status_is_unhealthy_without_workers_or_scheduler_ticks(cli, rows):
     assert result.exit_code == 1
     assert "no hay workers activos" in result.output
     assert "PENDING=1" in result.output and "FAILED=1" in result.output
+    assert "Scheduler: líder=- último tick nunca" in result.output
 
 
 def test_status_is_healthy_with_a_live_worker_and_a_recent_tick(app, cli, rows, redis_client):
