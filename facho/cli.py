@@ -15,6 +15,8 @@ from facho.models import User
 
 DATABASE_DOWN = ("la base de datos no responde: verifique que PostgreSQL esté activo y que "
                  "DATABASE_URL sea correcta")
+SCHEMA_MISSING = ("la base de datos no tiene las tablas de Facho: ejecute `flask db upgrade` "
+                  "(make run lo hace)")
 REDIS_DOWN = "Redis no responde: verifique que Redis esté activo y que REDIS_URL sea correcta"
 
 
@@ -32,7 +34,14 @@ class FachoGroup(AppGroup):
         from sqlalchemy import exc as sa_exc
         try:
             return super().invoke(ctx)
-        except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+        except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
+                sa_exc.ProgrammingError) as exc:
+            from facho.health import schema_missing
+            if schema_missing(exc):
+                fail(SCHEMA_MISSING)
+            if isinstance(exc, sa_exc.ProgrammingError):     # a bug: its class, for the report
+                fail(f"error de la base de datos ({type(getattr(exc, 'orig', exc)).__name__});"
+                     " avise al administrador")
             fail(DATABASE_DOWN)
         except (redis.RedisError, ConnectionRefusedError):
             fail(REDIS_DOWN)

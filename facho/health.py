@@ -32,6 +32,11 @@ OUTAGES = {
                  "ningún cambio ya guardado.",
                  "Verifique que PostgreSQL esté activo y que DATABASE_URL sea correcta. "
                  "El panel se recupera solo cuando la base vuelva: recargue la página."),
+    "schema": ("La base de datos no tiene las tablas de Facho",
+               "La base responde, pero no fue migrada a esta versión: el panel no puede leer "
+               "ni guardar nada mientras tanto.",
+               "Ejecute «flask db upgrade» (lo hacen la fase release del Procfile y make run) "
+               "y recargue la página."),
     "redis": ("Redis no responde",
               "No se pueden encolar ejecuciones ni leer el estado de colas y workers; las "
               "ejecuciones ya registradas siguen en la base de datos.",
@@ -79,11 +84,19 @@ def healthz():
     return response, (200 if ok else 503)
 
 
+def schema_missing(exc: BaseException) -> bool:
+    """The database answered but Facho's tables are not there (never migrated): SQLite
+    says "no such table", PostgreSQL raises SQLSTATE 42P01 (undefined_table)."""
+    original = getattr(exc, "orig", None) or exc
+    return getattr(original, "sqlstate", None) == "42P01" or "no such table" in str(original)
+
+
 def outage_page(part: str, status: int = 503):
     title, meaning, action = OUTAGES[part]
     # Flask-Login's template context loads the user from the database: with the database
-    # down that raises again inside this handler. Who is asking is unknown here anyway.
-    if part == "database":
+    # down (or without its tables) that raises again inside this handler. Who is asking is
+    # unknown here anyway.
+    if part in ("database", "schema"):
         g._login_user = login_manager.anonymous_user()
     response = render_template("outage.html", title=title, meaning=meaning, action=action)
     headers = {"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"}
@@ -100,10 +113,20 @@ def _rollback_quietly() -> None:
 def database_unavailable(exc):
     _rollback_quietly()
     original = getattr(exc, "orig", None) or exc
+    part = "schema" if schema_missing(exc) else "database"
     # The exception class only: its text names the host and port, never for the page.
-    log.warning("event=web_outage part=database endpoint=%s error=%s", request.endpoint,
+    log.warning("event=web_outage part=%s endpoint=%s error=%s", part, request.endpoint,
                 type(original).__name__)
-    return outage_page("database")
+    return outage_page(part)
+
+
+def database_refused(exc):
+    """ProgrammingError: a missing table (never migrated) gets the schema page; anything
+    else is a bug, logged in full and answered with the internal-error page."""
+    if schema_missing(exc):
+        return database_unavailable(exc)
+    log.error("event=web_error endpoint=%s", request.endpoint, exc_info=exc)
+    return internal_error(exc)
 
 
 def redis_unavailable(exc):
@@ -125,5 +148,6 @@ def init_app(app) -> None:
     app.register_error_handler(sa_exc.OperationalError, database_unavailable)
     app.register_error_handler(sa_exc.InterfaceError, database_unavailable)
     app.register_error_handler(sa_exc.TimeoutError, database_unavailable)   # pool exhausted
+    app.register_error_handler(sa_exc.ProgrammingError, database_refused)   # not migrated
     app.register_error_handler(redis.RedisError, redis_unavailable)
     app.register_error_handler(500, internal_error)
