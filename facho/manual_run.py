@@ -17,6 +17,7 @@ commit). Messages list at most MAX_LISTED names, so a flash fits in the session 
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 
@@ -24,9 +25,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from facho.extensions import db
+from facho.logging_setup import kv
 from facho.messaging import BROKER_DOWN
 from facho.models import (PENDING, QUEUE_BY_JOB_TYPE, Execution, SnmpJob, SnmpJobHost,
                           utcnow)
+
+log = logging.getLogger("facho.manual_run")
 
 MAX_LISTED = 10          # names per message; the rest are counted ("y N más")
 SEND_BATCH = 500         # messages per Redis pipeline
@@ -139,9 +143,17 @@ def run_jobs_now(job_ids: list[int], user_id: int | None,
 
     sent, error = _send(to_send)
     if error:
+        # A failed batch may still have reached Redis in part (a timeout while reading the
+        # replies): delete only rows no worker has touched, and count the others as sent.
         unsent = [execution_id for execution_id, _, _ in to_send if execution_id not in sent]
+        deleted: set[int] = set()
         for i in range(0, len(unsent), 1000):
-            db.session.execute(sa.delete(Execution).where(Execution.id.in_(unsent[i:i + 1000])))
+            deleted.update(db.session.execute(
+                sa.delete(Execution).where(Execution.id.in_(unsent[i:i + 1000]),
+                                           Execution.status == PENDING,
+                                           Execution.attempt == 0)
+                .returning(Execution.id)).scalars())
+        sent = {execution_id for execution_id, _, _ in to_send if execution_id not in deleted}
         report.error = (f"❌ {error} Se encolaron {len(sent)} de {len(to_send)} "
                         "ejecuciones; las demás se descartaron.") if sent else f"❌ {error}"
         to_send = [item for item in to_send if item[0] in sent]
@@ -196,7 +208,9 @@ def _send(to_send) -> tuple[set[int], str | None]:
             sender.send_executions([Outgoing(execution_id, job.job_type, message_id)
                                     for execution_id, message_id, job in batch])
             sent.update(execution_id for execution_id, _, _ in batch)
-    except Exception:  # noqa: BLE001 - redis errors, connection refused, timeouts
+    except Exception as exc:  # noqa: BLE001 - redis errors, connection refused, timeouts
+        log.warning(kv(event="manual_run_send_failed", sent=len(sent), of=len(to_send),
+                       error=type(exc).__name__))
         return sent, BROKER_DOWN
     return sent, None
 

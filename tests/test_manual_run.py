@@ -2,6 +2,7 @@
 from datetime import datetime, timezone
 
 import dramatiq
+import sqlalchemy as sa
 import pytest
 from dramatiq.brokers.redis import RedisBroker
 
@@ -106,3 +107,26 @@ def test_a_slot_reserved_ahead_by_the_scheduler_does_not_block_a_manual_run(sele
     db.session.commit()
     report = run_jobs_now([job_id], selection["user_id"])
     assert len(report.created) == 1 and report.already_active == []
+
+
+def test_a_batch_that_failed_after_reaching_redis_keeps_the_rows_a_worker_took(
+        selection, redis_client, monkeypatch):
+    """A timeout while reading a pipeline's replies: Redis ran the commands, a worker may
+    already be walking. Only rows nobody touched are discarded."""
+    import redis as redis_lib
+    from facho.dispatch import DramatiqSender
+    original = DramatiqSender.send_executions
+
+    def sent_then_timed_out(self, outgoing):
+        original(self, outgoing)
+        first = outgoing[0].execution_id
+        db.session.execute(sa.update(Execution).where(Execution.id == first)
+                           .values(status=RUNNING, attempt=1))   # a fast worker took it
+        raise redis_lib.TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(DramatiqSender, "send_executions", sent_then_timed_out)
+    report = run_jobs_now([selection["enabled"]], selection["user_id"])
+    rows = Execution.query.all()
+    assert [(r.status, r.attempt) for r in rows] == [(RUNNING, 1)]
+    assert report.created == [rows[0].id]
+    assert report.error and "Redis" in report.error
