@@ -44,10 +44,12 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def engine_options(database_url: str) -> dict:
+    # hide_parameters: a database error logged in full must not carry the bound values
+    # (an OLT's `comunidad` among them) into the logs.
     if database_url.startswith("sqlite"):
         # Web, worker and scheduler share the file: wait for the write lock instead of failing.
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_recycle": 1800}
+        return {"connect_args": {"timeout": 30}, "hide_parameters": True}
+    return {"pool_pre_ping": True, "pool_recycle": 1800, "hide_parameters": True}
 
 
 def _app_or_exit() -> Flask:

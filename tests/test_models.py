@@ -91,3 +91,16 @@ def test_times_come_back_as_aware_utc(any_app):
         db.session.expire_all()
         stored = db.session.get(SnmpJob, job.id).next_run_at
         assert stored == SLOT and stored.tzinfo is not None
+
+
+def test_a_refused_write_never_carries_the_community_in_its_error_text(any_app):
+    """Database errors get logged in full; their text must not hold the bound values."""
+    with any_app.app_context():
+        _, olt = _job_on_olt()
+        db.session.add(Olt(abreviatura="OLT-1", ip_address="127.0.0.2",
+                           comunidad="otra-comunidad-secreta", brand=olt.brand))
+        with pytest.raises(IntegrityError) as refused:
+            db.session.flush()
+        db.session.rollback()
+    assert "otra-comunidad-secreta" not in str(refused.value)
+    assert "hidden due to hide_parameters" in str(refused.value)
