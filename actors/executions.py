@@ -49,6 +49,7 @@ from flask import current_app
 from facho import discovery, executions, get_values, messaging
 from facho.executions import Started
 from facho.extensions import db
+from facho.health import connection_lost
 from facho.inventory import InventoryConfigError
 from facho.logging_setup import kv
 from facho.models import (FAILED, FINAL_STATUSES, INTERRUPTED, PENDING, RUNNING, SUCCESS,
@@ -457,7 +458,7 @@ def _give_back_after_db_outage(execution_id: int, worker: str, exc: BaseExceptio
     """The database went away while the row was ours, so its outcome could not be written.
     Wait for it (bounded) and give the row back for a new attempt, as a shutdown does, or
     close it INTERRUPTED when no attempt is left; without this the row stays RUNNING until
-    the reconciler finds its heartbeat stale (STALE_AFTER_S, minutes). Raises the database
+    the reconciler finds its heartbeat stale (STALE_AFTER_S, 90 s). Raises the database
     error when it is still down after DB_OUTAGE_WAIT_S: the reconciler is then the net."""
     log.warning(kv(event="execution_db_lost", execution=execution_id,
                    error=f"{type(exc).__name__}: {exc}"[:300]))
@@ -479,7 +480,9 @@ def _give_back_after_db_outage(execution_id: int, worker: str, exc: BaseExceptio
                              reason=reason)
             elif executions.back_to_pending(execution_id, worker,
                                             error=REASON_DB_LOST.format(what=what)):
-                resend(execution_id, job_type or row.job.job_type, 0, "database_lost")
+                # the database is back: at once; a deadlock or timeout: after a pause
+                delay_ms = 0 if connection_lost(exc) else random.randint(*INFRA_RETRY_MS)
+                resend(execution_id, job_type or row.job.job_type, delay_ms, "database_lost")
                 log.warning(kv(event="execution_requeued", execution=execution_id,
                                reason="database_lost"))
             return
@@ -491,15 +494,11 @@ def _give_back_after_db_outage(execution_id: int, worker: str, exc: BaseExceptio
 
 
 def _db_trouble(exc: BaseException) -> str:
-    """'se perdió la conexión' for a lost or refused connection (no SQLSTATE, class 08, or
-    57P: the server shutting down or starting), else the driver's error name
-    (DeadlockDetected, SerializationFailure…)."""
-    orig = getattr(exc, "orig", None) or exc
-    state = getattr(orig, "sqlstate", None) or ""
-    if getattr(exc, "connection_invalidated", False) or not state or \
-            state.startswith(("08", "57P")):
+    """'se perdió la conexión' for a lost or refused connection, else the driver's error
+    name (DeadlockDetected, SerializationFailure…)."""
+    if connection_lost(exc):
         return "se perdió la conexión"
-    return type(orig).__name__
+    return type(getattr(exc, "orig", None) or exc).__name__
 
 
 def _bug_message(exc: BaseException) -> str:

@@ -36,10 +36,11 @@ class FachoGroup(AppGroup):
             return super().invoke(ctx)
         except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
                 sa_exc.ProgrammingError) as exc:
-            from facho.health import schema_missing
+            from facho.health import connection_lost, schema_missing
             if schema_missing(exc):
                 fail(SCHEMA_MISSING)
-            if isinstance(exc, sa_exc.ProgrammingError):     # a bug: its class, for the report
+            if isinstance(exc, sa_exc.ProgrammingError) or not connection_lost(exc):
+                # a bug or a deadlock, not an outage: its class, for the report
                 fail(f"error de la base de datos ({type(getattr(exc, 'orig', exc)).__name__});"
                      " avise al administrador")
             fail(DATABASE_DOWN)

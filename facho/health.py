@@ -84,6 +84,19 @@ def healthz():
     return response, (200 if ok else 503)
 
 
+def connection_lost(exc: BaseException) -> bool:
+    """The database cannot be reached (refused, dropped, shutting down or starting), as
+    opposed to an error of the statement itself (deadlock, serialization failure, statement
+    timeout…), which the same OperationalError class also carries in psycopg. PostgreSQL:
+    no SQLSTATE (the driver's own connection errors), class 08 or 57P01-57P03. SQLite
+    errors have no SQLSTATE: a locked or unreadable file counts as unreachable."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    original = getattr(exc, "orig", None) or exc
+    state = getattr(original, "sqlstate", None) or ""
+    return not state or state.startswith(("08", "57P"))
+
+
 def schema_missing(exc: BaseException) -> bool:
     """The database answered but Facho's tables are not there (never migrated): SQLite
     says "no such table", PostgreSQL raises SQLSTATE 42P01 (undefined_table)."""
@@ -111,6 +124,8 @@ def _rollback_quietly() -> None:
 
 
 def database_unavailable(exc):
+    if not schema_missing(exc) and not connection_lost(exc):
+        return database_refused(exc)           # a deadlock or timeout: not an outage
     _rollback_quietly()
     original = getattr(exc, "orig", None) or exc
     part = "schema" if schema_missing(exc) else "database"
@@ -121,8 +136,9 @@ def database_unavailable(exc):
 
 
 def database_refused(exc):
-    """ProgrammingError: a missing table (never migrated) gets the schema page; anything
-    else is a bug, logged in full and answered with the internal-error page."""
+    """A database error that is no outage: a missing table (never migrated) gets the schema
+    page; anything else (a bug, a deadlock) is logged in full and answered with the
+    internal-error page."""
     if schema_missing(exc):
         return database_unavailable(exc)
     log.error("event=web_error endpoint=%s", request.endpoint, exc_info=exc)

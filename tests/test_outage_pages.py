@@ -52,3 +52,27 @@ def test_every_command_says_to_migrate_the_database(unmigrated_app, command, mon
     assert "error: la base de datos no tiene las tablas de Facho: ejecute `flask db upgrade`" \
         in result.output
     assert "Traceback" not in result.output and "no responde" not in result.output
+
+
+def _wrapped(original):
+    from sqlalchemy import exc as sa_exc
+    return sa_exc.OperationalError("SELECT 1", {}, original)
+
+
+def test_only_an_unreachable_database_counts_as_an_outage():
+    import sqlite3
+
+    import psycopg
+
+    from facho.health import connection_lost, schema_missing
+    assert connection_lost(_wrapped(psycopg.OperationalError("connection refused")))
+    assert connection_lost(_wrapped(psycopg.errors.AdminShutdown("terminating connection")))
+    assert connection_lost(_wrapped(psycopg.errors.ConnectionFailure("server closed")))
+    assert connection_lost(_wrapped(sqlite3.OperationalError("database is locked")))
+    # errors of the statement itself: the same OperationalError class, no outage
+    assert not connection_lost(_wrapped(psycopg.errors.DeadlockDetected("deadlock")))
+    assert not connection_lost(_wrapped(psycopg.errors.SerializationFailure("retry")))
+    assert not connection_lost(_wrapped(psycopg.errors.QueryCanceled("statement timeout")))
+    assert schema_missing(_wrapped(sqlite3.OperationalError("no such table: olts")))
+    assert schema_missing(_wrapped(psycopg.errors.UndefinedTable("relation does not exist")))
+    assert not schema_missing(_wrapped(psycopg.errors.DeadlockDetected("deadlock")))
