@@ -420,6 +420,7 @@ def send_due(now: datetime, *, sender: Sender | None = None,
         .where(_execs.c.status == PENDING, _execs.c.message_id.is_(None),
                _execs.c.scheduled_for <= now)).scalars().all()
     if not due_jobs:
+        session.commit()     # end the read transaction (the scheduler's sessions time out idle)
         return result
     # Then the due rows and, for the same jobs, every other active row that may block
     # them (reservations not yet due excluded).
@@ -437,6 +438,7 @@ def send_due(now: datetime, *, sender: Sender | None = None,
     rows = [r for r in found if r.status == PENDING and r.message_id is None
             and r.scheduled_for is not None]
     if not rows:
+        session.commit()
         return result
     # Edits take effect at once, even one made with a Core UPDATE since the last tick.
     disabled = [(r.id, REASON_JOB if not r.job_enabled else REASON_OLT
@@ -650,6 +652,10 @@ def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int |
         .where(_jobs.c.enabled,
                sa.or_(_jobs.c.next_run_at < now + horizon, _jobs.c.next_run_at.is_(None)))
         .order_by(_jobs.c.id)).all()
+    # End the read before planning: with thousands of jobs planning takes a while, and the
+    # scheduler process's PostgreSQL sessions are cut when idle in a transaction that long.
+    # The compare-and-set of each claim re-checks what this read saw.
+    session.commit()
     result.jobs = len(due)
 
     plans: list[_JobPlan] = []

@@ -397,3 +397,29 @@ def test_one_log_line_per_tick_that_did_something_and_none_for_idle_ones(sqlite_
         assert len(lines) == 1
         assert lines[0].startswith("event=tick claimed=1 skipped=0 missed=0 interrupted=0 ")
         assert "lag_ms=0" in lines[0]
+
+
+def test_a_tick_whose_planning_outlasts_the_idle_transaction_timeout_still_claims(
+        pg_app, monkeypatch):
+    """The scheduler process cuts PostgreSQL sessions idle in a transaction (a frozen
+    leader must not hold the job rows); the tick must not sit in its read transaction
+    while it plans."""
+    import time as time_lib
+
+    from facho import schedule as sched
+    with pg_app.app_context():
+        seed(2, [{"nombre": "a", "interval_raw": "5m"}, {"nombre": "b", "interval_raw": "5m"}],
+             start=START)
+        db.session.execute(sa.text("SET idle_in_transaction_session_timeout = 1000"))
+        slow_plan = sched.plan_due
+
+        def plan_due_slowly(*args, **kwargs):
+            time_lib.sleep(0.7)             # two jobs: 1.4 s of planning, past the 1 s limit
+            return slow_plan(*args, **kwargs)
+
+        monkeypatch.setattr(sched, "plan_due", plan_due_slowly)
+        result = dispatch.tick(START, horizon_s=75, send=dispatch.RecordingSender())
+        assert result.claimed == 4 and result.conflicts == 0
+        assert db.session.execute(sa.select(sa.func.count()).select_from(T)).scalar() == 4
+        db.session.execute(sa.text("RESET idle_in_transaction_session_timeout"))
+        db.session.commit()
