@@ -8,8 +8,11 @@ TTL for the whole key on every acquire, and under steady traffic the leak never 
 
 A holder renews every TTL/3. If its lease has vanished meanwhile (Redis restarted
 empty, or stalled past the TTL) it takes a slot again while one is free, since it is still
-talking to the OLT; it gives up (`Hold.lost`) only when the OLT is full or an operator freed
-it (`free()` remembers the tokens it removed, `facho:olt:<olt_id>:freed`).
+talking to the OLT; it stops renewing (`Hold.lost` set, `olt_lease_lost` logged) only when
+the OLT is full or an operator freed it (`free()` remembers the tokens it removed,
+`facho:olt:<olt_id>:freed`). The walk itself is not cut short: for the rest of that walk the
+OLT may see one execution more than `limit` (a window that re-taking the slot narrows, not
+closes; the walk's own deadline bounds it).
 
 Start rate: `facho:olt:<olt_id>:starts` is a sliding log of start times; at most
 `per_minute` starts fall in any window of `window_ms` (60 000 ms) ending now. Exact, and
@@ -263,7 +266,8 @@ class OltLimiter:
 
     def free(self, olt_id) -> int:
         """Remove every holder of one OLT, live or not (an operator's decision); return the count.
-        Workers still running there notice at their next renewal (`Hold.lost`)."""
+        Workers still running there notice at their next renewal (`Hold.lost`, logged) and
+        finish their current walk."""
         return int(self._free(keys=[self.holders_key(olt_id), self.freed_key(olt_id)],
                               args=[FREED_MEMORY_S]))
 
