@@ -54,7 +54,7 @@ end
 """
 
 # KEYS[1] holders; ARGV token, limit, ttl_ms, now_ms. Re-acquiring our own token extends it.
-_ACQUIRE = _NOW + """
+_ACQUIRE_BODY = """
 local now = now_ms(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
@@ -64,6 +64,7 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 keep_until_last(KEYS[1], now)
 return 1
 """
+_ACQUIRE = _NOW + _ACQUIRE_BODY
 
 # An expired holder may have been replaced already: it lost its slot and cannot renew.
 _RENEW = _NOW + """
@@ -80,15 +81,7 @@ return 1
 # remembers the tokens `free()` removed). KEYS[1] holders; ARGV token, limit, ttl_ms, now_ms.
 _REACQUIRE = _NOW + """
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
-local now = now_ms(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  return 0
-end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-keep_until_last(KEYS[1], now)
-return 1
-"""
+""" + _ACQUIRE_BODY
 
 # KEYS[1] holders, KEYS[2] freed tokens; ARGV how long to remember them (s).
 _FREE = """
