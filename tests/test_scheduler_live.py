@@ -13,7 +13,6 @@ window, twice, or not at all.
 from __future__ import annotations
 
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import sqlalchemy as sa
 from facho.extensions import db
 from facho.models import FINAL_STATUSES, Execution, SnmpJob, utcnow
 from tests.execution_helpers import make_job, make_olt, seed_catalog
+from tests.processes import start_process, stop_process
 from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,23 +40,6 @@ def _agent_port(request) -> tuple[int, bool]:
     except pytest.skip.Exception:
         from tests.snmp_agents import udp_free_port
         return udp_free_port(), False     # nobody listens: executions fail fast
-
-
-def _start(args, env, log_path):
-    log = open(log_path, "wb")
-    return subprocess.Popen(args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def _stop(proc, timeout=20) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return proc.returncode
 
 
 def test_a_30s_job_on_two_olts_runs_at_its_slots_with_a_real_worker_and_scheduler(
@@ -79,11 +62,11 @@ def test_a_30s_job_on_two_olts_runs_at_its_slots_with_a_real_worker_and_schedule
                SECRET_KEY="live-test-secret-0123456789", FACHO_TICK_EVERY_S="5",
                FACHO_LOG_LEVEL="INFO", PYTHONPATH=str(REPO))
     bin_dir = Path(sys.executable).parent
-    worker = _start([str(bin_dir / "dramatiq"), "actors", "actors.executions",
-                     "--processes", "1", "--threads", "4",
-                     "--queues", "discovery_main", "get_main"], env, tmp_path / "worker.log")
-    scheduler = _start([sys.executable, "-m", "facho.scheduler_process"], env,
-                       tmp_path / "scheduler.log")
+    worker = start_process([str(bin_dir / "dramatiq"), "actors", "actors.executions",
+                            "--processes", "1", "--threads", "4",
+                            "--queues", "discovery_main", "get_main"], env, tmp_path / "worker.log", REPO)
+    scheduler = start_process([sys.executable, "-m", "facho.scheduler_process"], env,
+                              tmp_path / "scheduler.log", REPO)
     try:
         # until the last slot (anchor + 120 s) has had time to run
         stop_at = anchor + timedelta(seconds=INTERVAL_S * (SLOTS - 1) + 6)
@@ -92,8 +75,8 @@ def test_a_30s_job_on_two_olts_runs_at_its_slots_with_a_real_worker_and_schedule
             assert scheduler.poll() is None, (tmp_path / "scheduler.log").read_text()[-3000:]
             time.sleep(1)
     finally:
-        scheduler_rc = _stop(scheduler)
-        _stop(worker)
+        scheduler_rc = stop_process(scheduler)
+        stop_process(worker)
     scheduler_log = (tmp_path / "scheduler.log").read_text()
     assert scheduler_rc == 0, scheduler_log[-3000:]          # clean shutdown on SIGTERM
     assert "event=scheduler_stop" in scheduler_log

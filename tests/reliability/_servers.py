@@ -214,25 +214,3 @@ class PrivatePostgres:
             except (RuntimeError, subprocess.TimeoutExpired):
                 pass
         shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-# --- product processes -----------------------------------------------------------------
-
-def start_process(args: list[str], env: dict, log_path: Path, cwd: Path) -> subprocess.Popen:
-    """A product process in its own session (so its children stop with it), output to a file."""
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-
-
-def stop_process(proc: subprocess.Popen, timeout_s: float = 20) -> int:
-    """SIGTERM, then SIGKILL of its whole process group if it does not stop in time."""
-    import signal
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-    return proc.returncode

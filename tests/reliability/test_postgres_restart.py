@@ -36,8 +36,8 @@ from facho.models import (FINAL_STATUSES, INTERRUPTED, RUNNING, SKIPPED, SUCCESS
 from tests.conftest import _fresh_schema, make_test_app, require
 from tests.execution_helpers import (fetch, int_discovery_oid, make_job, make_olt, onus,
                                      seed_catalog, slow_huawei_agent, wait_final, wait_for)
-from tests.reliability._servers import (PrivatePostgres, postgres_usable, start_process,
-                                        stop_process)
+from tests.processes import start_process, stop_process
+from tests.reliability._servers import PrivatePostgres, postgres_usable
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -38,8 +38,8 @@ from tests.conftest import _fresh_schema, create_user, login, make_test_app, req
 from tests.execution_helpers import (fetch, int_discovery_oid, make_job, make_olt, onus,
                                      peak_overlap, seed_catalog, slow_huawei_agent,
                                      wait_final, wait_for)
-from tests.reliability._servers import (PrivateRedis, redis_binary, start_process,
-                                        stop_process)
+from tests.processes import start_process, stop_process
+from tests.reliability._servers import PrivateRedis, redis_binary
 
 REPO = Path(__file__).resolve().parents[2]
 SLOW_ROWS, FAST_ROWS = 600, 40

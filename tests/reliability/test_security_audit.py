@@ -99,22 +99,10 @@ def _worker(env: dict, stderr_path):
         stderr=open(stderr_path, "w"), start_new_session=True)
 
 
-def _wait_final(app, ids, timeout_s=60):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with app.app_context():
-            rows = db.session.scalars(db.select(m.Execution).where(m.Execution.id.in_(ids))).all()
-            if rows and all(r.status not in m.ACTIVE_STATUSES for r in rows):
-                return {r.id: (r.status, r.error_message) for r in rows}
-            db.session.remove()
-        time.sleep(0.2)
-    raise AssertionError("executions not final in time")
-
-
 def test_the_community_appears_in_no_page_export_log_cli_output_or_error_message(
         tmp_path, redis_url, olt_agents, caplog, reliability):  # noqa: F811
     from tests.conftest import _fresh_schema, make_test_app
-    from tests.execution_helpers import make_job, make_olt, seed_catalog
+    from tests.execution_helpers import make_job, make_olt, seed_catalog, wait_final
     db_url = f"sqlite:///{tmp_path / 'leak.db'}"
     snmp_env = {"FACHO_SNMP_TIMEOUT_S": "0.3", "FACHO_SNMP_RETRIES": "0"}
     app = make_test_app(db_url, tmp_path, **snmp_env)
@@ -148,7 +136,8 @@ def test_the_community_appears_in_no_page_export_log_cli_output_or_error_message
         with app.app_context():
             ids = db.session.scalars(db.select(m.Execution.id).where(
                 m.Execution.requested_by_id.isnot(None))).all()
-        finals = _wait_final(app, ids)
+        finals = {i: (r.status, r.error_message)
+                  for i, r in wait_final(app, ids, timeout_s=60).items()}
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(20)
