@@ -23,7 +23,7 @@ from admin.formatters import JOB_TYPE_LABELS, since_now
 from facho import lifecycle, schedule
 from facho import models as m
 from facho.extensions import db
-from facho.manual_run import run_jobs_now
+from facho.manual_run import listed, run_jobs_now
 from facho.validation import (validate_cron, validate_interval, validate_name,
                               validate_schedule_choice, validate_timezone)
 
@@ -65,12 +65,9 @@ def olt_names_by_job(job_ids: list[int]) -> dict[int, tuple[list[str], int]]:
 
 def _olt_names(job: m.SnmpJob) -> str:
     on_page = job.id in g.get("job_ids_listed", ())
-    listed = g.job_olt_names if on_page else olt_names_by_job([job.id])
-    names, total = listed.get(job.id, ([], 0))
-    if not names:
-        return "(ninguna)"
-    extra = total - len(names)
-    return ", ".join(names) + (f" y {extra} más" if extra > 0 else "")
+    by_job = g.job_olt_names if on_page else olt_names_by_job([job.id])
+    names, total = by_job.get(job.id, ([], 0))
+    return listed(names, total) if names else "(ninguna)"
 
 
 def _remaining(view, context, job, name):

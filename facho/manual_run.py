@@ -36,10 +36,11 @@ MAX_LISTED = 10          # names per message; the rest are counted ("y N más")
 SEND_BATCH = 500         # messages per Redis pipeline
 
 
-def listed(names: list[str]) -> str:
-    """At most MAX_LISTED names, then how many more."""
-    extra = len(names) - MAX_LISTED
-    return ", ".join(names[:MAX_LISTED]) + (f" y {extra} más" if extra > 0 else "")
+def listed(names: list[str], total: int | None = None) -> str:
+    """At most MAX_LISTED names, then how many more of `total` (default: len(names))."""
+    shown = names[:MAX_LISTED]
+    extra = (len(names) if total is None else total) - len(shown)
+    return ", ".join(shown) + (f" y {extra} más" if extra > 0 else "")
 
 
 @dataclass
