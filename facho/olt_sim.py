@@ -32,7 +32,7 @@ ZTE = "1.3.6.1.4.1.3902.1012.3"
 
 VENDORS = {
     # vendor: formula, first slot, ports per slot, first port, first ONU id, serial prefix,
-    # sysDescr, sysObjectID (Huawei's is the one in shared/snmprec/smartax.snmprec)
+    # sysDescr, sysObjectID (Huawei's is the one in tests/data/snmprec/smartax.snmprec)
     "huawei": (HUAWEI_GPON, 1, 16, 0, 0, b"HWTC", "Huawei Integrated Access Software",
                "1.3.6.1.4.1.2011.2.123"),
     "zte": (ZTE_C320, 1, 16, 1, 1, b"ZTEG",

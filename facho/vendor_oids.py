@@ -6,7 +6,7 @@ the raw value into that field). The same column may feed two spaces: a discovery
 the serial column to find ONUs, and a ``serial`` get job refreshes it.
 
 Sources: DESIGN section 5; the ZTE entries were checked against the C320 recording in
-``shared/snmprec/zxa10_c320.snmprec`` (ranging table rows ``<ponIndex>.<onuId>``).
+``tests/data/snmprec/zxa10_c320.snmprec`` (ranging table rows ``<ponIndex>.<onuId>``).
 Row indexes decode with ``facho.index_formulas`` (Huawei: linear, ZTE: bitshift).
 """
 from __future__ import annotations

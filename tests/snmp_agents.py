@@ -8,14 +8,13 @@ Import the fixtures into a test module to use them:
   every agent stopped at the end of the session.
 * ``olt_agents`` (session): one snmpsim serving a simulated Huawei OLT with 2,048 ONUs
   (community ``huawei_sim``), a simulated ZTE C320 with 256 ONUs (``zte_sim``) and the real
-  recordings of ``shared/snmprec`` (``zxa10_c320``, ``smartax``), with the ground truth;
+  recordings of ``tests/data/snmprec`` (``zxa10_c320``, ``smartax``), with the ground truth;
   it also accepts SNMPv3 user ``V3_USER`` (SHA auth, no privacy; context = file name).
 * ``FakeAgent``: a UDP agent on 127.0.0.1 whose answers come from a Python function, for
   behaviour no real agent shows on demand (loops, endless tables, stale replies…).
 """
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
@@ -32,8 +31,8 @@ from facho.snmp import codec
 from tests.conftest import require
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_SNMPREC = Path(os.environ.get("FACHO_SHARED_SNMPREC",
-                                     REPO_ROOT.parent / "shared" / "snmprec"))
+# Real OLT recordings kept in the repository (origin and licence: tests/data/snmprec/README.md).
+RECORDINGS = REPO_ROOT / "tests" / "data" / "snmprec"
 
 
 def udp_free_port() -> int:
@@ -86,16 +85,14 @@ class OltAgents:
 
 @pytest.fixture(scope="session")
 def olt_agents(snmpsim_factory, tmp_path_factory) -> OltAgents:
-    require((SHARED_SNMPREC / "zxa10_c320.snmprec").is_file(),
-            f"real recordings in {SHARED_SNMPREC}")
     data = tmp_path_factory.mktemp("snmp-data")
     huawei = write_snmprec(data / "huawei_sim.snmprec", "huawei", 2048, seed=1)
     zte = write_snmprec(data / "zte_sim.snmprec", "zte", 256, seed=2)
     for name in ("zxa10_c320.snmprec", "smartax.snmprec"):
-        shutil.copy(SHARED_SNMPREC / name, data / name)
+        shutil.copy(RECORDINGS / name, data / name)
     sim = snmpsim_factory(data, probe_community="huawei_sim", extra_args=(
         f"--v3-user={V3_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA"))
-    return OltAgents(sim.port, huawei, zte, SHARED_SNMPREC)
+    return OltAgents(sim.port, huawei, zte, RECORDINGS)
 
 
 # --- fake agents -------------------------------------------------------------------------

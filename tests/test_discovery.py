@@ -19,7 +19,7 @@ from facho.values import gpon_serial
 from tests.conftest import make_test_app, _fresh_schema
 from tests.execution_helpers import (brand, make_job, make_olt, new_execution, onus, run_now,
                                      seed_catalog)
-from tests.snmp_agents import SHARED_SNMPREC, olt_agents, snmpsim_factory  # noqa: F401
+from tests.snmp_agents import RECORDINGS, olt_agents, snmpsim_factory  # noqa: F401
 
 HUAWEI_DISCOVERY = ["Huawei ONT descubrimiento", "Huawei ONT estado", "Huawei ONT descripción"]
 
@@ -145,7 +145,7 @@ def test_missing_onus_become_absent_only_after_the_configured_misses(
 def _zte_recording_distances() -> dict[str, int]:
     table = "1.3.6.1.4.1.3902.1012.3.11.4.1.2."
     out = {}
-    for line in (SHARED_SNMPREC / "zxa10_c320.snmprec").read_text().splitlines():
+    for line in (RECORDINGS / "zxa10_c320.snmprec").read_text().splitlines():
         if line.startswith(table):
             oid, _, value = line.split("|", 2)
             out[oid[len(table):]] = int(value)

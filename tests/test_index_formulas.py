@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from facho.index_formulas import (HUAWEI_GPON, SHIPPED_FORMULAS, ZTE_C320, decode_index,
                                   encode_index, validate_formula)
-from tests.snmp_agents import SHARED_SNMPREC
+from tests.snmp_agents import RECORDINGS
 from tests.conftest import require
 
 DOTTED = {"kind": "dotted", "positions": {"slot": 0, "port": 1, "onu": 2}, "frame": 0}
@@ -36,7 +36,7 @@ def test_zte_rx_power_rows_with_a_trailing_1_decode_to_the_same_onu_row():
 
 
 def test_every_onu_of_the_real_c320_recording_decodes_on_slot_1_with_the_zte_formula():
-    path = SHARED_SNMPREC / "zxa10_c320.snmprec"
+    path = RECORDINGS / "zxa10_c320.snmprec"
     require(path.is_file(), f"recording {path}")
     ranging = "1.3.6.1.4.1.3902.1012.3.11.4.1.2."
     ports_table = "1.3.6.1.4.1.3902.1012.3.13.1.1.1."

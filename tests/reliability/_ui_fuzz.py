@@ -40,7 +40,7 @@ def _cron():
 
 def _timezone():
     return st.one_of(st.sampled_from(["America/Lima", "UTC", "Etc/GMT+5", "america/lima",
-                                      "America/Lim", "../../etc/passwd", "Lima", "", "\x00",
+                                      "America/Lim", "../../etc/passwd", "Lima", "", "\x00",  # repo-path: bad input
                                       "America/Lima\x00", "EST5EDT", "localtime"]), odd_text)
 
 
