@@ -1,7 +1,8 @@
 """Flask-Admin panel: Bootstrap 4, Spanish, assets served locally, staff only."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_wtf.csrf import CSRFError
@@ -29,6 +30,12 @@ def init_app(app) -> None:
 
 
 def csrf_refused(error):
-    """Flask-WTF refuses a POST without a valid token before any view runs; say so in
-    Spanish instead of its English default page."""
+    """Flask-WTF refuses a POST without a valid token before any view runs (so before the
+    staff check): an anonymous user, usually one whose session ended, goes to login like
+    on any other page; a logged-in one gets the Spanish page instead of Flask-WTF's."""
+    from facho.auth import PUBLIC_ENDPOINTS
+    if not current_user.is_authenticated and request.endpoint not in PUBLIC_ENDPOINTS:
+        flash("Su sesión no está iniciada o expiró: no se guardó ningún cambio. "
+              "Inicie sesión e intente de nuevo.", "warning")
+        return redirect(url_for("auth.login"))
     return render_template("csrf_error.html"), 400

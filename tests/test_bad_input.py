@@ -10,8 +10,11 @@ from facho import validation
 from facho.schedule import parse_interval, validate_cron
 
 odd_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=80)
-SPANISH_HINTS = ("inválid", "no puede", "desconocida", "Ingrese", "debe", "máximo", "use",
-                 "Use", "vací", "entre", "fuera", "Intervalo", "Expresión", "cron", "Zona")
+# Words only a Spanish message carries ("use" or "cron" would let an English one pass).
+SPANISH_HINTS = ("inválid", "no puede", "desconocida", "Ingrese", "debe", "máximo", "vací",
+                 "entre", "fuera", "Intervalo", "Expresión", "Zona", "Indique", "ejemplo")
+ENGLISH_WORDS = ("must", "invalid", "Invalid", "should", "cannot", "expected", "Expected",
+                 "not a ", "the ", "value", "error")
 
 
 def _refused_in_spanish(func, value):
@@ -21,6 +24,7 @@ def _refused_in_spanish(func, value):
         message = str(exc)
         assert message and "Traceback" not in message
         assert any(h in message for h in SPANISH_HINTS), message
+        assert not any(w in message.replace(value, "") for w in ENGLISH_WORDS), message
         return True
     return False
 

@@ -1,5 +1,7 @@
 """`flask facho …` commands: output and exit codes, healthy and unhealthy, on real Redis."""
 import json
+import os
+import socket
 import time
 
 import dramatiq
@@ -114,7 +116,13 @@ def test_status_is_healthy_with_a_live_worker_and_a_recent_tick(app, cli, rows, 
         assert result.exit_code == 0, data["problems"]
         assert len(data["workers"]) == 1 and data["scheduler"]["healthy"]
         assert set(data["queues"]) >= {"scheduler", "discovery_main", "get_main"}
-        assert cli("workers").exit_code == 0
+        listed = cli("workers", "--json")
+        assert listed.exit_code == 0
+        [beating] = json.loads(listed.output)
+        # the heartbeat of this very process: its host:pid, its queue and thread count
+        assert beating["id"] == f"{socket.gethostname()}:{os.getpid()}"
+        assert beating["queues"] == "maintenance" and beating["threads"] == 1
+        assert 0 <= beating["up_s"] < 60
     finally:
         worker.stop()
     assert cli("workers").exit_code == 1  # a stopped worker withdraws at once

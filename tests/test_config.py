@@ -46,7 +46,11 @@ def test_production_refuses_to_start_without_secret_key():
 
 
 def test_development_gets_a_fixed_development_key():
-    assert load_config({"FACHO_ENV": "development"}).secret_key
+    """The same key at every start, so sessions survive a restart of `make run`."""
+    first = load_config({"FACHO_ENV": "development"}).secret_key
+    second = load_config({"FACHO_ENV": "development"}).secret_key
+    assert first and first == second
+    assert first == load_config({"FACHO_ENV": "testing"}).secret_key
 
 
 def test_the_cli_exits_with_one_clear_line_and_no_traceback(tmp_path):
