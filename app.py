@@ -10,7 +10,10 @@ from facho.config import Config, ConfigError, load_config
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app; `config` defaults to the validated environment."""
-    from facho import auth, cli, health, logging_setup, redis_conn
+    from facho import logging_setup, redis_conn
+    from admin import auth
+    from facho.ops import cli
+    from facho.ops import health
     from facho.extensions import csrf, db, login_manager, migrate
     import admin
 

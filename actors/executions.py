@@ -14,7 +14,7 @@ What one message does (DESIGN 3.7, 4):
    worker's slot outlives by at most the lease TTL). Busy: re-send the same execution a
    few seconds later; that consumes no retry.
 4. Per-OLT start rate (`max_starts_per_minute`): over it, re-send after the wait.
-5. Compare-and-set PENDING -> RUNNING (`facho.executions.start`); lost: nothing. Re-check
+5. Compare-and-set PENDING -> RUNNING (`facho.executions.transitions.start`); lost: nothing. Re-check
    that nothing was disabled meanwhile.
 6. Walk, with a heartbeat every HEARTBEAT_EVERY_S seconds; write the inventory and the
    final state in one transaction (a worker that lost its row writes nothing).
@@ -46,19 +46,22 @@ import sqlalchemy as sa
 from dramatiq.middleware import Shutdown, TimeLimitExceeded
 from flask import current_app
 
-from facho import discovery, executions, get_values, messaging
-from facho.executions import Started
+from facho import messaging
+from facho.inventory import discovery
+from facho.executions import transitions as executions
+from facho.inventory import get_values
+from facho.executions.transitions import Started
 from facho.extensions import db
-from facho.health import connection_lost
-from facho.inventory import InventoryConfigError
+from facho.ops.health import connection_lost
+from facho.inventory.writes import InventoryConfigError
 from facho.logging_setup import kv
 from facho.models import (FAILED, FINAL_STATUSES, INTERRUPTED, PENDING, RUNNING, SUCCESS,
                           Execution, utcnow)
-from facho.olt_limiter import OltBusy, OltLimiter
-from facho.reconcile import REASON_DEAD
+from facho.executions.olt_limiter import OltBusy, OltLimiter
+from facho.scheduling.reconcile import REASON_DEAD
 from facho.redis_conn import get_redis
 from facho.snmp import SnmpError
-from facho.snmp_targets import EXECUTION_TIME_LIMIT_MS, olt_limits, snmp_target
+from facho.executions.targets import EXECUTION_TIME_LIMIT_MS, olt_limits, snmp_target
 
 log = logging.getLogger("facho.actors.executions")
 

@@ -2,16 +2,16 @@
 main worker; both are fine: every change is a compare-and-set).
 
 - `reconcile`: every minute, re-send lost messages, close dead workers' rows
-  (`facho.reconcile`).
+  (`facho.scheduling.reconcile`).
 - `purge_old_data`: hourly, delete executions and readings past `retention_days`
-  (`facho.retention`), in batches.
+  (`facho.ops.retention`), in batches.
 """
 from __future__ import annotations
 
 import dramatiq
 from periodiq import cron
 
-from facho import dispatch
+from facho.scheduling import dispatch
 
 RECONCILE_TIME_LIMIT_MS = 55_000
 PURGE_TIME_LIMIT_MS = 30 * 60_000
@@ -20,14 +20,14 @@ PURGE_TIME_LIMIT_MS = 30 * 60_000
 @dramatiq.actor(queue_name=dispatch.MAINTENANCE_QUEUE, priority=50, max_retries=0,
                 time_limit=RECONCILE_TIME_LIMIT_MS, periodic=cron("* * * * *"))
 def reconcile():
-    from facho import reconcile as reconciler
+    from facho.scheduling import reconcile as reconciler
     reconciler.reconcile()
 
 
 @dramatiq.actor(queue_name=dispatch.MAINTENANCE_QUEUE, priority=100, max_retries=0,
                 time_limit=PURGE_TIME_LIMIT_MS, periodic=cron("17 * * * *"))
 def purge_old_data():
-    from facho import retention
+    from facho.ops import retention
     retention.purge()
 
 
@@ -36,5 +36,5 @@ def purge_old_data():
 def purge_executions(older_than_days: int):
     """Sent by the panel's "Eliminar ejecuciones antiguas" page: the same batched purge
     with the operator's chosen age instead of retention_days."""
-    from facho import retention
+    from facho.ops import retention
     retention.purge(retention_days=int(older_than_days))

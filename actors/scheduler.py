@@ -1,5 +1,5 @@
 """Scheduler actors, queue `scheduler`, consumed only by the leader scheduler process
-(`python -m facho.scheduler_process`), never by the main worker: the tick never waits
+(`python -m actors.scheduler_process`), never by the main worker: the tick never waits
 behind long SNMP walks.
 
 - `scheduler_tick`: the single static minute tick (periodiq `* * * * *`). Idempotent:
@@ -14,36 +14,18 @@ Dramatiq retries for the tick (the next minute is the retry).
 from __future__ import annotations
 
 import logging
-import threading
 
 import dramatiq
 from periodiq import cron
 
-from facho import dispatch
+from facho.scheduling import dispatch
 from facho.logging_setup import kv
+from facho.scheduling.lease import process_lease
 
 log = logging.getLogger(__name__)
 
 TICK_TIME_LIMIT_MS = 55_000
 SLOT_TIME_LIMIT_MS = 50_000
-
-_lease = None
-_lease_lock = threading.Lock()
-
-
-def process_lease():
-    """The LeaderLease of this process (one owner token per process), built on first use
-    from the app's configuration (`lease_ttl_ms`)."""
-    global _lease
-    with _lease_lock:
-        if _lease is None:
-            from flask import current_app
-            from facho.lease import LeaderLease
-            from facho.redis_conn import get_redis
-            config = current_app.config["FACHO"]
-            _lease = LeaderLease(get_redis(config), ttl_ms=config.lease_ttl_ms)
-        return _lease
-
 
 @dramatiq.actor(queue_name=dispatch.SCHEDULER_QUEUE, priority=0, max_retries=0,
                 time_limit=TICK_TIME_LIMIT_MS, periodic=cron("* * * * *"))

@@ -15,7 +15,7 @@ def init_app(app) -> None:
 
     from admin import views
     from admin.dashboard import DashboardView
-    from facho import lifecycle
+    from facho.scheduling import edits as lifecycle
 
     lifecycle.install()
     panel = Admin(
@@ -33,7 +33,7 @@ def csrf_refused(error):
     """Flask-WTF refuses a POST without a valid token before any view runs (so before the
     staff check): an anonymous user, usually one whose session ended, goes to login like
     on any other page; a logged-in one gets the Spanish page instead of Flask-WTF's."""
-    from facho.auth import PUBLIC_ENDPOINTS
+    from admin.auth import PUBLIC_ENDPOINTS
     if not current_user.is_authenticated and request.endpoint not in PUBLIC_ENDPOINTS:
         flash("Su sesión no está iniciada o expiró: no se guardó ningún cambio. "
               "Inicie sesión e intente de nuevo.", "warning")

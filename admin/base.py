@@ -18,7 +18,7 @@ from wtforms.validators import ValidationError
 from admin import formatters
 from admin.forms import CSRF_MESSAGE, FachoForm
 from admin.security import StaffModelView
-from facho import lifecycle
+from facho.scheduling import edits as lifecycle
 from facho.extensions import db
 
 log = logging.getLogger("facho.admin")
@@ -119,7 +119,7 @@ class FachoModelView(StaffModelView):
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, (OperationalError, InterfaceError)):
             # The database is down: flashing needs no database, but re-rendering the form
-            # does. Let facho.health answer with its 503 page (what is down, what to do).
+            # does. Let facho.ops.health answer with its 503 page (what is down, what to do).
             raise exc
         lifecycle.take_interrupted_count(db.session)
         if isinstance(exc, ValidationError):
@@ -165,7 +165,7 @@ class ToggleActionsMixin:
     """Bulk "Habilitar" / "Deshabilitar" on a boolean column.
 
     Objects are loaded and changed through the ORM (not one Core UPDATE) so the
-    facho.lifecycle listener sees every enabled -> disabled change.
+    facho.scheduling.edits listener sees every enabled -> disabled change.
     """
 
     toggle_attribute = "enabled"

@@ -18,7 +18,7 @@ ESPACIO_CHOICES = [(e, e) for e in m.ESPACIOS]
 
 def formato_choices() -> list[tuple[str, str]]:
     try:
-        from facho.values import FORMATTERS
+        from facho.inventory.values import FORMATTERS
     except ImportError:  # the value rules module is optional for the panel
         return [("text", "text")]
     return [(name, name) for name in FORMATTERS]

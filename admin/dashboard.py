@@ -14,7 +14,8 @@ from flask_admin import AdminIndexView, expose
 
 from admin import formatters as fmt
 from admin.security import refuse, staff_only
-from facho import dashboard, ops
+from facho.ops import dashboard
+from facho.ops import status as ops
 from facho.models import STATUSES, utcnow
 
 log = logging.getLogger("facho.admin")

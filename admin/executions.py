@@ -25,14 +25,14 @@ from admin.forms import FachoForm
 from admin.job_hosts import job_options, olt_options
 from facho import models as m
 from facho.extensions import db
-from facho.manual_run import rerun_pairs
+from facho.executions.manual_run import rerun_pairs
 from facho.messaging import BrokerUnavailable, get_broker
-from facho.ops import requested_by_label
+from facho.ops.status import requested_by_label
 
 log = logging.getLogger("facho.admin")
 
 MAINTENANCE_QUEUE = "maintenance"
-# The actor that deletes old executions in batches (facho.retention.purge); the message
+# The actor that deletes old executions in batches (facho.ops.retention.purge); the message
 # carries only the number of days.
 PURGE_ACTOR = "purge_executions"
 REFRESH_INTERVAL_MS = 3000
@@ -122,7 +122,7 @@ def _requested_by(view, context, execution, name):
     return requested_by_text(execution)
 
 
-# result_summary keys (facho.discovery, facho.get_values, facho.inventory) in reading order.
+# result_summary keys (facho.inventory.discovery, facho.inventory.get_values, facho.inventory.writes) in reading order.
 SUMMARY_LABELS = {
     "note": "Nota",
     "found": "ONUs encontradas",

@@ -68,8 +68,8 @@ def since_now(when: datetime | None) -> str:
 
 
 def humanize(delta) -> str:
-    """'en 4 min 30 s', 'vencida hace 10 s', 'ahora' (facho.schedule.humanize_remaining)."""
-    from facho.schedule import humanize_remaining
+    """'en 4 min 30 s', 'vencida hace 10 s', 'ahora' (facho.scheduling.schedule.humanize_remaining)."""
+    from facho.scheduling.schedule import humanize_remaining
     return humanize_remaining(delta)
 
 

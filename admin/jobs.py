@@ -20,10 +20,11 @@ from wtforms.validators import NumberRange, Optional
 from admin.base import FachoModelView, ToggleActionsMixin, brand_options
 from admin.forms import checked
 from admin.formatters import JOB_TYPE_LABELS, since_now
-from facho import lifecycle, schedule
+from facho.scheduling import edits as lifecycle
+from facho.scheduling import schedule
 from facho import models as m
 from facho.extensions import db
-from facho.manual_run import listed, run_jobs_now
+from facho.executions.manual_run import listed, run_jobs_now
 from facho.validation import (validate_cron, validate_interval, validate_name,
                               validate_schedule_choice, validate_timezone)
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.bench_e2e [--olts 50] [--onus 512] [--agents 5] [--threads 20]
 
-Builds `--olts` simulated Huawei OLTs of `--onus` ONUs each (facho.olt_sim), served by
+Builds `--olts` simulated Huawei OLTs of `--onus` ONUs each (facho.ops.olt_sim), served by
 `--agents` snmpsim processes on 127.0.0.1 (one community per OLT), a PostgreSQL database of
 its own (created here and dropped at the end) and one discovery job (serial + status +
 description, the seeds' Huawei OIDs) on every OLT. Then one worker process - the real
@@ -98,7 +98,7 @@ def cpu_s(process: psutil.Process) -> float:
 
 
 def start_agents(workdir: Path, olts: int, onus: int, agents: int):
-    from facho.olt_sim import SnmpSim, write_snmprec
+    from facho.ops.olt_sim import SnmpSim, write_snmprec
     from tests.snmp_agents import udp_free_port
 
     folders = [workdir / f"agent{i}" for i in range(agents)]
@@ -120,7 +120,7 @@ def start_agents(workdir: Path, olts: int, onus: int, agents: int):
 def setup_rows(app, targets) -> tuple[int, list[int]]:
     from facho.extensions import db
     from facho.models import Brand, Oid, Olt, SnmpJob, SnmpJobHost
-    from facho.seed import seed
+    from facho.inventory.seed import seed
 
     with app.app_context():
         db.create_all()

@@ -208,7 +208,7 @@ def live_lag(database_url: str, redis_url: str, workdir: str, run_s: int,
          "--threads", "20", "--queues", "discovery_main", "get_main"],
         cwd=ROOT, env=worker_env, stdout=open(logs / "lag-worker.log", "wb"),
         stderr=subprocess.STDOUT)
-    scheduler = subprocess.Popen([sys.executable, "-m", "facho.scheduler_process"], cwd=ROOT,
+    scheduler = subprocess.Popen([sys.executable, "-m", "actors.scheduler_process"], cwd=ROOT,
                                  env=env, stdout=open(logs / "lag-scheduler.log", "wb"),
                                  stderr=subprocess.STDOUT)
     try:
@@ -245,7 +245,7 @@ def live_lag(database_url: str, redis_url: str, workdir: str, run_s: int,
 
 def tick_cost(database_url: str, redis_url: str, workdir: str, jobs: int, olts: int) -> dict:
     from bench.scheduler_sim import seed_bulk
-    from facho import dispatch
+    from facho.scheduling import dispatch
     from facho.extensions import db
     from facho.models import utcnow
     app = make_app(database_url, workdir, redis_url)
@@ -312,7 +312,7 @@ def worker_rss(database_url: str, redis_url: str, workdir: str, fanout: bool,
     (`dispatch_slot` -> `send_due` at each slot second); without it, the tick sends one
     delayed message per future execution and the worker holds them until they are due."""
     from bench.scheduler_sim import seed_bulk
-    from facho import dispatch
+    from facho.scheduling import dispatch
     from facho.extensions import db
     from facho.models import Execution, utcnow
     app = make_app(database_url, workdir, redis_url)

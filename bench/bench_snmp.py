@@ -39,7 +39,7 @@ warnings.simplefilter("ignore")  # puresnmp warns about its own API on every imp
 
 from puresnmp import V2C, Client, ObjectIdentifier, PyWrapper  # noqa: E402
 
-from facho.olt_sim import SnmpSim, write_snmprec  # noqa: E402
+from facho.ops.olt_sim import SnmpSim, write_snmprec  # noqa: E402
 from facho.snmp import SnmpClient, SnmpTarget, UdpChannel, make_sender, run  # noqa: E402
 from facho.snmp import codec  # noqa: E402
 from facho.snmp.session import CommunitySession  # noqa: E402

@@ -36,7 +36,7 @@ def seed(olt_count: int, jobs: list[dict], *, start: datetime, brand: str = "Hua
     how many). A job dict: nombre, interval_raw | cron_expr (+cron_tz), job_type.
     Jobs are planned as the panel does (anchor = start, next_run_at = first slot >= start).
     Returns {"olts": [ids], "jobs": {nombre: id}}. Needs an app context."""
-    from facho import schedule
+    from facho.scheduling import schedule
     from facho.extensions import db
     from facho.models import Brand, Olt, SnmpJob, SnmpJobHost
 
@@ -192,7 +192,7 @@ class Simulation:
 
     def run_until(self, end: datetime, on_tick: Callable | None = None) -> None:
         """Process every event before `end` (ticks every tick_every_s from start+offset)."""
-        from facho import dispatch
+        from facho.scheduling import dispatch
         while True:
             while self._next_tick < end:
                 self.push(self._next_tick, "tick")
@@ -285,7 +285,7 @@ class Simulation:
 
 def ideal_slots(job_id: int, a: datetime, b: datetime) -> list[datetime]:
     """Grid slots of the job in [a, b) (from its stored schedule)."""
-    from facho import dispatch
+    from facho.scheduling import dispatch
     from facho.extensions import db
     from facho.models import SnmpJob
     job = db.session.get(SnmpJob, job_id)
@@ -355,10 +355,10 @@ def racer_main(spec_json: str, name: str) -> None:
     spec = RaceSpec(**json.loads(spec_json))
     import redis
     from app import create_app
-    from facho import dispatch
+    from facho.scheduling import dispatch
     from facho.config import load_config
     from facho.extensions import db
-    from facho.lease import LeaderLease
+    from facho.scheduling.lease import LeaderLease
 
     app = create_app(load_config({
         "FACHO_ENV": "testing", "DATABASE_URL": spec.database_url, "REDIS_URL": spec.redis_url,

@@ -3,7 +3,9 @@
 around every message.
 
 `setup_broker()` runs once per process when `actors` is imported, before any actor
-is declared. Tests call `bind_app(app)` to make actors use their own app.
+is declared. The domain never imports the web app: the `actors` package hands its app
+factory in (`set_app_factory(create_app)`), and tests call `bind_app(app)` to make actors
+use their own app.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from periodiq import PeriodiqMiddleware
 NAMESPACE = "facho"
 
 _app = None
+_app_factory = None
 _lock = threading.Lock()
 
 
@@ -87,12 +90,20 @@ class WorkerPresence(Middleware):
 
 
 def get_app():
+    """The Flask app messages run in: the one bound, else one built by the factory handed
+    in by the process's entry point (`actors`)."""
     global _app
     with _lock:
         if _app is None:
-            from app import create_app
-            _app = create_app()
+            if _app_factory is None:
+                raise RuntimeError("no Flask app bound: import actors or call bind_app(app)")
+            _app = _app_factory()
         return _app
+
+
+def set_app_factory(factory) -> None:
+    global _app_factory
+    _app_factory = factory
 
 
 def bind_app(app) -> None:

@@ -87,7 +87,7 @@ def validate_name(value: str, field: str = "Nombre", max_len: int = 120) -> str:
 
 def validate_interval(value: str) -> str:
     """`30s`, `5m`, `2h`, `1d`: a positive number and one unit, at most 365 days."""
-    from facho.schedule import parse_interval
+    from facho.scheduling.schedule import parse_interval
 
     value = (value or "").strip()
     parse_interval(value)  # raises ValueError with the Spanish message
@@ -96,7 +96,7 @@ def validate_interval(value: str) -> str:
 
 def validate_cron(expr: str, tz: str) -> tuple[str, str]:
     """A 5-field cron expression and its IANA time zone; returns both normalised."""
-    from facho.schedule import validate_cron as check
+    from facho.scheduling.schedule import validate_cron as check
 
     tz = validate_timezone(tz)
     return check((expr or "").strip(), tz), tz
@@ -111,7 +111,7 @@ def validate_schedule_choice(interval_raw: str | None, cron_expr: str | None) ->
         raise ValueError("Indique un intervalo (por ejemplo 5m) o una expresión cron.")
 
 
-# Parameters that must be non-negative integers when present (facho.index_formulas).
+# Parameters that must be non-negative integers when present (facho.inventory.index_formulas).
 _FORMULA_INT_PARAMS = ("base", "step_slot", "step_port", "frame", "slot_shift", "slot_mask",
                        "port_shift", "port_mask", "onu_shift", "onu_mask", "max_trailing")
 FORMULA_EXAMPLE = '{"base": 4194304000, "step_slot": 8192, "step_port": 256}'
@@ -119,10 +119,10 @@ FORMULA_EXAMPLE = '{"base": 4194304000, "step_slot": 8192, "step_port": 256}'
 
 def validate_formula_params(kind: str, params) -> dict:
     """JSON parameters of an index formula (text or dict) for `kind`; returns the dict with
-    `kind` filled in, as facho.index_formulas expects it."""
+    `kind` filled in, as facho.inventory.index_formulas expects it."""
     import json
 
-    from facho.index_formulas import validate_formula
+    from facho.inventory.index_formulas import validate_formula
 
     if isinstance(params, str):
         try:

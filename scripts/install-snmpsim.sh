@@ -5,7 +5,7 @@
 #
 # Why a separate venv: snmpsim 1.2 brings pysnmp 7 / pyasn1, which the app does not use.
 # snmpsim needs pysmi beside it. Run as root it drops privileges to `nobody`, who cannot read
-# a Python under /root: facho.olt_sim sets SNMPSIM_ALLOW_ROOT=true (snmpsim's own switch);
+# a Python under /root: facho.ops.olt_sim sets SNMPSIM_ALLOW_ROOT=true (snmpsim's own switch);
 # by hand, add `--process-user=root --process-group=root` or that variable.
 #
 # Serve a folder of .snmprec files (community = file name without .snmprec):

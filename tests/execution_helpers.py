@@ -8,7 +8,7 @@ import time
 from contextlib import contextmanager
 
 from facho.extensions import db
-from facho.index_formulas import HUAWEI_GPON, encode_index
+from facho.inventory.index_formulas import HUAWEI_GPON, encode_index
 from facho.models import (FINAL_STATUSES, Brand, Execution, Oid, Olt, Onu, SnmpJob,
                           SnmpJobHost)
 from tests.snmp_agents import FakeAgent
@@ -19,7 +19,7 @@ ZTE = "1.3.6.1.4.1.3902.1012.3"
 
 def seed_catalog() -> None:
     """Brands, the shipped vendor OIDs and index formulas (as `flask facho seed`)."""
-    from facho.seed import seed
+    from facho.inventory.seed import seed
     seed()
     db.session.commit()
 

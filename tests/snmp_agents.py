@@ -25,7 +25,7 @@ from typing import Callable, NamedTuple
 
 import pytest
 
-from facho.olt_sim import SimOnu, SnmpSim, snmpsim_binary, write_snmprec
+from facho.ops.olt_sim import SimOnu, SnmpSim, snmpsim_binary, write_snmprec
 from facho.snmp import SnmpTarget
 from facho.snmp import codec
 from tests.conftest import require

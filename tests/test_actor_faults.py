@@ -17,7 +17,7 @@ import pytest
 from facho import messaging
 from facho.extensions import db
 from facho.models import FAILED, PENDING, RUNNING, SUCCESS, Execution, Olt, utcnow
-from facho.olt_limiter import OltLimiter
+from facho.executions.olt_limiter import OltLimiter
 from tests.conftest import _fresh_schema, make_test_app
 from tests.execution_helpers import (BackgroundLoop, fetch, in_process_worker,
                                      int_discovery_oid, make_job, make_olt, new_execution, onus,

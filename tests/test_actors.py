@@ -15,7 +15,7 @@ from facho import messaging
 from facho.extensions import db
 from facho.models import (FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Execution,
                           SnmpJobHost, utcnow)
-from facho.olt_limiter import OltLimiter
+from facho.executions.olt_limiter import OltLimiter
 from tests.execution_helpers import (fetch, in_process_worker, make_job, make_olt,
                                      new_execution, onus, seed_catalog, wait_final)
 from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
@@ -106,7 +106,7 @@ def test_a_disabled_job_host_interrupts_the_execution_before_any_snmp(zte, olt_a
     with app.app_context():
         execution_id = new_execution(discover, olt_id)
         # A Core UPDATE skips the panel's listener that interrupts PENDING executions at
-        # once (facho.lifecycle): the worker's own check must catch it.
+        # once (facho.scheduling.edits): the worker's own check must catch it.
         hosts = SnmpJobHost.__table__
         db.session.execute(hosts.update().where(hosts.c.job_id == discover)
                            .values(enabled=False))
@@ -166,7 +166,7 @@ def test_the_start_rate_limit_delays_the_start(zte, redis_client, fast_requeue):
 
 def test_a_bug_ends_as_failed_with_a_spanish_message(zte, monkeypatch):
     app, olt_id, discover, _ = zte
-    from facho import discovery
+    from facho.inventory import discovery
 
     def broken(*args, **kwargs):
         raise KeyError("campo")
@@ -274,7 +274,7 @@ def test_a_time_limit_landing_in_an_event_loop_callback_still_stops_the_walk():
 
     from dramatiq.middleware import TimeLimitExceeded
 
-    from facho.snmp_targets import run_snmp
+    from facho.executions.targets import run_snmp
 
     async def walk():
         loop = asyncio.get_running_loop()
@@ -320,7 +320,7 @@ def test_a_redis_hiccup_before_the_start_re_sends_instead_of_orphaning_the_row(
 
 def test_a_bug_before_the_start_fails_the_pending_row(zte, monkeypatch):
     app, olt_id, discover, _ = zte
-    from facho import executions
+    from facho.executions import transitions as executions
 
     def broken(execution):
         raise AttributeError("sin atributo")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from facho.models import Execution, SnmpJob, SnmpJobHost, utcnow
-from facho.schedule import parse_interval
+from facho.scheduling.schedule import parse_interval
 from tests.test_admin_support import (UTC, count, fetch, field_errors, make_brand,
                                       make_execution, make_job, make_oid, make_olt, post,
                                       run_action, table, text)

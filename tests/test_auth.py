@@ -65,7 +65,7 @@ def test_next_redirect_goes_only_to_local_paths(app):
 
 
 def test_healthz_needs_no_login_and_reveals_only_health(app, redis_client):
-    from facho.lease import LeaderLease
+    from facho.scheduling.lease import LeaderLease
     LeaderLease(redis_client).record_tick({"claimed": 0})  # a scheduler that just ticked
     response = app.test_client().get("/healthz")
     body = response.get_json()

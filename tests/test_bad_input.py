@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from facho import validation
-from facho.schedule import parse_interval, validate_cron
+from facho.scheduling.schedule import parse_interval, validate_cron
 
 odd_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=80)
 # Words only a Spanish message carries ("use" or "cron" would let an English one pass).

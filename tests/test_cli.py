@@ -100,7 +100,7 @@ def test_status_is_unhealthy_without_workers_or_scheduler_ticks(cli, rows):
 
 
 def test_status_is_healthy_with_a_live_worker_and_a_recent_tick(app, cli, rows, redis_client):
-    from facho.lease import LeaderLease
+    from facho.scheduling.lease import LeaderLease
     from facho.messaging import get_broker
     broker = get_broker()
     LeaderLease(redis_client).record_tick({"claimed": 0})
@@ -141,7 +141,7 @@ def test_workers_exits_non_zero_when_none_is_alive(cli):
 
 
 def test_locks_lists_and_frees_stale_per_olt_slots(app, cli, redis_client):
-    from facho.olt_limiter import OltLimiter
+    from facho.executions.olt_limiter import OltLimiter
     with app.app_context():
         olt_id = f.olt("OLT-L").id
         db.session.commit()

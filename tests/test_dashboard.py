@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from facho import dashboard
+from facho.ops import dashboard
 from facho.extensions import db
 from facho.models import FAILED, PENDING, SUCCESS, Execution, Onu
 from tests import factories as f

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from facho import dashboard
+from facho.ops import dashboard
 from facho.broker import NAMESPACE
 from facho.extensions import db
 from facho.models import Execution, Onu, utcnow
@@ -57,13 +57,13 @@ def populated(app, redis_client):
     now_ms = int(time.time() * 1000)
     redis_client.set(f"{NAMESPACE}:worker:worker-1", json.dumps(
         {"queues": ["discovery_main"], "threads": 20, "started_at": now_ms / 1000 - 60}), ex=30)
-    from facho.lease import LeaderLease
+    from facho.scheduling.lease import LeaderLease
     lease = LeaderLease(redis_client, owner="sched-host:42:abc")
     lease.acquire()
     lease.record_tick({"claimed": 2})
     redis_client.rpush(f"{NAMESPACE}:discovery_main", "m1", "m2")
     redis_client.zadd(f"{NAMESPACE}:get_main.XQ", {"dead-1": now_ms})
-    from facho.olt_limiter import OltLimiter
+    from facho.executions.olt_limiter import OltLimiter
     OltLimiter(redis_client).acquire(olt_b, "stale-token", 1, ttl_ms=1000,
                                      now_ms=now_ms - 3_600_000)
     return {"job": job, "olt_a": olt_a, "olt_b": olt_b}

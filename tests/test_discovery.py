@@ -12,10 +12,10 @@ import time
 import pytest
 
 from facho.extensions import db
-from facho.index_formulas import ZTE_C320
+from facho.inventory.index_formulas import ZTE_C320
 from facho.models import FAILED, SUCCESS, IndexFormula
-from facho.olt_sim import write_snmprec
-from facho.values import gpon_serial
+from facho.ops.olt_sim import write_snmprec
+from facho.inventory.values import gpon_serial
 from tests.conftest import make_test_app, _fresh_schema
 from tests.execution_helpers import (brand, make_job, make_olt, new_execution, onus, run_now,
                                      seed_catalog)
@@ -220,7 +220,7 @@ def test_a_formula_that_matches_no_row_fails_instead_of_storing_garbage(
 
 
 def test_the_formula_of_the_olt_model_wins_over_the_brand_default(sqlite_app):
-    from facho.discovery import find_formula
+    from facho.inventory.discovery import find_formula
     from facho.models import Olt
     with sqlite_app.app_context():
         seed_catalog()

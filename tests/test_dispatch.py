@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from bench.scheduler_sim import Simulation, audit, fast_commits, seed
-from facho import dispatch
+from facho.scheduling import dispatch
 from facho.extensions import db
-from facho.lease import LeaderLease
+from facho.scheduling.lease import LeaderLease
 from facho.models import (INTERRUPTED, PENDING, RUNNING, SKIPPED, SUCCESS, Execution, SnmpJob,
                           SnmpJobHost)
 
@@ -389,11 +389,11 @@ def test_only_the_lease_holder_ticks_and_it_records_its_last_tick(sqlite_app, re
 def test_one_log_line_per_tick_that_did_something_and_none_for_idle_ones(sqlite_app, caplog):
     with sqlite_app.app_context():
         seed(1, [{"nombre": "a", "interval_raw": "1h"}], start=START)
-        with caplog.at_level(logging.INFO, logger="facho.dispatch"):
+        with caplog.at_level(logging.INFO, logger="facho.scheduling.dispatch"):
             dispatch.tick(START, horizon_s=75, send=dispatch.RecordingSender())
             dispatch.tick(START + timedelta(minutes=1), horizon_s=75,
                           send=dispatch.RecordingSender())
-        lines = [r.getMessage() for r in caplog.records if r.name == "facho.dispatch"]
+        lines = [r.getMessage() for r in caplog.records if r.name == "facho.scheduling.dispatch"]
         assert len(lines) == 1
         assert lines[0].startswith("event=tick claimed=1 skipped=0 missed=0 interrupted=0 ")
         assert "lag_ms=0" in lines[0]
@@ -406,7 +406,7 @@ def test_a_tick_whose_planning_outlasts_the_idle_transaction_timeout_still_claim
     while it plans."""
     import time as time_lib
 
-    from facho import schedule as sched
+    from facho.scheduling import schedule as sched
     with pg_app.app_context():
         seed(2, [{"nombre": "a", "interval_raw": "5m"}, {"nombre": "b", "interval_raw": "5m"}],
              start=START)

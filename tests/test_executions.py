@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from facho import executions
+from facho.executions import transitions as executions
 from facho.extensions import db
 from facho.models import (FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Brand, Execution,
                           Olt, SnmpJob, SnmpJobHost, utcnow)

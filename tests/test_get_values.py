@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from facho.extensions import db
-from facho.get_values import choose_method
+from facho.inventory.get_values import choose_method
 from facho.models import SUCCESS, Onu, OnuReading
 from tests.execution_helpers import (make_job, make_olt, new_execution, onus, oid, run_now,
                                      seed_catalog)

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from facho import ops
-from facho.lease import LeaderLease
+from facho.ops import status as ops
+from facho.scheduling.lease import LeaderLease
 from tests.conftest import free_port, make_test_app
 
 KEYS = {"status", "database", "redis", "scheduler"}

@@ -1,11 +1,11 @@
-"""Row index -> slot / port / ONU (facho.index_formulas), checked on the real C320 recording."""
+"""Row index -> slot / port / ONU (facho.inventory.index_formulas), checked on the real C320 recording."""
 from __future__ import annotations
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facho.index_formulas import (HUAWEI_GPON, SHIPPED_FORMULAS, ZTE_C320, decode_index,
+from facho.inventory.index_formulas import (HUAWEI_GPON, SHIPPED_FORMULAS, ZTE_C320, decode_index,
                                   encode_index, validate_formula)
 from tests.snmp_agents import RECORDINGS
 from tests.conftest import require

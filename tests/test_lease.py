@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from facho.lease import LeaderLease
+from facho.scheduling.lease import LeaderLease
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT_TTL_MS = 300
@@ -78,7 +78,7 @@ def test_a_renewed_lease_outlives_its_ttl(redis_client):
 LEADER_SCRIPT = textwrap.dedent("""
     import sys, time, redis
     sys.path.insert(0, sys.argv[1])
-    from facho.lease import LeaderLease
+    from facho.scheduling.lease import LeaderLease
     lease = LeaderLease(redis.Redis.from_url(sys.argv[2]), ttl_ms=int(sys.argv[3]))
     assert lease.acquire()
     print(lease.owner, flush=True)

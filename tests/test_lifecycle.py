@@ -1,10 +1,10 @@
-"""facho.lifecycle: disabling interrupts PENDING work at once (any ORM path), and job edits
+"""facho.scheduling.edits: disabling interrupts PENDING work at once (any ORM path), and job edits
 re-plan from the new grid. Runs on SQLite and PostgreSQL."""
 from datetime import datetime, timedelta
 
 import pytest
 
-from facho import lifecycle
+from facho.scheduling import edits as lifecycle
 from facho.models import Execution, Olt, SnmpJob, SnmpJobHost
 from tests.test_admin_support import (UTC, fetch, make_brand, make_execution, make_job,
                                       make_olt)

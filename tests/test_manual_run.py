@@ -8,7 +8,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from facho.broker import NAMESPACE
 from facho.extensions import db
-from facho.manual_run import run_jobs_now
+from facho.executions.manual_run import run_jobs_now
 from facho.models import PENDING, RUNNING, Execution, SnmpJob
 from tests import factories as f
 from tests.conftest import create_user, free_port
@@ -114,7 +114,7 @@ def test_a_batch_that_failed_after_reaching_redis_keeps_the_rows_a_worker_took(
     """A timeout while reading a pipeline's replies: Redis ran the commands, a worker may
     already be walking. Only rows nobody touched are discarded."""
     import redis as redis_lib
-    from facho.dispatch import DramatiqSender
+    from facho.scheduling.dispatch import DramatiqSender
     original = DramatiqSender.send_executions
 
     def sent_then_timed_out(self, outgoing):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from facho.olt_limiter import OltBusy, OltLimiter
+from facho.executions.olt_limiter import OltBusy, OltLimiter
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = 1_700_000_000_000  # an injected "now", ms since the epoch
@@ -99,7 +99,7 @@ def test_an_expired_holder_frees_its_slot_even_under_steady_traffic(limiter, red
 HOLDER_SCRIPT = textwrap.dedent("""
     import sys, time, redis
     sys.path.insert(0, sys.argv[1])
-    from facho.olt_limiter import OltLimiter
+    from facho.executions.olt_limiter import OltLimiter
     limiter = OltLimiter(redis.Redis.from_url(sys.argv[2]))
     with limiter.hold("olt-kill", 2, ttl_ms=int(sys.argv[3])) as held:
         print(held.token, flush=True)

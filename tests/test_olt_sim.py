@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from facho.index_formulas import HUAWEI_GPON, ZTE_C320, decode_index
-from facho.olt_sim import REPO_ROOT, SnmpSim, plan_onus, snmprec_text, snmpsim_binary, write_snmprec
+from facho.inventory.index_formulas import HUAWEI_GPON, ZTE_C320, decode_index
+from facho.ops.olt_sim import REPO_ROOT, SnmpSim, plan_onus, snmprec_text, snmpsim_binary, write_snmprec
 from facho.snmp import SnmpClient, SnmpError, SnmpTarget, run
-from facho.values import dbm_huawei, dbm_zte
+from facho.inventory.values import dbm_huawei, dbm_zte
 from tests.conftest import require
 from tests.snmp_agents import snmpsim_installed, udp_free_port
 
@@ -106,7 +106,7 @@ def test_the_simulate_olt_command_serves_until_interrupted(tmp_path):
     require(snmpsim_installed(), "snmpsim (run scripts/install-snmpsim.sh)")
     port = udp_free_port()
     command = subprocess.Popen(
-        [sys.executable, "-c", "from facho.olt_sim import simulate_olt; simulate_olt()",
+        [sys.executable, "-c", "from facho.ops.olt_sim import simulate_olt; simulate_olt()",
          "--vendor", "huawei", "--onus", "50", "--port", str(port), "--community", "sim",
          "--data-dir", str(tmp_path)],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -64,7 +64,7 @@ def test_only_an_unreachable_database_counts_as_an_outage():
 
     import psycopg
 
-    from facho.health import connection_lost, schema_missing
+    from facho.ops.health import connection_lost, schema_missing
     assert connection_lost(_wrapped(psycopg.OperationalError("connection refused")))
     assert connection_lost(_wrapped(psycopg.errors.AdminShutdown("terminating connection")))
     assert connection_lost(_wrapped(psycopg.errors.ConnectionFailure("server closed")))

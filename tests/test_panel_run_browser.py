@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 import actors.executions  # noqa: F401 - declares run_discovery/run_get on the test broker
 from facho.extensions import db
 from facho.models import INTERRUPTED, PENDING, SUCCESS, Execution, utcnow
-from facho.olt_sim import write_snmprec
+from facho.ops.olt_sim import write_snmprec
 from tests.browser import USERNAME, browser, live_app, live_server, log_in, page  # noqa: F401
 from tests.execution_helpers import in_process_worker, make_job, make_olt, seed_catalog
 from tests.snmp_agents import snmpsim_factory  # noqa: F401

@@ -5,7 +5,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from facho import dispatch, executions, messaging, reconcile
+from facho import messaging
+from facho.scheduling import dispatch
+from facho.executions import transitions as executions
+from facho.scheduling import reconcile
 from facho.extensions import db
 from facho.models import (INTERRUPTED, PENDING, RUNNING, SKIPPED, SUCCESS, Brand, Execution,
                           Olt, SnmpJob, SnmpJobHost, utcnow)

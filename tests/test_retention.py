@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from facho import retention
+from facho.ops import retention
 from facho.extensions import db
 from facho.models import (FAILED, PENDING, RUNNING, SKIPPED, SUCCESS, Brand, Execution, Olt,
                           Onu, OnuReading, SnmpJob, SnmpJobHost, utcnow)

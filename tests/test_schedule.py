@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from facho.schedule import (
+from facho.scheduling.schedule import (
     Schedule, describe, first_run_at, format_interval, humanize_remaining, parse_interval,
     plan_due, replan, validate_cron,
 )

@@ -1,5 +1,5 @@
 """Live: real Redis, a real `dramatiq` worker process running the execution actors, and the
-real scheduler process (`python -m facho.scheduler_process`: periodiq + lease + in-process
+real scheduler process (`python -m actors.scheduler_process`: periodiq + lease + in-process
 worker for the `scheduler` queue), on a SQLite file. A 30 s discovery job on two OLTs
 (snmpsim's simulated ZTE C320, or a closed port if snmpsim is missing: the executions then
 fail quickly, still at their slots) runs for two minutes.
@@ -65,7 +65,7 @@ def test_a_30s_job_on_two_olts_runs_at_its_slots_with_a_real_worker_and_schedule
     worker = start_process([str(bin_dir / "dramatiq"), "actors", "actors.executions",
                             "--processes", "1", "--threads", "4",
                             "--queues", "discovery_main", "get_main"], env, tmp_path / "worker.log", REPO)
-    scheduler = start_process([sys.executable, "-m", "facho.scheduler_process"], env,
+    scheduler = start_process([sys.executable, "-m", "actors.scheduler_process"], env,
                               tmp_path / "scheduler.log", REPO)
     try:
         # until the last slot (anchor + 120 s) has had time to run
@@ -111,7 +111,7 @@ def test_a_30s_job_on_two_olts_runs_at_its_slots_with_a_real_worker_and_schedule
 
 
 def test_one_tick_now_from_the_command_line(sqlite_app, redis_url, tmp_path):
-    """`python -m facho.scheduler_process --once`: one tick in this process, printed, exit 0."""
+    """`python -m actors.scheduler_process --once`: one tick in this process, printed, exit 0."""
     with sqlite_app.app_context():
         seed_catalog()
         olt = make_olt("OLT-ONCE", 9, "public")
@@ -120,7 +120,7 @@ def test_one_tick_now_from_the_command_line(sqlite_app, redis_url, tmp_path):
                REDIS_URL=redis_url, FACHO_ENV="testing", FACHO_VAR_DIR=str(tmp_path),
                SECRET_KEY="live-test-secret-0123456789", PYTHONPATH=str(REPO),
                FACHO_LOG_LEVEL="WARNING")
-    done = subprocess.run([sys.executable, "-m", "facho.scheduler_process", "--once"],
+    done = subprocess.run([sys.executable, "-m", "actors.scheduler_process", "--once"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("event=tick claimed=1 skipped=0 missed=0 interrupted=0 ")

@@ -9,12 +9,12 @@ from dataclasses import replace
 
 import pytest
 
-from facho.index_formulas import HUAWEI_GPON, ZTE_C320, decode_index
+from facho.inventory.index_formulas import HUAWEI_GPON, ZTE_C320, decode_index
 from facho.snmp import (SnmpAgentLoop, SnmpAuthError, SnmpClient, SnmpTarget, SnmpTimeout, SnmpTooManyRows,
                         SnmpUnknownOid, SnmpUnreachable, SnmpWalkDeadline, run)
 from facho.snmp.codec import GETBULK, GETNEXT
-from facho.values import distance_km, gpon_serial, status_huawei
-from facho.vendor_oids import HUAWEI_ONT, ZTE_GPON
+from facho.inventory.values import distance_km, gpon_serial, status_huawei
+from facho.inventory.vendor_oids import HUAWEI_ONT, ZTE_GPON
 from tests.snmp_agents import (V3_AUTH_KEY, V3_USER, FakeAgent, endless_policy,  # noqa: F401
                                olt_agents, repeating_policy, snmpsim_factory, table_policy,
                                udp_free_port)

@@ -1,11 +1,11 @@
-"""Formatting raw SNMP values into inventory fields (facho.values) and the shipped OID list."""
+"""Formatting raw SNMP values into inventory fields (facho.inventory.values) and the shipped OID list."""
 from __future__ import annotations
 
 import pytest
 
-from facho.values import (FORMATTERS, apply_format, dbm_huawei, dbm_zte, distance_km,
+from facho.inventory.values import (FORMATTERS, apply_format, dbm_huawei, dbm_zte, distance_km,
                           gpon_serial, integer, mac, status_huawei, text)
-from facho.vendor_oids import VENDOR_OIDS, oids_for
+from facho.inventory.vendor_oids import VENDOR_OIDS, oids_for
 
 
 def test_a_gpon_serial_from_8_octets_is_vendor_letters_plus_uppercase_hex():

@@ -1,14 +1,14 @@
 """Real scheduler processes on a real clock, for tests/reliability/test_scheduler_kill.py.
 
-`Cluster` starts several `python -m facho.scheduler_process --every N` processes and one
+`Cluster` starts several `python -m actors.scheduler_process --every N` processes and one
 *stub* execution worker against PostgreSQL and real Redis, finds the leader from the lease
-in Redis (`facho.lease`), SIGKILLs it and measures the failover: kill -> another process
+in Redis (`facho.scheduling.lease`), SIGKILLs it and measures the failover: kill -> another process
 holds the lease -> that process's first tick (`last_tick` in Redis, written by every
 leader tick).
 
 The stub worker (`python -m tests.reliability._scheduler_kill worker`) is a real Dramatiq
 worker consuming the real execution queues (`discovery_main`, `get_main`) with actors of
-the real names whose body is only the real worker guard (`facho.executions.start` then
+the real names whose body is only the real worker guard (`facho.executions.transitions.start` then
 `finish(SUCCESS)`), and that counts every delivery in Redis. Why not the SNMP worker: the
 scheduler's correctness does not depend on SNMP, and 500 pairs at 30 s are ~17 walks a
 second that would only add CPU noise on a 2-core machine. Why not no worker at all: the
@@ -53,7 +53,7 @@ def worker_main(redis_url: str, threads: int = 8) -> None:
     client = redis.Redis.from_url(redis_url)
 
     def guard_only(execution_id: int) -> None:
-        from facho import executions
+        from facho.executions import transitions as executions
         client.hincrby(DELIVERIES_KEY, str(execution_id), 1)
         started = executions.start(int(execution_id), executions.worker_name())
         if started is None:
@@ -117,7 +117,7 @@ class Cluster:
     def lease(self):
         import redis
 
-        from facho.lease import LeaderLease
+        from facho.scheduling.lease import LeaderLease
         if not hasattr(self, "_lease"):
             self._lease = LeaderLease(redis.Redis.from_url(self.redis_url),
                                       ttl_ms=self.lease_ttl_ms, owner="test-observer")
@@ -127,7 +127,7 @@ class Cluster:
         name = f"s{self._serial}"
         self._serial += 1
         self.procs[name] = self._popen(
-            [sys.executable, "-m", "facho.scheduler_process", "--every", str(self.every_s)],
+            [sys.executable, "-m", "actors.scheduler_process", "--every", str(self.every_s)],
             f"{name}.log")
         return name
 
@@ -347,7 +347,7 @@ def audit_window(app, redis_client, a: datetime, b: datetime) -> dict:
     to each: duplicates, off-grid rows, missing rows, rows never sent or SKIPPED as late
     (both lost), overlap skips, and the deliveries the stub worker counted."""
     from bench.scheduler_sim import audit
-    from facho.dispatch import REASON_LATE
+    from facho.scheduling.dispatch import REASON_LATE
     from facho.extensions import db
     from facho.models import Execution, SnmpJob
 
@@ -394,12 +394,12 @@ def audit_window(app, redis_client, a: datetime, b: datetime) -> dict:
 
 
 def resend_lost_messages(app) -> list[float]:
-    """The reconciler's lost-message pass (`facho.reconcile.resend_lost`), as the next
+    """The reconciler's lost-message pass (`facho.scheduling.reconcile.resend_lost`), as the next
     leader runs it every minute, with its 60 s grace shortened to 0 so a short test need not
     wait for it: PENDING rows with a message id whose message Redis no longer holds are
     re-sent. Only a leader killed between committing a message id and enqueueing it can
     leave such a row. Returns the slot epochs of the rows re-sent."""
-    from facho import reconcile
+    from facho.scheduling import reconcile
     from facho.extensions import db
     from facho.models import Execution, PENDING
     t = Execution.__table__

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from facho.models import FAILED, SUCCESS
-from facho.olt_sim import write_snmprec
+from facho.ops.olt_sim import write_snmprec
 from tests.conftest import _fresh_schema, make_test_app
 from tests.execution_helpers import (int_discovery_oid, make_job, make_olt, onus,
                                      seed_catalog, slow_huawei_agent)

@@ -20,12 +20,12 @@ from urllib.parse import urlencode
 import pytest
 import sqlalchemy as sa
 
-from facho import dispatch
+from facho.scheduling import dispatch
 from facho.extensions import db
 from facho.models import Execution, Olt, SnmpJob
 from tests.conftest import create_user, login
 from tests.reliability._load_catalog import create_jobs, grow, slot_now, totals
-from facho.dashboard import MAX_OLTS_SHOWN
+from facho.ops.dashboard import MAX_OLTS_SHOWN
 from tests.reliability._load_http import percentile
 from tests.test_dashboard_page import chart_json
 

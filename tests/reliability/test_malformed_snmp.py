@@ -15,7 +15,7 @@ import redis
 from facho import messaging
 from facho.extensions import db
 from facho.models import FAILED, SUCCESS, Execution
-from facho.olt_sim import write_snmprec
+from facho.ops.olt_sim import write_snmprec
 from facho.snmp import codec
 from tests.conftest import TEST_REDIS_DB, _fresh_schema, make_test_app
 from tests.execution_helpers import (in_process_worker, make_job, make_olt,

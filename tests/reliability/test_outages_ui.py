@@ -253,7 +253,7 @@ def _down_lines(output: str) -> list[str]:
 @pytest.mark.parametrize("outage", ["redis", "database"])
 def test_real_cli_processes_print_no_traceback_during_an_outage(
         tmp_path, redis_url, reliability, outage, command):
-    from facho.seed import seed
+    from facho.inventory.seed import seed
     from tests.snmp_agents import udp_free_port
     db_file = tmp_path / "cli.db"
     env = {"DATABASE_URL": f"sqlite:///{db_file}", "REDIS_URL": os.environ["REDIS_URL"]}

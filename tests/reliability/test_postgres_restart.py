@@ -3,7 +3,7 @@
 A private PostgreSQL cluster (initdb + pg_ctl in a temp dir, free port) that the tests stop
 with `-m immediate` (a crash: every connection dies, recovery on start) or `-m fast`. Real
 worker processes (`dramatiq actors …`) and the real scheduler process
-(`python -m facho.scheduler_process --every 1`) run against it, on the shared Redis
+(`python -m actors.scheduler_process --every 1`) run against it, on the shared Redis
 (our own database number) and real UDP agents on 127.0.0.1. No process is restarted by the
 test: each must reconnect by itself (the engine has `pool_pre_ping`, and every database
 step of the tick, the fan-out and the worker is a transaction that either commits whole or
@@ -28,9 +28,9 @@ import pytest
 import redis as redis_lib
 import sqlalchemy as sa
 
-from facho import dispatch
+from facho.scheduling import dispatch
 from facho.extensions import db
-from facho.lease import LeaderLease
+from facho.scheduling.lease import LeaderLease
 from facho.models import (FINAL_STATUSES, INTERRUPTED, RUNNING, SKIPPED, SUCCESS,
                           Execution, SnmpJob, utcnow)
 from tests.conftest import _fresh_schema, make_test_app, require
@@ -294,7 +294,7 @@ def test_postgres_restarted_under_a_live_scheduler_and_worker_every_slot_runs_on
         env = dict(env, FACHO_TICK_EVERY_S="1", FACHO_LEASE_TTL_MS="3000")
         worker_log, scheduler_log = tmp_path / "worker.log", tmp_path / "scheduler.log"
         worker = _worker(env, worker_log)
-        scheduler = start_process([sys.executable, "-m", "facho.scheduler_process"], env,
+        scheduler = start_process([sys.executable, "-m", "actors.scheduler_process"], env,
                                   scheduler_log, REPO)
         lease = LeaderLease(redis_lib.Redis.from_url(redis_url))
         try:
@@ -370,7 +370,7 @@ def test_a_worker_writing_an_olts_inventory_and_a_tick_claiming_its_job_never_de
     deadlock. Here both transactions are driven step by step into that interleaving."""
     import threading
 
-    from facho import inventory
+    from facho.inventory import writes as inventory
     app, _url, _env = pg_world
     with app.app_context():
         seed_catalog()

@@ -29,11 +29,12 @@ import redis as redis_lib
 import sqlalchemy as sa
 from dramatiq.brokers.redis import RedisBroker
 
-from facho import dispatch, reconcile
+from facho.scheduling import dispatch
+from facho.scheduling import reconcile
 from facho.broker import NAMESPACE
 from facho.extensions import db
 from facho.models import PENDING, RUNNING, SUCCESS, Execution, SnmpJob, utcnow
-from facho.olt_limiter import OltLimiter
+from facho.executions.olt_limiter import OltLimiter
 from tests.conftest import _fresh_schema, create_user, login, make_test_app, require
 from tests.execution_helpers import (fetch, int_discovery_oid, make_job, make_olt, onus,
                                      peak_overlap, seed_catalog, slow_huawei_agent,

@@ -1,7 +1,7 @@
 """SIGKILL the scheduler leader under 500 job-OLT pairs at 30 s (issue 6, faults).
 
 The real-process, real-clock companion of tests/test_scheduler_race.py (which races on a
-simulated clock): several `python -m facho.scheduler_process --every 3` processes against
+simulated clock): several `python -m actors.scheduler_process --every 3` processes against
 PostgreSQL and real Redis, 50 jobs x 10 OLTs at 30 s with their anchors spread over the
 30 s (about 17 slots due every second), and a stub worker consuming the real execution
 queues with the real worker guard and no SNMP (see tests/reliability/_scheduler_kill.py
@@ -44,7 +44,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from facho.scheduler_process import idle_transaction_timeout_ms
+from facho.scheduling.process import idle_transaction_timeout_ms
 from tests.reliability._scheduler_kill import (Cluster, Kill, audit_window, backend_alive,
                                                freeze_leader_inside_claim, percentile,
                                                resend_lost_messages, seed_pairs, utc_now,
@@ -187,9 +187,9 @@ def test_the_scheduler_process_sessions_are_ended_by_postgresql_when_idle_in_a_t
     scheduler process carries `idle_in_transaction_session_timeout` (3 lease TTLs)."""
     import actors
     from facho.extensions import db
-    from facho.scheduler_process import SchedulerProcess
+    from facho.scheduling.process import SchedulerProcess
 
-    process = SchedulerProcess(actors.broker, pg_app, every_s=EVERY_S)
+    process = SchedulerProcess(actors.broker, pg_app, actors.scheduler.scheduler_tick, every_s=EVERY_S)
     with pg_app.app_context():
         shown = db.session.execute(
             sa.text("SELECT setting FROM pg_settings "

@@ -37,10 +37,10 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from facho import reconcile
+from facho.scheduling import reconcile
 from facho.extensions import db
 from facho.models import FINAL_STATUSES, INTERRUPTED, RUNNING, SUCCESS, Execution, Onu
-from facho.olt_limiter import OltLimiter
+from facho.executions.olt_limiter import OltLimiter
 from tests.execution_helpers import (BackgroundLoop, int_discovery_oid, make_job, make_olt,
                                      new_execution, onus, peak_overlap, seed_catalog,
                                      wait_final)
@@ -68,7 +68,7 @@ def _running_under(app, pid: int) -> int:
 
 
 class Reconciler(BackgroundLoop):
-    """`facho.reconcile.reconcile` every half second from its own thread, as periodiq runs
+    """`facho.scheduling.reconcile.reconcile` every half second from its own thread, as periodiq runs
     it every minute, with the shortened stale threshold."""
 
     def __init__(self, app):
@@ -267,7 +267,7 @@ def test_a_dead_workers_execution_with_no_attempt_left_is_interrupted_not_failed
     here: any walk would end FAILED). It used to end FAILED after a phantom attempt 2."""
     import socket as socket_lib
 
-    from facho import executions
+    from facho.executions import transitions as executions
     from facho.models import utcnow
     from tests.execution_helpers import run_now
     from tests.snmp_agents import udp_free_port

@@ -22,8 +22,8 @@ def _brand(nombre: str) -> Brand:
 
 def seed() -> dict:
     """Add what is missing; return counts of rows added per kind."""
-    from facho.index_formulas import SHIPPED_FORMULAS
-    from facho.vendor_oids import VENDOR_OIDS
+    from facho.inventory.index_formulas import SHIPPED_FORMULAS
+    from facho.inventory.vendor_oids import VENDOR_OIDS
 
     added = {"marcas": 0, "oids": 0, "formulas": 0}
     for nombre in BRANDS:

@@ -6,7 +6,7 @@ minute (periodiq) and `send_due(utcnow())` at each slot second (`dispatch_slot`)
 
 A tick, in order:
 
-1. Safety net for edits made without the ORM listener (`facho.lifecycle`): PENDING
+1. Safety net for edits made without the ORM listener (`facho.scheduling.edits`): PENDING
    executions of a disabled job, OLT or job host become INTERRUPTED.
 2. `send_due`: PENDING executions whose slot has come and that were never sent
    (`message_id IS NULL`: their fan-out message was lost, or it has not fired yet) are
@@ -53,7 +53,7 @@ after commit; a reservation gets one in `send_due` by a compare-and-set claim
 (`UPDATE … SET message_id = … WHERE message_id IS NULL RETURNING …`) that one sender
 wins, so concurrent fan-out messages, tick sweeps and reconcilers never send a row twice.
 If the process dies between commit and enqueue, the row has a message id but no message:
-the reconciler finds it (`facho.reconcile`), and the worker's compare-and-set guard makes
+the reconciler finds it (`facho.scheduling.reconcile`), and the worker's compare-and-set guard makes
 any duplicate delivery harmless anyway.
 """
 from __future__ import annotations
@@ -72,7 +72,7 @@ import dramatiq
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from facho import schedule as sched
+from facho.scheduling import schedule as sched
 from facho.extensions import db
 from facho.logging_setup import kv
 from facho.models import (INTERRUPTED, PENDING, RUNNING, SKIPPED, Execution, Olt, SnmpJob,
@@ -92,7 +92,7 @@ REASON_OVERLAP_MANUAL = ("Omitida: la ejecución manual #{blocker} de esta tarea
 REASON_LATE = ("Omitida: no se despachó a tiempo (más de {window} s de retraso; "
                "el programador estuvo detenido)")
 REASON_REPLANNED = "Interrumpida: la programación de la tarea cambió"
-# Same wording as facho.lifecycle / facho.executions.disabled_reason.
+# Same wording as facho.scheduling.edits / facho.executions.transitions.disabled_reason.
 REASON_JOB = "Interrumpida: la tarea fue deshabilitada"
 REASON_OLT = "Interrumpida: la OLT fue deshabilitada"
 REASON_JOB_HOST = "Interrumpida: la tarea está deshabilitada para esta OLT"
@@ -322,7 +322,7 @@ def active_condition(now: datetime):
 def interrupt_disabled(now: datetime) -> int:
     """PENDING executions of a disabled job, OLT or job host -> INTERRUPTED; returns the count.
 
-    The ORM listener in facho.lifecycle (`interrupt_pending`) does this at edit time; this
+    The ORM listener in facho.scheduling.edits (`interrupt_pending`) does this at edit time; this
     catches edits made with a Core UPDATE (or before the listener existed), with the same
     reasons. It first reads only the disabled ids (small tables, no join with executions,
     so its cost does not depend on the planner's statistics); only when there are some does
@@ -618,7 +618,7 @@ def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int |
     """One dispatcher pass at `now` (see the module doc). Idempotent: a second tick at the
     same instant claims and sends nothing new.
 
-    `lease`: a facho.lease.LeaderLease; when given, a process that cannot acquire it returns
+    `lease`: a facho.scheduling.lease.LeaderLease; when given, a process that cannot acquire it returns
     at once (`leader=False`) and the leader records what it did (`record_tick`). With
     `lease=None` the tick runs unconditionally: correctness never depends on the lease.
     `fanout=False` sends one delayed message per future execution instead of one

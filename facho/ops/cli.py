@@ -36,7 +36,7 @@ class FachoGroup(AppGroup):
             return super().invoke(ctx)
         except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
                 sa_exc.ProgrammingError) as exc:
-            from facho.health import connection_lost, schema_missing
+            from facho.ops.health import connection_lost, schema_missing
             if schema_missing(exc):
                 fail(SCHEMA_MISSING)
             if isinstance(exc, sa_exc.ProgrammingError) or not connection_lost(exc):
@@ -113,7 +113,7 @@ def create_user(username: str, staff: bool, password_env: str, update: bool):
 @facho_cli.command("seed")
 def seed_command():
     """Load brands, vendor OIDs and index formulas (idempotent)."""
-    from facho.seed import seed
+    from facho.inventory.seed import seed
     counts = seed()
     db.session.commit()
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
@@ -203,7 +203,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Salida JSON 
 @json_option
 def status_command(as_json: bool):
     """Executions (24 h), queues, workers, scheduler lease and per-OLT slots."""
-    from facho import ops
+    from facho.ops import status as ops
     report = ops.status_report(_redis_or_none())
 
     def render(r):
@@ -234,7 +234,7 @@ def status_command(as_json: bool):
 @json_option
 def recent_command(limit: int, status: str | None, as_json: bool):
     """The latest executions."""
-    from facho import ops
+    from facho.ops import status as ops
     rows = ops.recent_executions(limit, status.upper() if status else None)
     _emit(rows, as_json, lambda r: _table(r, ["id", "status", "job", "olt", "created_at",
                                               "duration_ms", "attempt", "requested_by"]))
@@ -244,7 +244,7 @@ def recent_command(limit: int, status: str | None, as_json: bool):
 @json_option
 def tasks_command(as_json: bool):
     """PENDING and RUNNING executions with their age."""
-    from facho import ops
+    from facho.ops import status as ops
     rows = ops.active_tasks()
     _emit(rows, as_json, lambda r: _table(r, ["id", "status", "job", "olt", "age_s",
                                               "attempt", "worker"]))
@@ -254,7 +254,7 @@ def tasks_command(as_json: bool):
 @json_option
 def workers_command(as_json: bool):
     """Live Dramatiq workers (from their heartbeats). Exit 1 when there are none."""
-    from facho import ops
+    from facho.ops import status as ops
     client = _redis_or_none()
     if client is None:
         fail("Redis no responde: no se pueden listar los workers")
@@ -270,9 +270,9 @@ def workers_command(as_json: bool):
 @json_option
 def locks_command(free_stale: bool, free_olt: str | None, as_json: bool):
     """Per-OLT concurrency slots; free stale ones safely (no `redis-cli keys | xargs del`)."""
-    from facho import ops
+    from facho.ops import status as ops
     from facho.models import Olt
-    from facho.olt_limiter import OltLimiter
+    from facho.executions.olt_limiter import OltLimiter
     client = _redis_or_none()
     if client is None:
         fail("Redis no responde")
@@ -295,7 +295,7 @@ def locks_command(free_stale: bool, free_olt: str | None, as_json: bool):
 def recover_command(as_json: bool):
     """Run the reconciler now: re-send lost messages, close dead workers' executions."""
     from dataclasses import asdict
-    from facho.reconcile import reconcile
+    from facho.scheduling.reconcile import reconcile
     if _redis_or_none() is None:
         fail("Redis no responde: no se puede reconciliar (las ejecuciones siguen en la base)")
     # The reconciler counts its own failures (it also runs unattended); ask the database
@@ -313,7 +313,7 @@ def recover_command(as_json: bool):
 @click.option("--user", "username", metavar="USUARIO", help="Registrar a nombre de este usuario.")
 def run_command(job: str, olts: tuple[str, ...], username: str | None):
     """Run JOB now on its enabled OLTs (like "Ejecutar" in the panel)."""
-    from facho.manual_run import run_jobs_now
+    from facho.executions.manual_run import run_jobs_now
     from facho.models import Olt, SnmpJob
     found = db.session.execute(db.select(SnmpJob).filter_by(nombre=job)).scalar_one_or_none()
     if found is None:
@@ -335,8 +335,8 @@ def run_command(job: str, olts: tuple[str, ...], username: str | None):
 
 
 def init_app(app) -> None:
-    from facho.demo import demo
-    from facho.olt_sim import simulate_olt
+    from facho.ops.demo import demo
+    from facho.ops.olt_sim import simulate_olt
     facho_cli.add_command(simulate_olt)
     facho_cli.add_command(demo)
     app.cli.add_command(facho_cli)

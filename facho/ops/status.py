@@ -59,7 +59,7 @@ def live_workers(client: redis.Redis) -> list[dict]:
 
 
 def scheduler_state(client: redis.Redis) -> dict:
-    from facho.lease import LeaderLease
+    from facho.scheduling.lease import LeaderLease
     lease = LeaderLease(client)
     last = lease.last_tick() or {}
     age_s = None
@@ -71,7 +71,7 @@ def scheduler_state(client: redis.Redis) -> dict:
 
 def olt_slots(client: redis.Redis) -> list[dict]:
     """Per-OLT concurrency holders, with the OLT's name; `stale` ones have expired."""
-    from facho.olt_limiter import OltLimiter
+    from facho.executions.olt_limiter import OltLimiter
     limiter = OltLimiter(client)
     now = limiter.server_now()
     names = dict(db.session.execute(sa.select(Olt.id, Olt.abreviatura)).all())

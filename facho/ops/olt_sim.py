@@ -1,8 +1,8 @@
 """A simulated OLT: a generated ``.snmprec`` served by snmpsim on 127.0.0.1.
 
 ``write_snmprec`` writes a Huawei MA5800-like or ZTE C320-like agent with N ONUs spread
-over slots and ports with the vendors' real row-index schemes (``facho.index_formulas``)
-and the columns of ``facho.vendor_oids``, deterministically from a seed, and returns the
+over slots and ports with the vendors' real row-index schemes (``facho.inventory.index_formulas``)
+and the columns of ``facho.inventory.vendor_oids``, deterministically from a seed, and returns the
 ground truth (``SimOnu`` list) so tests can compare what a walk decodes.
 
 ``SnmpSim`` runs snmpsim (installed in its own venv by ``scripts/install-snmpsim.sh``) as a
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import click
 
-from facho.index_formulas import HUAWEI_GPON, ZTE_C320, encode_index
+from facho.config import REPO_ROOT
+from facho.inventory.index_formulas import HUAWEI_GPON, ZTE_C320, encode_index
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SYS = "1.3.6.1.2.1.1"
 HW = "1.3.6.1.4.1.2011.6.128.1.1.2"
 ZTE = "1.3.6.1.4.1.3902.1012.3"

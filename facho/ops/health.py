@@ -3,7 +3,7 @@
     {"status": "ok" | "error", "database": bool, "redis": bool, "scheduler": bool}
 
 `database`: a `SELECT 1` answered. `redis`: Redis answered a PING. `scheduler`: the leader
-scheduler recorded a tick recently (`facho.ops.scheduler_state`: within
+scheduler recorded a tick recently (`facho.ops.status.scheduler_state`: within
 `ops.TICK_STALE_S` seconds), i.e. scheduled jobs are being dispatched. 200 when all three
 hold, 503 otherwise. Nothing else is revealed (no versions, hosts, counts or errors).
 
@@ -68,7 +68,7 @@ def _redis_and_scheduler() -> tuple[bool, bool]:
     except Exception:  # noqa: BLE001
         return False, False
     try:
-        from facho.ops import scheduler_state
+        from facho.ops.status import scheduler_state
         return True, bool(scheduler_state(client)["healthy"])
     except Exception:  # noqa: BLE001 - unreadable tick record: not healthy
         return True, False

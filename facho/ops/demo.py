@@ -32,7 +32,7 @@ def _oids(names) -> list[Oid]:
 
 def register_demo(port: int) -> tuple[SnmpJob, SnmpJob]:
     """Create (or update) the demo OLT and its two jobs; idempotent."""
-    from facho.schedule import Schedule, first_run_at
+    from facho.scheduling.schedule import Schedule, first_run_at
     huawei = db.session.execute(db.select(Brand).filter_by(nombre="Huawei")).scalar_one_or_none()
     if huawei is None:
         raise click.ClickException("falta la marca Huawei: ejecute primero `flask facho seed`")
@@ -67,8 +67,8 @@ def register_demo(port: int) -> tuple[SnmpJob, SnmpJob]:
 @click.option("--onus", type=click.IntRange(1, 20000), default=256, show_default=True)
 def demo(port: int, onus: int) -> None:
     """Sirve una OLT simulada y la registra con una tarea de descubrimiento y una de lectura."""
-    from facho.manual_run import run_jobs_now
-    from facho.olt_sim import SnmpSim, write_snmprec
+    from facho.executions.manual_run import run_jobs_now
+    from facho.ops.olt_sim import SnmpSim, write_snmprec
 
     discovery, _ = register_demo(port)
     folder = Path(tempfile.mkdtemp(prefix="facho-demo-olt-"))

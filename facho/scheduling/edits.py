@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from facho import schedule
+from facho.scheduling import schedule
 from facho.models import INTERRUPTED, PENDING, Execution, Olt, SnmpJob, SnmpJobHost, utcnow
 
-# Same wording as the worker's own re-check (facho.executions.disabled_reason), so an
+# Same wording as the worker's own re-check (facho.executions.transitions.disabled_reason), so an
 # operator reads one reason whichever side caught it.
 REASON_OLT = "Interrumpida: la OLT fue deshabilitada"
 REASON_JOB = "Interrumpida: la tarea fue deshabilitada"
@@ -113,7 +113,7 @@ def plan_job(job: SnmpJob, *, created: bool, now: datetime | None = None,
 
     - New job: a fresh anchor (now, to the second) and its first slot at or after now.
     - Interval / cron / zone changed: a fresh anchor, and the dispatcher's own re-plan
-      (facho.dispatch.replan_job): the first new-grid slot past anything the old grid may
+      (facho.scheduling.dispatch.replan_job): the first new-grid slot past anything the old grid may
       already have claimed, and the old grid's not-yet-due reservations INTERRUPTED.
     - Re-enabled: same grid, from now on (`schedule.replan` from the old next_run_at, which
       no claimed slot reaches), so the time spent disabled is not reported as missed runs.
@@ -134,7 +134,7 @@ def plan_job(job: SnmpJob, *, created: bool, now: datetime | None = None,
     if created or job.next_run_at is None:
         job.next_run_at = schedule.first_run_at(job_schedule(job), now)
     elif schedule_changed:
-        from facho.dispatch import replan_job  # the scheduler owns what "claimed" means
+        from facho.scheduling.dispatch import replan_job  # the scheduler owns what "claimed" means
 
         count = replan_job(job, now, horizon_s=int(horizon.total_seconds()), new_anchor=False)
         session = sa.inspect(job).session

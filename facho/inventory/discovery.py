@@ -17,14 +17,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from facho import inventory
+from facho.inventory import writes as inventory
 from facho.extensions import db
-from facho.index_formulas import DecodedIndex, decode_index, validate_formula
-from facho.inventory import Discovered, FieldRule, InventoryConfigError, field_rule
+from facho.inventory.index_formulas import DecodedIndex, decode_index, validate_formula
+from facho.inventory.writes import Discovered, FieldRule, InventoryConfigError, field_rule
 from facho.models import Brand, IndexFormula, Olt, SnmpJob
 from facho.snmp import SnmpClient, SnmpTarget
-from facho.snmp_targets import run_snmp as run
-from facho.values import invalid_values_note
+from facho.executions.targets import run_snmp as run
+from facho.inventory.values import invalid_values_note
 
 EMPTY_WALK_NOTE = (
     "La OLT respondió, pero la tabla de descubrimiento ({oids}) no devolvió filas: no se "

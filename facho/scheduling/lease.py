@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import socket
+import threading
 import time
 
 DEFAULT_NAME = "facho:scheduler:leader"
@@ -137,3 +138,20 @@ class LeaderLease:
         if not raw:
             return None
         return {_text(key): json.loads(_text(value)) for key, value in raw.items()}
+
+
+_process_lease = None
+_process_lease_lock = threading.Lock()
+
+
+def process_lease() -> "LeaderLease":
+    """The LeaderLease of this process (one owner token per process), built on first use
+    from the current app's configuration (`lease_ttl_ms`)."""
+    global _process_lease
+    with _process_lease_lock:
+        if _process_lease is None:
+            from flask import current_app
+            from facho.redis_conn import get_redis
+            config = current_app.config["FACHO"]
+            _process_lease = LeaderLease(get_redis(config), ttl_ms=config.lease_ttl_ms)
+        return _process_lease

@@ -44,8 +44,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from facho import dispatch
-from facho.executions import STALE_AFTER_S
+from facho.scheduling import dispatch
+from facho.executions.transitions import STALE_AFTER_S
 from facho.extensions import db
 from facho.logging_setup import kv
 from facho.messaging import ACTOR_BY_JOB_TYPE

@@ -1,13 +1,13 @@
 """Known vendor OIDs, as data for ``flask facho seed`` (one ``Oid`` row per entry).
 
 Each entry: ``nombre`` (unique), ``oid`` (a table column, walked), ``marca``, ``espacio``
-(which ONU field it feeds) and ``formato`` (the ``facho.values.FORMATTERS`` rule that turns
+(which ONU field it feeds) and ``formato`` (the ``facho.inventory.values.FORMATTERS`` rule that turns
 the raw value into that field). The same column may feed two spaces: a discovery job walks
 the serial column to find ONUs, and a ``serial`` get job refreshes it.
 
 Sources: DESIGN section 5; the ZTE entries were checked against the C320 recording in
 ``tests/data/snmprec/zxa10_c320.snmprec`` (ranging table rows ``<ponIndex>.<onuId>``).
-Row indexes decode with ``facho.index_formulas`` (Huawei: linear, ZTE: bitshift).
+Row indexes decode with ``facho.inventory.index_formulas`` (Huawei: linear, ZTE: bitshift).
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The `scheduler` process (Procfile: `python -m facho.scheduler_process`).
+"""The `scheduler` process (Procfile: `python -m actors.scheduler_process`, which builds
+the app and the broker with the actors declared and hands them in here).
 
 One process runs, until SIGTERM / SIGINT:
 
@@ -20,25 +21,18 @@ is an optimisation only: the tick's compare-and-set keeps every slot exactly-onc
 with two leaders. On PostgreSQL the process's sessions carry an idle-in-transaction
 timeout (`idle_transaction_timeout_ms`), so a leader frozen inside its claim cannot hold
 the jobs' row locks, and with them the whole cluster, once its lease is gone.
-
-Options:
-    --once          run one tick now, in this process, print it, and exit (no lease)
-    --every N       tick every N seconds instead of periodiq's minute cron (tests and
-                    development; also FACHO_TICK_EVERY_S). Production: the minute cron.
-    --threads N     threads of the in-process worker (default 4)
 """
 from __future__ import annotations
 
-import argparse
 import logging
-import os
 import signal
-import sys
 import threading
 import time
 from datetime import timedelta
 
-log = logging.getLogger("facho.scheduler_process")
+from facho.scheduling.lease import process_lease
+
+log = logging.getLogger("facho.scheduling.process")
 
 WORKER_TIMEOUT_MS = 100     # idle poll of the in-process workers: fan-out fires within ~0.1 s
 MIN_IDLE_TX_TIMEOUT_MS = 5_000
@@ -78,13 +72,15 @@ def limit_idle_transactions(engine, timeout_ms: int) -> bool:
 
 
 class SchedulerProcess:
-    def __init__(self, broker, app, *, every_s: float = 0.0, threads: int = 4):
-        from actors import maintenance, scheduler  # noqa: F401 - declare the actors
+    """`broker` must have the actors declared (the entry point imports `actors`);
+    `tick_actor` is the minute tick it sends while leader."""
+
+    def __init__(self, broker, app, tick_actor, *, every_s: float = 0.0, threads: int = 4):
         self.broker = broker
         self.app = app
         self.every_s = every_s
         self.threads = threads
-        self.tick_actor = scheduler.scheduler_tick
+        self.tick_actor = tick_actor
         self.stopping = threading.Event()
         self.leader = False
         self.worker = None
@@ -93,7 +89,7 @@ class SchedulerProcess:
         self._lock = threading.Lock()
         with app.app_context():
             from facho.extensions import db
-            self.lease = scheduler.process_lease()
+            self.lease = process_lease()
             config = app.config["FACHO"]
             self.ttl_ms = config.lease_ttl_ms
             self.horizon_s = 60 + config.tick_margin_s
@@ -103,7 +99,7 @@ class SchedulerProcess:
     # --- the in-process worker -----------------------------------------------------------
     def _start_worker(self):
         from dramatiq import Worker
-        from facho import dispatch
+        from facho.scheduling import dispatch
         worker = Worker(self.broker, queues={dispatch.SCHEDULER_QUEUE, dispatch.MAINTENANCE_QUEUE},
                         worker_threads=self.threads, worker_timeout=WORKER_TIMEOUT_MS)
         worker.start()
@@ -133,7 +129,7 @@ class SchedulerProcess:
             self.stopping.wait(period)
 
     def _become_leader(self) -> None:
-        from facho import dispatch
+        from facho.scheduling import dispatch
         from facho.logging_setup import kv
         from facho.models import utcnow
         with self._lock:
@@ -242,44 +238,12 @@ class SchedulerProcess:
         log.info(kv(event="scheduler_stop"))
 
 
-def run_once() -> int:
+def run_once(app) -> int:
     """One tick now, in this process (no lease: safe, the tick is idempotent)."""
-    from facho import dispatch
-    from facho.broker import get_app
+    from facho.scheduling import dispatch
     from facho.logging_setup import kv
     from facho.models import utcnow
-    app = get_app()
     with app.app_context():
         result = dispatch.tick(utcnow())
     print(kv(**result.log_fields()))
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m facho.scheduler_process",
-                                     description="Facho scheduler: periodiq + dispatch.")
-    parser.add_argument("--once", action="store_true", help="run one tick now and exit")
-    parser.add_argument("--every", type=float,
-                        default=float(os.environ.get("FACHO_TICK_EVERY_S") or 0),
-                        help="tick every N seconds instead of the minute cron (tests)")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="threads of the in-process worker (tick, fan-out, maintenance)")
-    args = parser.parse_args(argv)
-    if args.every < 0:
-        parser.error("--every must be >= 0")
-
-    from facho.config import ConfigError
-    try:
-        import actors   # sets up the broker
-        from facho.broker import get_app
-        app = get_app()
-    except ConfigError as exc:
-        print(f"facho: error de configuración: {exc}", file=sys.stderr)
-        return 2
-    if args.once:
-        return run_once()
-    return SchedulerProcess(actors.broker, app, every_s=args.every, threads=args.threads).run()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

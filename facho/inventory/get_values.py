@@ -22,14 +22,14 @@ import time
 from datetime import datetime
 from typing import Any
 
-from facho import inventory
-from facho.discovery import (ExecutionConfigError, check_oid_brands, find_formula,
+from facho.inventory import writes as inventory
+from facho.inventory.discovery import (ExecutionConfigError, check_oid_brands, find_formula,
                              formula_params, _raw_key_function)
-from facho.inventory import FieldRule, field_rule
+from facho.inventory.writes import FieldRule, field_rule
 from facho.models import Olt, SnmpJob
 from facho.snmp import SnmpClient, SnmpTarget
-from facho.snmp_targets import run_snmp as run
-from facho.values import invalid_values_note
+from facho.executions.targets import run_snmp as run
+from facho.inventory.values import invalid_values_note
 
 NO_PRESENT_NOTE = ("La OLT no tiene ONUs presentes en el inventario: ejecute primero una "
                    "tarea de descubrimiento.")

@@ -6,7 +6,7 @@ Every function takes the plain value ``facho.snmp`` returns (``bytes`` for OCTET
 2147483647) and raise ``ValueError`` for input that cannot be what the OID promises.
 
 ``FORMATTERS`` maps the ``formato`` names stored on ``Oid`` rows (see
-``facho.vendor_oids``) to these functions; ``apply_format(formato, value)`` uses it.
+``facho.inventory.vendor_oids``) to these functions; ``apply_format(formato, value)`` uses it.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ so two executions on the same OLT write one after the other (SQLite serialises w
 itself).
 
 Value rules (per `Oid` row): the raw SNMP value goes through `Oid.formato`
-(`facho.values`); when the device gives no value (no row, or a sentinel such as
+(`facho.inventory.values`); when the device gives no value (no row, or a sentinel such as
 2147483647), `keep_previous_value` keeps what the inventory had, else `default_value` is
 written, else the field is cleared. A value the format rejects counts as `invalid` and is
 treated as missing.
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from facho.extensions import db
 from facho.models import Olt, Onu, OnuReading
-from facho.values import FORMATTERS, apply_format
+from facho.inventory.values import FORMATTERS, apply_format
 
 # espacio -> Onu column (DESIGN 2).
 ESPACIO_FIELD = {

@@ -1,0 +1,1 @@
+"""facho.executions.transitions."""

@@ -1,0 +1,1 @@
+"""facho.ops.status."""
