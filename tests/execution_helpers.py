@@ -67,7 +67,7 @@ def new_execution(job_id: int, olt_id: int, scheduled_for=None) -> int:
 
 def run_now(app, execution_id: int) -> Execution:
     """Run the actor's body in this thread (no Dramatiq), return the fresh row."""
-    from actors.executions import run_execution
+    from facho.executions.run import run_execution
     with app.app_context():
         row = db.session.get(Execution, execution_id)
         job_type = row.job.job_type

@@ -29,7 +29,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture
 def fast_requeue(monkeypatch):
-    import actors.executions as module
+    import actors  # noqa: F401 - the broker, with every actor declared
+    import facho.executions.run as module
     monkeypatch.setattr(module, "BUSY_DELAY_MS", (50, 150))
     monkeypatch.setattr(module, "RATE_JITTER_MS", (10, 50))
     return module
@@ -137,7 +138,8 @@ WORKER_SCRIPT = textwrap.dedent("""
     from app import create_app
     from facho.broker import bind_app
     import dramatiq
-    import actors.executions as module
+    import actors  # noqa: F401 - the broker, with every actor declared
+    import facho.executions.run as module
     module.BUSY_DELAY_MS = (50, 150)
     app = create_app()
     bind_app(app)
@@ -155,8 +157,9 @@ def test_a_worker_killed_mid_walk_finishes_once_and_frees_its_olt_slot(tmp_path,
     ttl_ms = 1500
     database = f"sqlite:///{tmp_path / 'facho.db'}"
     app = _app(tmp_path, FACHO_OLT_LEASE_TTL_MS=str(ttl_ms))
-    caplog.set_level(logging.INFO, logger="facho.actors.executions")
-    import actors.executions as module
+    caplog.set_level(logging.INFO, logger="facho.executions")
+    import actors  # noqa: F401 - the broker, with every actor declared
+    import facho.executions.run as module
     import dramatiq
     from dramatiq.brokers.redis import MAINTENANCE_SCALE
     with slow_huawei_agent(rows=300, delay_s=0.12) as agent:

@@ -37,7 +37,8 @@ def zte(sqlite_app, olt_agents):
 
 @pytest.fixture
 def fast_requeue(monkeypatch):
-    import actors.executions as module
+    import actors  # noqa: F401 - the broker, with every actor declared
+    import facho.executions.run as module
     monkeypatch.setattr(module, "BUSY_DELAY_MS", (50, 150))
     monkeypatch.setattr(module, "RATE_JITTER_MS", (10, 50))
     return module
@@ -54,7 +55,7 @@ def _send(app, execution_id, job_type):
 
 def test_discovery_then_get_through_the_worker(zte, olt_agents, caplog):
     app, olt_id, discover, get = zte
-    caplog.set_level(logging.INFO, logger="facho.actors.executions")
+    caplog.set_level(logging.INFO, logger="facho.executions")
     with app.app_context():
         first = new_execution(discover, olt_id)
     with in_process_worker(app):
@@ -234,7 +235,9 @@ def test_a_dead_worker_process_of_this_host_is_taken_over_at_once(zte):
 def test_a_long_walk_heartbeats_and_the_time_limit_ends_it_as_failed(sqlite_app, monkeypatch):
     import dramatiq
 
-    import actors.executions as module
+    import actors  # noqa: F401 - the broker, with every actor declared
+
+    import facho.executions.run as module
     from tests.execution_helpers import int_discovery_oid, slow_huawei_agent
     monkeypatch.setattr(module, "HEARTBEAT_EVERY_S", 0.2)
     app = sqlite_app
@@ -298,7 +301,8 @@ def test_a_redis_hiccup_before_the_start_re_sends_instead_of_orphaning_the_row(
     import redis
 
     app, olt_id, discover, _ = zte
-    monkeypatch.setattr(fast_requeue, "INFRA_RETRY_MS", (100, 200))
+    from facho.executions import recovery
+    monkeypatch.setattr(recovery, "INFRA_RETRY_MS", (100, 200))
     calls = []
     real_acquire = OltLimiter.acquire
 

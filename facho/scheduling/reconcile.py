@@ -45,6 +45,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from facho.scheduling import dispatch
+from facho.executions.retries import attempts_allowed
 from facho.executions.transitions import STALE_AFTER_S
 from facho.extensions import db
 from facho.logging_setup import kv
@@ -197,7 +198,7 @@ def close_dead_running(now: datetime, *, stale_after_s: int = STALE_AFTER_S,
             _execs.c.worker.is_(None) if row.worker is None else _execs.c.worker == row.worker,
             _execs.c.heartbeat_at.is_(None) if row.heartbeat_at is None
             else _execs.c.heartbeat_at == row.heartbeat_at)
-        allowed = 1 + row.max_retries
+        allowed = attempts_allowed(row.max_retries)
         worker = row.worker or "?"
         disabled = _disabled_reason(row.job_id, row.olt_id)
         duration_ms = (int((now - row.started_at) / timedelta(milliseconds=1))

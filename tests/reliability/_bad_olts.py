@@ -27,7 +27,8 @@ WORKER_SCRIPT = textwrap.dedent("""
     from app import create_app
     from facho.broker import bind_app
     import dramatiq
-    import actors.executions as module
+    import actors  # noqa: F401 - the broker, with every actor declared
+    import facho.executions.run as module
     module.BUSY_DELAY_MS = (50, 150)   # waves never share an OLT, but stay quick if they do
     app = create_app()
     bind_app(app)

@@ -19,7 +19,7 @@ from tests.snmp_agents import FakeAgent
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # A real `dramatiq.Worker` in its own process. The knobs are production's with shorter
-# times: the execution heartbeat and the stale threshold (actors.executions), the re-send
+# times: the execution heartbeat and the stale threshold (facho.executions.run), the re-send
 # delay of a busy OLT, and Dramatiq's own heartbeat timeout (after which a broker gives a
 # dead worker's unacknowledged messages back) with maintenance on every broker command.
 WORKER_SCRIPT = textwrap.dedent("""
@@ -30,8 +30,9 @@ WORKER_SCRIPT = textwrap.dedent("""
     from app import create_app
     from facho.broker import bind_app
     import dramatiq
+    import actors  # noqa: F401 - the broker, with every actor declared
     from dramatiq.brokers.redis import MAINTENANCE_SCALE
-    import actors.executions as module
+    import facho.executions.run as module
     module.HEARTBEAT_EVERY_S = {heartbeat_every_s!r}
     module.STALE_AFTER_S = {stale_after_s!r}
     module.BUSY_DELAY_MS = (200, 500)
