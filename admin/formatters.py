@@ -16,6 +16,15 @@ STATUS_LABELS = {
     INTERRUPTED: ("Interrumpida", "warning"),
     SKIPPED: ("Omitida", "info"),
 }
+# What each state means, for the badge's hover text (the code stays in `data-status`).
+STATUS_HINTS = {
+    PENDING: "Pendiente: encolada o reservada, aún no empezó",
+    RUNNING: "En ejecución: un worker la está procesando",
+    SUCCESS: "Exitosa: terminó y guardó sus datos",
+    FAILED: "Fallida: terminó con error (vea Error / motivo)",
+    INTERRUPTED: "Interrumpida: se cortó sin terminar (vea Error / motivo)",
+    SKIPPED: "Omitida: el turno no se ejecutó (vea Error / motivo)",
+}
 STATUS_CHOICES = [(code, label) for code, (label, _) in STATUS_LABELS.items()]
 JOB_TYPE_LABELS = {"descubrimiento": "Descubrimiento", "get": "Consulta (get)"}
 
@@ -42,8 +51,9 @@ def yes_no(view, value, name=None):
 
 def status_badge(status: str | None) -> Markup:
     label, color = STATUS_LABELS.get(status, (status or "—", "light"))
-    return Markup(f'<span class="badge badge-{color}" title="{escape(status or "")}">'
-                  f'{escape(label)}</span>')
+    hint = STATUS_HINTS.get(status, label)
+    return Markup(f'<span class="badge badge-{color}" title="{escape(hint)}" '
+                  f'data-status="{escape(status or "")}">{escape(label)}</span>')
 
 
 def duration(ms: int | None) -> str:

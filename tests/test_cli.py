@@ -168,7 +168,7 @@ def test_run_queues_a_job_by_name_and_reports_unknown_names(app, cli, redis_clie
         db.session.commit()
     result = cli("run", "leer", "--olt", "OLT-R")
     assert result.exit_code == 0, result.output
-    assert "Ejecutadas 1 tareas: 1 ejecuciones creadas y encoladas" in result.output
+    assert "Encolada 1 tarea: 1 ejecución creada y encolada" in result.output
     assert "get_main" in result.output
     again = cli("run", "leer")
     assert again.exit_code == 1 and "Ya en curso" in again.output
