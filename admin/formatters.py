@@ -26,6 +26,28 @@ STATUS_HINTS = {
     SKIPPED: "Omitida: el turno no se ejecutó (vea Error / motivo)",
 }
 STATUS_CHOICES = [(code, label) for code, (label, _) in STATUS_LABELS.items()]
+# ONU states as the formats of facho.values store them (code -> Spanish, badge colour);
+# a value a vendor's text OID returns that is not listed here is shown as read.
+ONU_STATUS_LABELS = {
+    "online": ("En línea", "success"),
+    "offline": ("Fuera de línea", "secondary"),
+}
+
+
+def onu_status_label(value: str | None) -> str:
+    if value is None:
+        return "—"
+    return ONU_STATUS_LABELS.get(value, (value, "light"))[0]
+
+
+def onu_status_badge(value: str | None) -> Markup:
+    if value is None:
+        return Markup("—")
+    label, color = ONU_STATUS_LABELS.get(value, (value, "light"))
+    return Markup(f'<span class="badge badge-{color}" data-status="{escape(value)}">'
+                  f'{escape(label)}</span>')
+
+
 JOB_TYPE_LABELS = {"descubrimiento": "Descubrimiento", "get": "Consulta (get)"}
 
 
