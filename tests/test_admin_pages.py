@@ -14,6 +14,10 @@ ENGLISH_PATTERN = re.compile(r"\b\d+ items?\b|title=\"(PENDING|RUNNING|SUCCESS|F
                              r"INTERRUPTED|SKIPPED)\"|>\s*(online|offline)\s*<")
 
 
+EMOJI_ALONE = re.compile("(?:>|\"|title=\")\\s*[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]+"
+                         "\\s*(?:<|\")")
+
+
 def test_every_page_renders_in_spanish(app, staff_client):
     brand = make_brand(app)
     olt = make_olt(app, brand)
@@ -46,6 +50,8 @@ def test_every_page_renders_in_spanish(app, staff_client):
             page = text(response)
             assert not [word for word in ENGLISH if word in page], url
             assert not ENGLISH_PATTERN.search(page), (url, ENGLISH_PATTERN.search(page))
+            # an emoji renders as an empty box without an emoji font: never on its own
+            assert not EMOJI_ALONE.search(page), (url, EMOJI_ALONE.search(page))
     onus = text(staff_client.get("/admin/onus/"))
     assert "En línea" in onus and "Fuera de línea" in onus and "20 registros" in onus
     assert '"options": [["offline", "Fuera de l\\u00ednea"], ["online", "En l\\u00ednea"]]' in onus
