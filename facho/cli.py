@@ -432,6 +432,26 @@ def run_command(job: str, olts: tuple[str, ...], username: str | None):
         raise SystemExit(1)
 
 
+@facho_cli.command("restart")
+@click.option("--espera", "espera_s", default=60, show_default=True,
+              type=click.IntRange(1, 3600),
+              help="Segundos a esperar que los workers confirmen y vuelvan a arrancar.")
+def restart_command(espera_s: int):
+    """Reinicia los workers de `dramatiq` sin perder ejecuciones (web y scheduler siguen).
+
+    Las ejecuciones en curso se devuelven a la cola y las retoma el proceso nuevo.
+    Sale con 1 si ningún worker confirmó o si el reinicio no terminó en --espera s."""
+    from facho import ops
+    from facho.worker_restart import restart_workers
+    client = _redis_or_none()
+    if client is None:
+        fail(f"{redis_down_message()}; no se puede pedir el reinicio de los workers")
+    targets = [w["id"] for w in ops.live_workers(client)]
+    result = restart_workers(client, targets, espera_s, echo=click.echo)
+    if result.problem:
+        fail(result.problem)
+
+
 def init_app(app) -> None:
     from facho.demo import demo
     from facho.olt_sim import simulate_olt
