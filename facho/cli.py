@@ -311,6 +311,8 @@ def status_command(as_json: bool):
             age = sched["last_tick_age_s"]
             click.echo(f"Scheduler: líder={sched['leader'] or '-'} último tick "
                        + ("nunca" if age is None else f"hace {age} s"))
+            if sched.get("clock_jump"):           # a wall-clock step seen in the last 24 h
+                click.echo(sched["clock_jump"]["message"])
             stale = [s for s in r["olt_slots"] if s["stale"]]
             click.echo(f"Cupos por OLT: {len(r['olt_slots'])} ocupados, {len(stale)} vencidos")
         click.echo("Estado: OK" if r["healthy"] else "Problemas: " + "; ".join(r["problems"]))
