@@ -11,4 +11,8 @@ from facho.broker import set_app_factory, setup_broker
 set_app_factory(create_app)
 broker = setup_broker()
 
+from actors.restart_middleware import WorkerRestart  # noqa: E402  (`flask facho restart`)
+
+broker.add_middleware(WorkerRestart())
+
 from actors import executions, maintenance, scheduler  # noqa: E402,F401  (register the actors)

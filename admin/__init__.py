@@ -27,6 +27,10 @@ def init_app(app) -> None:
     )
     views.register(panel)
     app.register_error_handler(CSRFError, csrf_refused)
+    # Browsers ask for /favicon.ico on their own (a JSON page, /healthz): serve the panel's
+    # icon there as a static file, public like the other static files.
+    app.add_url_rule("/favicon.ico", endpoint="static", defaults={"filename": "favicon.ico"},
+                     view_func=app.view_functions["static"])
 
 
 def csrf_refused(error):

@@ -7,7 +7,7 @@ message says what cannot be shown and why it matters.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_admin import AdminIndexView, expose
@@ -23,6 +23,7 @@ log = logging.getLogger("facho.admin")
 REDIS_DOWN = ("⚠️ Redis no responde: no se pueden mostrar las colas, los workers, el "
               "scheduler ni los cupos de OLT, y no se pueden encolar ejecuciones hasta que "
               "vuelva. Verifique REDIS_URL y que Redis esté activo.")
+MAX_NO_RATE_LISTED = 10
 QUEUE_LABELS = {"scheduler": "Planificador (scheduler)", "discovery_main": "Descubrimiento",
                 "get_main": "Consultas (get)", "maintenance": "Mantenimiento"}
 
@@ -56,20 +57,28 @@ def health_facts() -> dict:
         "tick": {k: v for k, v in last.items() if k not in ("owner", "at_ms")},
     }
     slots = report.get("olt_slots") or []
+    for slot in slots:   # stored as UTC ISO text; read on the operator's clock like the rest
+        slot["expires_local"] = fmt.local_time(datetime.fromisoformat(slot["expires_at"]))
     report["stale_slots"] = [s for s in slots if s["stale"]]
+    for worker in report.get("workers") or []:
+        worker["started"] = fmt.ago(worker["up_s"])
     return report
 
 
 def chart_data(tz) -> dict:
     """Everything the page's charts draw, as plain JSON (also checked by the tests)."""
     per_hour = dashboard.executions_per_hour(tz)
+    rates = dashboard.success_rate_per_olt()
+    no_rate = dashboard.olts_without_rate(rates)
     return {
         "per_hour": {
             "labels": per_hour["labels"],
             "series": [{"status": status, "label": fmt.STATUS_LABELS[status][0],
                         "data": per_hour["series"][status]} for status in STATUSES],
         },
-        "success_rate": dashboard.success_rate_per_olt(),
+        "success_rate": rates,
+        "no_rate": no_rate[:MAX_NO_RATE_LISTED],
+        "no_rate_more": max(0, len(no_rate) - MAX_NO_RATE_LISTED),
         "lag": dashboard.start_lag_per_hour(tz),
     }
 

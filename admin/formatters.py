@@ -6,18 +6,32 @@ from datetime import datetime
 from flask import current_app
 from markupsafe import Markup, escape
 
+from facho.labels import JOB_TYPE_NAMES, ONU_STATUS_NAMES, STATUS_HINTS, STATUS_NAMES
 from facho.models import FAILED, INTERRUPTED, PENDING, RUNNING, SKIPPED, SUCCESS, utcnow
 
-STATUS_LABELS = {
-    PENDING: ("Pendiente", "secondary"),
-    RUNNING: ("En ejecución", "primary"),
-    SUCCESS: ("Exitosa", "success"),
-    FAILED: ("Fallida", "danger"),
-    INTERRUPTED: ("Interrumpida", "warning"),
-    SKIPPED: ("Omitida", "info"),
-}
+_STATUS_COLOURS = {PENDING: "secondary", RUNNING: "primary", SUCCESS: "success",
+                   FAILED: "danger", INTERRUPTED: "warning", SKIPPED: "info"}
+STATUS_LABELS = {code: (name, _STATUS_COLOURS[code]) for code, name in STATUS_NAMES.items()}
 STATUS_CHOICES = [(code, label) for code, (label, _) in STATUS_LABELS.items()]
-JOB_TYPE_LABELS = {"descubrimiento": "Descubrimiento", "get": "Consulta (get)"}
+ONU_STATUS_LABELS = {"online": (ONU_STATUS_NAMES["online"], "success"),
+                     "offline": (ONU_STATUS_NAMES["offline"], "secondary")}
+
+
+def onu_status_label(value: str | None) -> str:
+    if value is None:
+        return "—"
+    return ONU_STATUS_LABELS.get(value, (value, "light"))[0]
+
+
+def onu_status_badge(value: str | None) -> Markup:
+    if value is None:
+        return Markup("—")
+    label, color = ONU_STATUS_LABELS.get(value, (value, "light"))
+    return Markup(f'<span class="badge badge-{color}" data-status="{escape(value)}">'
+                  f'{escape(label)}</span>')
+
+
+JOB_TYPE_LABELS = JOB_TYPE_NAMES
 
 
 def operator_tz():
@@ -42,8 +56,9 @@ def yes_no(view, value, name=None):
 
 def status_badge(status: str | None) -> Markup:
     label, color = STATUS_LABELS.get(status, (status or "—", "light"))
-    return Markup(f'<span class="badge badge-{color}" title="{escape(status or "")}">'
-                  f'{escape(label)}</span>')
+    hint = STATUS_HINTS.get(status, label)
+    return Markup(f'<span class="badge badge-{color}" title="{escape(hint)}" '
+                  f'data-status="{escape(status or "")}">{escape(label)}</span>')
 
 
 def duration(ms: int | None) -> str:

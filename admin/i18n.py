@@ -12,6 +12,7 @@ from __future__ import annotations
 import gettext as stdlib_gettext
 import importlib
 import os
+import re
 
 import flask_admin
 from wtforms.i18n import get_translations
@@ -87,7 +88,14 @@ def translate(string: str) -> str:
     return _OVERRIDES.get(string) or _CATALOG.gettext(string).replace("\xa0", " ")
 
 
+_PAGE_SIZE = re.compile(r"(\d+) items?")
+
+
 def gettext(string: str, **variables) -> str:
+    size = _PAGE_SIZE.fullmatch(string)   # the page-size menu: "20 items" (built by format)
+    if size:
+        n = int(size.group(1))
+        return "1 registro" if n == 1 else f"{n} registros"
     text = translate(string)
     return text % variables if variables else text
 

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from flask_admin.contrib.sqla.filters import (BooleanEqualFilter, FilterEqual,
                                               IntEqualFilter)
 
-from admin.base import FachoModelView, options_from
+from admin import formatters as fmt
+from admin.base import FachoModelView
 from admin.job_hosts import olt_options
 from facho import models as m
 
@@ -18,6 +19,18 @@ def _dbm(view, context, onu, name):
 
 def _km(view, context, onu, name):
     return "—" if onu.distance_km is None else f"{onu.distance_km:.3f} km"
+
+
+def _onu_status_options():
+    """The states present in the inventory, labelled in Spanish (the value stays the code);
+    nothing while Flask-Admin builds the view outside any app (see options_from)."""
+    from flask import has_app_context
+    from facho.extensions import db
+    if not has_app_context():
+        return []
+    codes = db.session.execute(sa.select(m.Onu.status).where(m.Onu.status.isnot(None))
+                               .distinct().order_by(m.Onu.status)).scalars().all()
+    return [(code, fmt.onu_status_label(code)) for code in codes]
 
 
 class OnuView(FachoModelView):
@@ -40,12 +53,11 @@ class OnuView(FachoModelView):
         IntEqualFilter(m.Onu.olt_id, "OLT", options=olt_options()),
         IntEqualFilter(m.Onu.slot, "Slot"),
         IntEqualFilter(m.Onu.port, "Puerto"),
-        FilterEqual(m.Onu.status, "Estado", options=options_from(
-            lambda: sa.select(m.Onu.status, m.Onu.status).where(m.Onu.status.isnot(None))
-            .distinct().order_by(m.Onu.status))),
+        FilterEqual(m.Onu.status, "Estado", options=_onu_status_options),
         BooleanEqualFilter(m.Onu.present, "Presente"),
     )
-    column_formatters = {"rx_power": _dbm, "tx_power": _dbm, "distance_km": _km}
+    column_formatters = {"rx_power": _dbm, "tx_power": _dbm, "distance_km": _km,
+                         "status": fmt.column(fmt.onu_status_badge)}
     column_formatters_detail = column_formatters
     column_labels = {
         "olt": "OLT", "name": "ONU", "raw_index": "Índice SNMP", "slot": "Slot",

@@ -6,6 +6,7 @@ brand; the server checks again on submit, since the script is only a convenience
 """
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -19,16 +20,21 @@ from wtforms.validators import NumberRange, Optional
 
 from admin.base import FachoModelView, ToggleActionsMixin, brand_options
 from admin.forms import checked
-from admin.formatters import JOB_TYPE_LABELS, since_now
+from admin.formatters import JOB_TYPE_LABELS, local_time, since_now
 from facho.scheduling import edits as lifecycle
 from facho.scheduling import schedule
 from facho import models as m
 from facho.extensions import db
 from facho.executions.manual_run import listed, run_jobs_now
-from facho.validation import (validate_cron, validate_interval, validate_name,
-                              validate_schedule_choice, validate_timezone)
+from facho.validation import (validate_cron, validate_interval, validate_job_oids,
+                              validate_name, validate_schedule_choice, validate_timezone)
+
+log = logging.getLogger(__name__)
 
 JOB_TYPE_CHOICES = list(JOB_TYPE_LABELS.items())
+OVERLAP_POLICY = ("Si al llegar un turno la ejecución anterior de esta tarea sigue en curso "
+                  "en esa OLT, ese turno se omite (queda «Omitida» con el motivo) y no se "
+                  "encola otra: nunca corren dos a la vez en la misma OLT.")
 MAX_OLTS_LISTED = 5
 RUN_ACTION = "ejecutar"
 RUN_CONFIRMATION = ("¿Ejecutar ahora las tareas seleccionadas? Se creará y encolará una "
@@ -71,8 +77,33 @@ def _olt_names(job: m.SnmpJob) -> str:
     return listed(names, total) if names else "(ninguna)"
 
 
+def next_pending_by_job(job_ids: list[int]) -> dict:
+    """{job id: earliest slot claimed and not started yet} in one query. A tick claims
+    slots up to a horizon ahead, so `next_run_at` (the first slot not yet claimed) skips
+    the one that will really run next."""
+    if not job_ids:
+        return {}
+    e = m.Execution
+    return dict(db.session.execute(
+        sa.select(e.job_id, sa.func.min(e.scheduled_for))
+        .where(e.job_id.in_(job_ids), e.status == m.PENDING, e.scheduled_for.is_not(None))
+        .group_by(e.job_id)).all())
+
+
+def next_slot(job: m.SnmpJob):
+    """The next slot of the job that has not run yet: a claimed, pending one first."""
+    on_page = job.id in g.get("job_ids_listed", ())
+    pending = (g.job_next_pending if on_page else next_pending_by_job([job.id])).get(job.id)
+    candidates = [t for t in (pending, job.next_run_at) if t is not None]
+    return min(candidates) if candidates else None
+
+
+def _next_run(view, context, job, name):
+    return local_time(next_slot(job)) if job.enabled else "—"
+
+
 def _remaining(view, context, job, name):
-    return since_now(job.next_run_at) if job.enabled else "deshabilitada"
+    return since_now(next_slot(job)) if job.enabled else "deshabilitada"
 
 
 def _olt_label(olt: m.Olt) -> str:
@@ -84,6 +115,22 @@ class OltSelectionField(QuerySelectMultipleField):
 
     def populate_obj(self, obj, name):
         pass
+
+
+def min_interval_s() -> int:
+    return current_app.config["FACHO"].min_interval_s
+
+
+def claim_after_save(job_ids: list[int]) -> None:
+    """After the edit committed: claim the jobs' slots that fall before the next minute
+    tick now (and send what is due), so a new or edited job does not wait for it. A
+    failure here loses nothing: the tick claims them, late but inside its catch-up window."""
+    from facho.scheduling import dispatch
+    try:
+        dispatch.claim_jobs(job_ids, m.utcnow())
+    except Exception as exc:  # noqa: BLE001 - Redis or database trouble: the tick catches up
+        db.session.rollback()
+        log.warning("event=claim_after_save_failed jobs=%s error=%r", job_ids, exc)
 
 
 def tick_horizon() -> timedelta:
@@ -116,6 +163,7 @@ class JobView(ToggleActionsMixin, FachoModelView):
         "olts": lambda v, c, job, n: _olt_names(job),
         "job_type": lambda v, c, job, n: JOB_TYPE_LABELS.get(job.job_type, job.job_type),
         "remaining": _remaining,
+        "next_run_at": _next_run,
         "oids": lambda v, c, job, n: ", ".join(str(oid) for oid in job.oids) or "—",
     }
     column_formatters_detail = column_formatters
@@ -131,7 +179,7 @@ class JobView(ToggleActionsMixin, FachoModelView):
         "updated_at": "Modificada",
     }
     column_descriptions = {
-        "next_run_at": "Hora local del operador.",
+        "next_run_at": "Hora local del operador: el próximo turno que aún no se ejecutó.",
         "missed_slots": "Turnos que no corrieron (planificador detenido) y se agruparon.",
     }
 
@@ -151,9 +199,12 @@ class JobView(ToggleActionsMixin, FachoModelView):
         "nombre": {"validators": [checked(lambda v: validate_name(v, "Nombre", 120))]},
         "descripcion": {"validators": [Optional()]},
         "oids": {"description": "Solo OIDs de la marca elegida o sin marca."},
-        "interval_raw": {"validators": [Optional(), checked(validate_interval)],
-                         "description": "Número y unidad: 30s, 5m, 2h, 1d. "
-                                        "Déjelo vacío si usa una expresión cron."},
+        "interval_raw": {"validators": [Optional(), checked(
+                             lambda v: validate_interval(v, min_interval_s()))],
+                         "description": "Número y unidad: 30s, 5m, 2h, 1d (mínimo "
+                                        "FACHO_MIN_INTERVAL_S, 10 s por omisión). "
+                                        "Déjelo vacío si usa una expresión cron. "
+                                        + OVERLAP_POLICY},
         "cron_expr": {"validators": [Optional()],
                       "description": "5 campos: minuto hora día mes día-semana "
                                      "(por ejemplo 0 2 * * *)."},
@@ -170,6 +221,7 @@ class JobView(ToggleActionsMixin, FachoModelView):
         # the page's OLT names in one query (the formatter would load every job host)
         g.job_ids_listed = {job.id for job in jobs}
         g.job_olt_names = olt_names_by_job(sorted(g.job_ids_listed))
+        g.job_next_pending = next_pending_by_job(sorted(g.job_ids_listed))
         return count, jobs
 
     # --- run now (DESIGN 6) -------------------------------------------------------------
@@ -209,6 +261,8 @@ class JobView(ToggleActionsMixin, FachoModelView):
                 form.cron_expr.data, form.cron_tz.data = validate_cron(cron, zone)
             except ValueError as exc:
                 form.cron_expr.errors.append(str(exc))
+        for problem in validate_job_oids(form.job_type.data, form.oids.data):
+            form.oids.errors.append(problem)
         brand = form.brand.data
         if brand is None:
             return
@@ -255,10 +309,32 @@ class JobView(ToggleActionsMixin, FachoModelView):
             if olt_id not in present:
                 job.job_hosts.append(m.SnmpJobHost(olt=olt, enabled=True))
 
+    def after_model_change(self, form, job, is_created):
+        super().after_model_change(form, job, is_created)
+        if job.enabled:
+            claim_after_save([job.id])
+
+    def set_flag(self, ids, value: bool) -> None:
+        super().set_flag(ids, value)
+        if value:
+            claim_after_save([int(i) for i in ids if str(i).isdigit()])
+
     def on_toggled(self, jobs, value: bool) -> None:
         if value:  # time spent disabled is not "missed": start again from the grid
             for job in jobs:
                 lifecycle.plan_job(job, created=False, horizon=tick_horizon())
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        brand_id = getattr(obj, "brand_id", None)
+        if brand_id is not None:
+            # Only OIDs that fit the job's brand (or any brand): the help says so, and
+            # one brand's catalogue can hold hundreds of another's OIDs.
+            form.oids.query_factory = lambda: db.session.scalars(
+                sa.select(m.Oid).where(sa.or_(m.Oid.brand_id == brand_id,
+                                              m.Oid.brand_id.is_(None)))
+                .order_by(m.Oid.id)).all()
+        return form
 
     def render(self, template, **kwargs):
         if template in (self.create_template, self.edit_template):

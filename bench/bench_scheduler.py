@@ -1,6 +1,6 @@
 """Scheduler benchmark (DESIGN 10.1-10.3): exactness, dispatch lag, tick cost, worker memory.
 
-    .venv/bin/python -m bench scheduler [-- --quick] [-- --only exact,race,kill,tick,lag,rss]
+    .venv/bin/python -m bench scheduler [-- --quick] [-- --only exact,race,kill,failover,tick,lag,rss]
 
 1. Exactness over a simulated day per interval class (30s, 5m, 1h, 1d on 2 OLTs; ideal
    2880, 288, 24, 1 per OLT): one scheduler with a simulated worker (SQLite and
@@ -8,6 +8,10 @@
    processes without the lease (compare-and-set only), and 3 racers with the lease whose
    leader is SIGKILLed at random steps while it holds a claim transaction open (respawned
    so 3 keep racing): takeover time, slots lost inside the catch-up window.
+1b. Failover with the shipped defaults (`--only failover`): two real scheduler processes
+   (default lease TTL and keeper rhythm), a real worker, a 10 s job on 10 OLTs; the leader
+   is SIGKILLed 3 times: seconds to the new lease and first tick, and how late the slots
+   that fell due in the gap started.
 2. Dispatch lag, live: the real scheduler process (periodiq minute cron, lease, fan-out),
    a real `dramatiq actors` worker process (20 threads) and real Redis; a 30 s job on 10
    OLTs (a closed UDP port: each execution fails in milliseconds, so the figure is the
@@ -241,6 +245,120 @@ def live_lag(database_url: str, redis_url: str, workdir: str, run_s: int,
             "lag_min_ms": round(min(lags)) if lags else None, "by_status": by_status}
 
 
+# --- 2b. failover with the defaults ---------------------------------------------------------
+
+def failover(database_url: str, redis_url: str, workdir: str, kills: int = 3,
+             olts: int = 10, interval_s: int = 10) -> dict:
+    """Two real scheduler processes with the DEFAULT configuration (lease TTL, keeper
+    rhythm: nothing overridden) and a real dramatiq worker (closed UDP port: each run fails
+    in milliseconds, so started_at is the dispatch path). The leader is SIGKILLed `kills`
+    times (a replacement process is started each time, so two keep racing); for each kill:
+    seconds until another process holds the lease and until it ticked, and how late the
+    slots that fell due in between started (started_at - scheduled_for)."""
+    import signal
+    from facho.extensions import db
+    from facho.scheduling.lease import LeaderLease
+    from facho.models import Brand, Execution, Olt, SnmpJob, SnmpJobHost, utcnow
+    app = make_app(database_url, workdir, redis_url)
+    fresh_schema(app)
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    with app.app_context():
+        brand = Brand(nombre="Huawei")
+        rows = [Olt(abreviatura=f"FO-{i}", ip_address="127.0.0.1", snmp_port=9,
+                    comunidad="public", brand=brand) for i in range(olts)]
+        anchor = (utcnow() + timedelta(seconds=10)).replace(microsecond=0)
+        job = SnmpJob(nombre="failover", brand=brand, job_type="descubrimiento",
+                      interval_raw=f"{interval_s}s", max_retries=0, anchor_at=anchor,
+                      next_run_at=anchor)
+        db.session.add_all([brand, job, *rows, *(SnmpJobHost(job=job, olt=o) for o in rows)])
+        db.session.commit()
+        job_id = job.id
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, FACHO_ENV="testing",
+               FACHO_VAR_DIR=workdir, SECRET_KEY=SECRET, PYTHONPATH=str(ROOT),
+               FACHO_LOG_LEVEL="WARNING")
+    for name in ("FACHO_TICK_EVERY_S", "FACHO_LEASE_TTL_MS"):
+        env.pop(name, None)                      # the defaults, as shipped
+    worker_env = dict(env, dramatiq_worker_timeout="100")
+    bin_dir = Path(sys.executable).parent
+    logs = Path(workdir)
+    worker = subprocess.Popen(
+        [str(bin_dir / "dramatiq"), "actors", "actors.executions", "--processes", "1",
+         "--threads", "20", "--queues", "discovery_main", "get_main"],
+        cwd=ROOT, env=worker_env, stdout=open(logs / "fo-worker.log", "wb"),
+        stderr=subprocess.STDOUT)
+    schedulers = []
+
+    def spawn():
+        proc = subprocess.Popen([sys.executable, "-m", "facho.scheduling.process"], cwd=ROOT,
+                                env=env, stdout=open(logs / f"fo-sched-{len(schedulers)}.log",
+                                                     "wb"), stderr=subprocess.STDOUT)
+        schedulers.append(proc)
+
+    def wait(condition, timeout_s):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            value = condition()
+            if value:
+                return value
+            time.sleep(0.01)
+        return None
+
+    lease = LeaderLease(client)
+    spawn(); spawn()
+    results = []
+    try:
+        wait(lambda: (lease.last_tick() or {}).get("owner"), 90)
+        time.sleep(max(0.0, (anchor - utcnow()).total_seconds()) + 4)
+        for k in range(kills):
+            owner = lease.holder()
+            pid = int(owner.split(":")[1])
+            victim = next(p for p in schedulers if p.pid == pid)
+            time.sleep(random.Random(k).uniform(0, 3))       # varied phase of the renewals
+            victim.send_signal(signal.SIGKILL)
+            killed = time.monotonic()
+            killed_at = utcnow()
+            leased = wait(lambda: lease.holder() not in (None, owner), 60)
+            lease_s = time.monotonic() - killed if leased else None
+            ticked = wait(lambda: (lease.last_tick() or {}).get("owner") not in (None, owner), 60)
+            tick_s = time.monotonic() - killed if ticked else None
+            spawn()
+            results.append({"killed_at": killed_at, "lease_s": lease_s and round(lease_s, 2),
+                            "first_tick_s": tick_s and round(tick_s, 2)})
+            time.sleep(interval_s * 2)
+    finally:
+        for proc in schedulers + [worker]:
+            proc.terminate()
+        for proc in schedulers + [worker]:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    with app.app_context():
+        t = Execution.__table__
+        executed = db.session.execute(sa.select(t.c.scheduled_for, t.c.started_at).where(
+            t.c.job_id == job_id, t.c.started_at.is_not(None))).all()
+    dispose(app)
+    client.flushdb()
+    for r in results:
+        # slots that fell due from the kill until the new leader could have sent them
+        window_end = r["killed_at"] + timedelta(seconds=(r["first_tick_s"] or 30) + 1)
+        lags = [(e.started_at - e.scheduled_for).total_seconds() for e in executed
+                if r["killed_at"] <= e.scheduled_for <= window_end]
+        r["slots_in_gap"] = len(lags)
+        r["gap_start_lag_max_s"] = round(max(lags), 2) if lags else None
+        r["killed_at"] = r["killed_at"].isoformat(timespec="seconds")
+    all_lags = [(e.started_at - e.scheduled_for).total_seconds() for e in executed]
+    from facho.config import load_config
+    defaults = load_config({"FACHO_ENV": "testing"})
+    return {"lease_ttl_ms": defaults.lease_ttl_ms, "kills": results, "olts": olts,
+            "interval_s": interval_s, "executions_started": len(executed),
+            "failover_s_max": max((r["first_tick_s"] or 0) for r in results) if results else None,
+            "gap_start_lag_max_s": max((r["gap_start_lag_max_s"] or 0) for r in results)
+            if results else None,
+            "start_lag_max_s": round(max(all_lags), 2) if all_lags else None}
+
+
 # --- 3. tick cost ----------------------------------------------------------------------------
 
 def tick_cost(database_url: str, redis_url: str, workdir: str, jobs: int, olts: int) -> dict:
@@ -388,6 +506,11 @@ def summarize(results: dict) -> dict:
     summary["lost_in_window"] = kill.get("lost_in_window")
     summary["integrity_errors"] = sum(r.get("_run", {}).get("integrity_errors", 0)
                                       for r in runs.values())
+    fo = results.get("failover")
+    if fo:
+        summary["default_lease_ttl_ms"] = fo["lease_ttl_ms"]
+        summary["failover_s_max_defaults"] = fo["failover_s_max"]
+        summary["failover_slot_lag_max_s_defaults"] = fo["gap_start_lag_max_s"]
     lag = results.get("lag", {})
     default = lag.get("dramatiq_default")
     if default:
@@ -441,7 +564,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench scheduler")
     parser.add_argument("--quick", action="store_true",
                         help="6 simulated hours instead of a day, shorter live runs")
-    parser.add_argument("--only", default="exact,race,kill,tick,lag,rss")
+    parser.add_argument("--only", default="exact,race,kill,failover,tick,lag,rss")
     parser.add_argument("--redis-db", type=int, default=10)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
@@ -482,6 +605,10 @@ def main(argv: list[str] | None = None) -> dict:
                 app, redis_url, workdir, hours, lease=True, kills=3, step_wall_s=0.15,
                 ttl_ms=300)
             dispose(app)
+        if "failover" in only:
+            print("failover: 2 scheduler processes with the default lease, leader SIGKILLed "
+                  "3 times ...", flush=True)
+            results["failover"] = failover(urls["postgresql"], redis_url, workdir)
         if "tick" in only:
             results["tick"] = {}
             for backend, url in urls.items():
@@ -506,6 +633,19 @@ def main(argv: list[str] | None = None) -> dict:
     finally:
         drop_pg()
         redis.Redis.from_url(redis_url).flushdb()
+    if only != set(parser.get_default("only").split(",")) and RESULTS.exists():
+        # a partial run (--only) updates its own sections and keeps the others' figures
+        kept = json.loads(RESULTS.read_text())
+        for key, value in results.items():
+            if key in ("date", "machine", "simulated_hours"):
+                continue          # they describe the full run the kept figures come from
+            if isinstance(value, dict) and key != "exactness":
+                value = {**value, "_date": results["date"]}
+            if isinstance(value, dict) and isinstance(kept.get(key), dict) and key == "exactness":
+                kept[key].update(value)
+            else:
+                kept[key] = value
+        results = kept
     results["summary"] = summarize(results)
     print_table(results)
     if not args.no_write:

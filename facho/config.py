@@ -35,6 +35,7 @@ class Config:
     catchup_window_s: int
     tick_margin_s: int
     lease_ttl_ms: int
+    min_interval_s: int           # shortest interval a job may be given (panel, CLI)
     olt_lease_ttl_ms: int
     retention_days: int
     absent_after_misses: int
@@ -143,7 +144,10 @@ def load_config(environ: dict | None = None) -> Config:
         snmp_retries=_int(env, "FACHO_SNMP_RETRIES", 2, 0, 10),
         catchup_window_s=_int(env, "FACHO_CATCHUP_WINDOW_S", 300, 30, 86400),
         tick_margin_s=_int(env, "FACHO_TICK_MARGIN_S", 15, 0, 300),
-        lease_ttl_ms=_int(env, "FACHO_LEASE_TTL_MS", 10000, 500, 120000),
+        # 3 s: a follower takes over within TTL + its 0.5 s poll, so a leader's death delays
+        # no slot by more than ~4 s (issue 9: 8-10 s with 10 s); see facho.scheduling.process.
+        lease_ttl_ms=_int(env, "FACHO_LEASE_TTL_MS", 3000, 500, 120000),
+        min_interval_s=_int(env, "FACHO_MIN_INTERVAL_S", 10, 1, 3600),
         olt_lease_ttl_ms=_int(env, "FACHO_OLT_LEASE_TTL_MS", 30000, 500, 600000),
         retention_days=_int(env, "FACHO_RETENTION_DAYS", 30, 1, 3650),
         absent_after_misses=_int(env, "FACHO_ABSENT_AFTER_MISSES", 3, 1, 100),

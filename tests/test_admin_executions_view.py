@@ -27,6 +27,9 @@ SUMMARY = {"found": 256, "new": 3, "gone": 1, "walk_ms": 1530, "formula": "ZTE C
            "campo_nuevo": "<b>sin marcado</b>"}
 
 
+RETRIED_SLOT = datetime(2030, 6, 1, 8, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def rows(app):
     brand = make_brand(app)
@@ -46,6 +49,10 @@ def rows(app):
         "manual": made(job_id=job_2, olt_id=olt_a, status="INTERRUPTED", scheduled_for=None,
                        requested_by_id=jefa),
         "cli": made(job_id=job_2, olt_id=olt_a, status="SUCCESS", scheduled_for=None),
+        "retried": made(job_id=job_2, olt_id=olt_a, status="SUCCESS", attempt=3,
+                        duration_ms=400, scheduled_for=RETRIED_SLOT,
+                        created_at=RETRIED_SLOT - timedelta(minutes=1),
+                        finished_at=RETRIED_SLOT + timedelta(seconds=12.5)),
     }
     return dict(ids, job_1=job_1, job_2=job_2, olt_a=olt_a, olt_b=olt_b, jefa=jefa)
 
@@ -60,7 +67,9 @@ def row_html(page: str, execution_id: int) -> str:
 def test_list_shows_badges_and_who_asked(app, staff_client, rows):
     page = text(staff_client.get("/admin/executions/"))
     failed = row_html(page, rows["failed_a1"])
-    assert '<span class="badge badge-danger" title="FAILED">Fallida</span>' in failed
+    assert ('<span class="badge badge-danger" title="Fallida: terminó con error (vea Error / '
+            'motivo)" data-status="FAILED">Fallida</span>') in failed
+    assert 'title="FAILED"' not in page   # the hover text is Spanish too
     assert re.search(r'<td class="col-requested_by">\s*programada\s*</td>', failed)
     assert "…" in failed and LONG_ERROR not in failed           # the list shortens errors
     manual = row_html(page, rows["manual"])
@@ -71,6 +80,9 @@ def test_list_shows_badges_and_who_asked(app, staff_client, rows):
     ok = row_html(page, rows["ok"])
     assert "badge-success" in ok and "1.5 s" in ok
     assert re.search(r'<td class="col-attempt">\s*0\s*</td>', ok)
+    # after retries the duration is the total since the slot too, not only the last attempt
+    retried = row_html(page, rows["retried"])
+    assert "400 ms (3 intentos, 12.5 s en total)" in retried
 
 
 def test_details_show_the_full_error_and_a_readable_summary(app, staff_client, rows):
@@ -134,7 +146,7 @@ def test_rerun_creates_one_pending_per_failed_pair_and_refuses_the_rest(
     shown = alerts(page)
     assert ("warning", f"Solo se re-ejecutan ejecuciones fallidas; se omitieron: "
                        f"#{rows['ok']} (Exitosa), #{rows['manual']} (Interrumpida).") in shown
-    assert ("success", "🚀 Ejecutadas 1 tareas: 2 ejecuciones creadas y encoladas") in shown
+    assert ("success", "🚀 Encolada 1 tarea: 2 ejecuciones creadas y encoladas") in shown
     assert ("warning", '⚠️ Tarea "Descubrimiento": OLTs deshabilitadas omitidas: OLT-OFF.') \
         in shown
     from facho.extensions import db

@@ -14,7 +14,13 @@ from tests.test_admin_support import (UTC, count, fetch, field_errors, make_bran
 from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap login
 
 
-def job_form(brand_id, olt_ids=(), oid_ids=(), **overrides):
+DISCOVERY_OIDS: dict[int, int] = {}     # brand id -> its discovery OID (huawei fixture)
+
+
+def job_form(brand_id, olt_ids=(), oid_ids=None, **overrides):
+    """A valid form: a discovery job needs a discovery OID, the brand's is used by default."""
+    if oid_ids is None:
+        oid_ids = [DISCOVERY_OIDS[brand_id]] if brand_id in DISCOVERY_OIDS else []
     data = {"nombre": "Descubrimiento norte", "descripcion": "", "brand": str(brand_id),
             "job_type": "descubrimiento", "olts": [str(i) for i in olt_ids],
             "oids": [str(i) for i in oid_ids], "interval_raw": "5m", "cron_expr": "",
@@ -33,6 +39,9 @@ def host_olts(app, job_id):
 @pytest.fixture
 def huawei(app):
     brand = make_brand(app, "Huawei")
+    DISCOVERY_OIDS[brand] = make_oid(app, brand, nombre="Huawei ONT descubrimiento",
+                                     oid="1.3.6.1.4.1.2011.6.128.1.1.2.43.1.9",
+                                     espacio="descubrimiento")
     return brand, make_olt(app, brand, "OLT-A"), make_olt(app, brand, "OLT-B")
 
 
@@ -46,10 +55,10 @@ def test_created_job_gets_job_hosts_and_a_first_run_on_its_grid(app, staff_clien
         job_id, anchor, next_run = job.id, job.anchor_at, job.next_run_at
     assert host_olts(app, job_id) == [olt_a, olt_b]
     assert anchor.microsecond == 0 and before - timedelta(seconds=1) <= anchor <= utcnow()
-    # On the grid (anchor + k * 5 min) and not in the past.
+    # On the grid (anchor + k * 5 min); the first slot (the anchor) was claimed at save
+    # time, so the next one not claimed is one interval later.
     assert (next_run - anchor) % parse_interval("5m") == timedelta(0)
-    assert next_run >= before - timedelta(seconds=1)
-    assert next_run - before < parse_interval("5m")
+    assert next_run == anchor + parse_interval("5m")
     # The list speaks Spanish: schedule in words, its OLTs, time left.
     assert "cada 5 minutos" in page and "OLT-A, OLT-B" in page
     assert "Próxima ejecución" in page and "Falta" in page
@@ -172,7 +181,8 @@ def test_oid_of_another_brand_is_refused_but_a_brandless_oid_fits(app, staff_cli
                      job_form(brand, [olt_a], [zte_oid, any_oid])))
     assert "El OID Serie ZTE es de la marca ZTE, no de Huawei." in field_errors(page)["oids"]
     assert count(app, SnmpJob) == 0
-    page = text(post(staff_client, "/admin/snmp_jobs/new/", job_form(brand, [olt_a], [any_oid])))
+    page = text(post(staff_client, "/admin/snmp_jobs/new/",
+                     job_form(brand, [olt_a], [any_oid, DISCOVERY_OIDS[brand]])))
     assert "Registro creado." in page
 
 
@@ -266,3 +276,91 @@ def test_changing_the_schedule_interrupts_reservations_of_the_old_grid(app, staf
         "INTERRUPTED", "Interrumpida: la programación de la tarea cambió")
     assert fetch(app, Execution, due).status == "PENDING"  # already due: it runs
     assert fetch(app, SnmpJob, job).next_run_at > now + timedelta(seconds=40)
+
+
+# --- issue 9: first slot at save time, next slot shown, form checks ------------------------
+
+def test_a_new_job_s_first_slot_is_claimed_and_sent_at_save_time(app, staff_client, huawei):
+    """No minute tick in between: saving the job creates and sends its first slot."""
+    brand, olt_a, olt_b = huawei
+    post(staff_client, "/admin/snmp_jobs/new/", job_form(brand, [olt_a, olt_b]))
+    from facho.extensions import db
+    with app.app_context():
+        job = SnmpJob.query.one()
+        rows = Execution.query.filter_by(job_id=job.id).all()
+        assert sorted(r.olt_id for r in rows) == sorted([olt_a, olt_b])
+        assert {r.scheduled_for for r in rows} == {job.anchor_at}
+        assert all(r.message_id for r in rows)              # sent, not waiting for a tick
+        assert job.next_run_at == job.anchor_at + timedelta(minutes=5)
+        db.session.rollback()
+
+
+def test_the_jobs_list_shows_a_claimed_pending_slot_as_the_next_run(app, staff_client, huawei):
+    brand, olt_a, _ = huawei
+    job = make_job(app, brand, [olt_a], next_run_at=datetime(2030, 1, 1, 15, 1, tzinfo=UTC))
+    make_execution(app, job, olt_a, scheduled_for=datetime(2030, 1, 1, 15, 0, tzinfo=UTC))
+    page = table(text(staff_client.get("/admin/snmp_jobs/")))
+    assert "2030-01-01 10:00:00" in page                   # the reserved slot (Lima, UTC-5)
+    assert "2030-01-01 10:01:00" not in page
+
+
+def test_intervals_under_the_configured_minimum_are_refused_in_spanish(app, staff_client,
+                                                                      huawei):
+    brand, olt_a, _ = huawei
+    page = text(post(staff_client, "/admin/snmp_jobs/new/",
+                     job_form(brand, [olt_a], interval_raw="1s")))
+    assert any("Intervalo demasiado corto: el mínimo es 10 s" in m
+               for m in field_errors(page).get("interval_raw", [])), field_errors(page)
+    assert count(app, SnmpJob) == 0
+
+
+def test_the_job_form_says_what_the_overlap_policy_does(app, staff_client, huawei):
+    page = text(staff_client.get("/admin/snmp_jobs/new/"))
+    assert "sigue en curso" in page and "se omite" in page
+
+
+JOB_OID_CHECKS = [
+    ("descubrimiento", dict(espacio="serial"), "oids",
+     "Una tarea de descubrimiento necesita un OID de espacio «descubrimiento»"),
+    ("get", dict(espacio="descubrimiento"), "oids",
+     "Una tarea de lectura necesita al menos un OID que escriba un campo"),
+]
+
+
+@pytest.mark.parametrize("job_type, oid_kw, field, message", JOB_OID_CHECKS)
+def test_a_job_whose_oids_cannot_work_is_refused_under_the_field(app, staff_client, huawei,
+                                                                job_type, oid_kw, field,
+                                                                message):
+    brand, olt_a, _ = huawei
+    oid = make_oid(app, brand, nombre="Uno", **oid_kw)
+    page = text(post(staff_client, "/admin/snmp_jobs/new/",
+                     job_form(brand, [olt_a], [oid], job_type=job_type)))
+    assert any(message in m for m in field_errors(page).get(field, [])), field_errors(page)
+    assert count(app, SnmpJob) == 0
+
+
+def test_an_oid_whose_default_does_not_fit_its_field_is_refused(app, staff_client, huawei):
+    from facho.extensions import db
+    from facho.models import Oid
+    brand, olt_a, _ = huawei
+    oid = make_oid(app, brand, nombre="Potencia RX", espacio="rx_power")
+    with app.app_context():
+        row = db.session.get(Oid, oid)
+        row.formato, row.default_value = "dbm_huawei", "sin dato"
+        db.session.commit()
+    page = text(post(staff_client, "/admin/snmp_jobs/new/",
+                     job_form(brand, [olt_a], [oid], job_type="get")))
+    assert any("El valor por defecto «sin dato» del OID «Potencia RX»" in m
+               for m in field_errors(page).get("oids", [])), field_errors(page)
+    assert count(app, SnmpJob) == 0
+
+
+def test_the_edit_form_lists_only_the_jobs_brand_oids(app, staff_client, huawei):
+    brand, olt_a, _ = huawei
+    zte = make_brand(app, "ZTE")
+    make_oid(app, zte, nombre="Serie ZTE", oid="1.3.6.1.4.1.3902.1012.3.28.1.1.5")
+    make_oid(app, None, nombre="sysDescr", oid="1.3.6.1.2.1.1.1.0")
+    job = make_job(app, brand, [olt_a])
+    page = text(staff_client.get(f"/admin/snmp_jobs/edit/?id={job}"))
+    oids_select = re.search(r'<select[^>]*id="oids".*?</select>', page, flags=re.S).group(0)
+    assert "sysDescr" in oids_select and "Serie ZTE" not in oids_select

@@ -41,8 +41,10 @@ def test_executions_newest_first_with_badges_and_duration(app, staff_client, his
     _, rows = history
     page = text(staff_client.get("/admin/executions/"))
     assert ids_in(page) == [rows["manual"], rows["failed"], rows["old_ok"]]
-    assert '<span class="badge badge-success" title="SUCCESS">Exitosa</span>' in page
-    assert '<span class="badge badge-danger" title="FAILED">Fallida</span>' in page
+    assert ('<span class="badge badge-success" title="Exitosa: terminó y guardó sus datos" '
+            'data-status="SUCCESS">Exitosa</span>') in page
+    assert ('<span class="badge badge-danger" title="Fallida: terminó con error (vea Error / '
+            'motivo)" data-status="FAILED">Fallida</span>') in page
     assert "1.5 s" in page and "Tiempo de espera agotado" in page
     assert "jefa" in page and "Programada" in page
 

@@ -1,4 +1,5 @@
 """Every panel page renders for a staff user, in Spanish, with data in every table."""
+import re
 from datetime import datetime
 
 from facho.models import IndexFormula, Onu
@@ -8,6 +9,13 @@ from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap
 
 ENGLISH = ("With selected", "Add Filter", "There are no items", "Save and Add Another",
            "Record was", "Create New Record", "Traceback")
+# the page-size menu ("20 items"), a state's code as hover text, a raw ONU state
+ENGLISH_PATTERN = re.compile(r"\b\d+ items?\b|title=\"(PENDING|RUNNING|SUCCESS|FAILED|"
+                             r"INTERRUPTED|SKIPPED)\"|>\s*(online|offline)\s*<")
+
+
+EMOJI_ALONE = re.compile("(?:>|\"|title=\")\\s*[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]+"
+                         "\\s*(?:<|\")")
 
 
 def test_every_page_renders_in_spanish(app, staff_client):
@@ -21,7 +29,8 @@ def test_every_page_renders_in_spanish(app, staff_client):
     formula = add(app, IndexFormula(nombre="Huawei", brand_id=brand, kind="linear",
                                     params={"kind": "linear", "base": 0, "step_slot": 1,
                                             "step_port": 1}))
-    onu = add(app, Onu(olt_id=olt, raw_index="1.1", serial="HWTC00000001"))
+    onu = add(app, Onu(olt_id=olt, raw_index="1.1", serial="HWTC00000001", status="online"))
+    add(app, Onu(olt_id=olt, raw_index="1.2", serial="HWTC00000002", status="offline"))
     from facho.extensions import db
     from facho.models import SnmpJobHost
     with app.app_context():
@@ -40,6 +49,12 @@ def test_every_page_renders_in_spanish(app, staff_client):
             assert response.status_code == 200, url
             page = text(response)
             assert not [word for word in ENGLISH if word in page], url
+            assert not ENGLISH_PATTERN.search(page), (url, ENGLISH_PATTERN.search(page))
+            # an emoji renders as an empty box without an emoji font: never on its own
+            assert not EMOJI_ALONE.search(page), (url, EMOJI_ALONE.search(page))
+    onus = text(staff_client.get("/admin/onus/"))
+    assert "En línea" in onus and "Fuera de línea" in onus and "20 registros" in onus
+    assert '"options": [["offline", "Fuera de l\\u00ednea"], ["online", "En l\\u00ednea"]]' in onus
     details = text(staff_client.get(f"/admin/snmp_jobs/details/?id={job}"))
     assert "cron 0 2 * * * (America/Lima)" in details and "OLT-1" in details
     details = text(staff_client.get(f"/admin/executions/details/?id={execution}"))

@@ -17,7 +17,7 @@ from tests.test_admin_support import (count, fetch, make_brand, make_job, make_o
 from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap login
 
 RUN = "ejecutar"
-SUCCESS_LINE = "🚀 Ejecutadas 1 tareas: 1 ejecuciones creadas y encoladas"
+SUCCESS_LINE = "🚀 Encolada 1 tarea: 1 ejecución creada y encolada"
 INFO_LINE = ('📊 Las ejecuciones aparecerán en "Ejecuciones" y se procesarán '
              "en la cola discovery_main")
 

@@ -69,6 +69,7 @@ def test_healthz_needs_no_login_and_reveals_only_health(app, redis_client):
     LeaderLease(redis_client).record_tick({"claimed": 0})  # a scheduler that just ticked
     response = app.test_client().get("/healthz")
     body = response.get_json()
-    assert set(body) == {"status", "database", "redis", "scheduler"}
-    assert body == {"status": "ok", "database": True, "redis": True, "scheduler": True}
+    assert set(body) == {"status", "database", "redis", "scheduler", "clock_jump"}
+    assert body == {"status": "ok", "database": True, "redis": True, "scheduler": True,
+                    "clock_jump": None}
     assert response.status_code == 200

@@ -3,7 +3,7 @@ assets only."""
 import json
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ def section(page: str, element_id: str) -> str:
 def populated(app, redis_client):
     brand = make_brand(app)
     olt_a, olt_b = make_olt(app, brand, "OLT-A"), make_olt(app, brand, "OLT-B")
+    make_olt(app, brand, "OLT-C")          # no execution at all: no rate, not 0 %
     soon = utcnow() + timedelta(minutes=4, seconds=30)
     job = make_job(app, brand, [olt_a, olt_b], nombre="Descubrir norte", next_run_at=soon)
     make_job(app, brand, [olt_a], nombre="Apagada", enabled=False, next_run_at=soon)
@@ -69,7 +70,8 @@ def populated(app, redis_client):
     return {"job": job, "olt_a": olt_a, "olt_b": olt_b}
 
 
-def test_dashboard_shows_health_charts_next_jobs_and_onus(app, staff_client, populated):
+def test_dashboard_shows_health_charts_next_jobs_and_onus(app, staff_client, populated,
+                                                           redis_client):
     response = staff_client.get("/admin/")
     assert response.status_code == 200
     page = text(response)
@@ -99,6 +101,21 @@ def test_dashboard_shows_health_charts_next_jobs_and_onus(app, staff_client, pop
     rates = {r["olt"]: r for r in data["success_rate"]}
     assert rates["OLT-A"] == {"olt": "OLT-A", "success": 4, "failed": 1, "rate": 80.0}
     assert rates["OLT-B"]["rate"] == 0.0
+    # an OLT with nothing finished is listed apart from the 0 % one, never drawn as 0 %
+    assert data["no_rate"] == ["OLT-C"] and "OLT-C" not in rates
+    no_rate = section(page, "success-no-rate")
+    assert "OLT-C" in no_rate and "OLT-B" not in no_rate and "no es 0 %" in no_rate
+    # the OLT slots table: expiry on the operator's clock, like every other time shown
+    with app.app_context():
+        from facho.ops import status as ops
+        [slot] = ops.olt_slots(redis_client)
+    expires = datetime.fromisoformat(slot["expires_at"]).astimezone(ZoneInfo("America/Lima"))
+    slots = section(page, "olt-slots")
+    assert expires.strftime("%Y-%m-%d %H:%M:%S") in slots and slot["expires_at"] not in slots
+    assert "Vence (America/Lima)" in slots
+    # a worker's uptime reads as when it started, not as when it was last seen
+    workers = section(page, "workers")
+    assert "Activo hace" not in page and "Iniciado" in workers and "hace" in workers
     assert 4.0 in data["lag"]["avg_s"] and data["lag"]["max_s"].count(None) == 23
 
     next_jobs = section(page, "next-jobs")

@@ -214,14 +214,15 @@ def test_changing_5m_to_1h_mid_day_follows_the_new_grid(any_app):
         end = START + timedelta(hours=8)
         sim.run_until(end)
         rows = [r for r in _rows(job_id) if r.scheduled_for < end]
-        before = [r for r in rows if r.scheduled_for <= edit]
-        after = [r for r in rows if r.scheduled_for > edit and r.status != INTERRUPTED]
+        before = [r for r in rows if r.scheduled_for < edit]
+        after = [r for r in rows if r.scheduled_for >= edit and r.status != INTERRUPTED]
         # 5-minute slots until the edit: 00:00 .. 03:00 (37 per OLT) ...
         assert len(before) == 37 * 2 and {r.status for r in before} == {SUCCESS}
-        # ... then hourly slots anchored at the edit: 04:02:17, 05:02:17, 06:02:17, 07:02:17
-        new_grid = [edit + timedelta(hours=h) for h in range(1, 5)]
+        # ... then hourly slots anchored at the edit, the first at the edit itself (nothing
+        # of the old grid was there): 03:02:17, 04:02:17, 05:02:17, 06:02:17, 07:02:17
+        new_grid = [edit + timedelta(hours=h) for h in range(0, 5)]
         assert sorted({r.scheduled_for for r in after}) == new_grid
-        assert len(after) == 4 * 2 and {r.status for r in after} == {SUCCESS}
+        assert len(after) == 5 * 2 and {r.status for r in after} == {SUCCESS}
         # old-grid reservations past the edit were withdrawn, with the reason
         withdrawn = [r for r in rows if r.status == INTERRUPTED]
         assert len(withdrawn) == interrupted
@@ -423,3 +424,45 @@ def test_a_tick_whose_planning_outlasts_the_idle_transaction_timeout_still_claim
         assert db.session.execute(sa.select(sa.func.count()).select_from(T)).scalar() == 4
         db.session.execute(sa.text("RESET idle_in_transaction_session_timeout"))
         db.session.commit()
+
+
+# --- edits: the new grid starts at the edit, skipping only what would collide (issue 9) ----
+
+def test_a_1d_job_changed_to_30s_starts_its_new_grid_at_the_edit(any_app):
+    """Nothing of the old grid was claimed in the next 75 s: no new slot is skipped (the
+    old conservative bound started the new grid up to 75 s after the edit)."""
+    from facho.scheduling import edits as lifecycle
+    with any_app.app_context():
+        job_id = seed(2, [{"nombre": "1d", "interval_raw": "1d"}], start=START)["jobs"]["1d"]
+        _sim().run_until(START + timedelta(hours=5))          # 00:00 claimed and run
+        edit = START + timedelta(hours=5, seconds=12, milliseconds=300)
+        job = db.session.get(SnmpJob, job_id)
+        job.interval_raw = "30s"
+        lifecycle.plan_job(job, created=False, now=edit, horizon=timedelta(seconds=75))
+        db.session.commit()
+        assert db.session.get(SnmpJob, job_id).next_run_at == edit.replace(microsecond=0)
+        db.session.rollback()
+
+
+def test_an_edit_whose_new_grid_meets_an_old_reservation_loses_no_slot(any_app):
+    """1m -> 30s half a minute after a tick: the old grid's 01:01:00 reservation is also a
+    slot of the new grid (anchored at 01:00:30). Every new-grid slot runs once, the unique
+    constraint never has to refuse a row, and nothing between is skipped."""
+    from facho.scheduling import edits as lifecycle
+    with any_app.app_context():
+        job_id = seed(2, [{"nombre": "1m", "interval_raw": "1m"}], start=START)["jobs"]["1m"]
+        sim = _sim()
+        edit = START + timedelta(hours=1, seconds=30, milliseconds=300)
+        sim.run_until(edit)
+        job = db.session.get(SnmpJob, job_id)
+        job.interval_raw = "30s"
+        lifecycle.plan_job(job, created=False, now=edit, horizon=timedelta(seconds=75))
+        db.session.commit()
+        dispatch.claim_jobs([job_id], edit, sender=sim.sender)     # the panel, after saving
+        end = START + timedelta(hours=1, minutes=5)
+        sim.run_until(end)
+        report = audit(job_id, edit.replace(microsecond=0), end)
+    assert report["ideal"] == 9
+    assert report["missing"] == 0 and report["duplicates"] == 0, report
+    assert report["by_status"] == {SUCCESS: 18}, report
+    assert sum(t.conflicts for t in sim.ticks) == 0

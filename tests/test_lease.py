@@ -134,3 +134,34 @@ def test_last_tick_round_trips_and_is_replaced_whole(redis_url):
 def test_ttl_must_be_positive(redis_client):
     with pytest.raises(ValueError):
         LeaderLease(redis_client, ttl_ms=0)
+
+
+# --- the wall clock seen by the scheduler (issue 9) ----------------------------------------
+
+def test_the_clock_watch_reports_a_step_back_and_a_jump_forward_beyond_a_tick():
+    from facho.scheduling.process import ClockWatch
+    watch = ClockWatch(forward_limit_s=60)
+    assert watch.observe(wall=1000.0, mono=50.0) is None          # first sight: nothing
+    assert watch.observe(wall=1001.0, mono=51.0) is None          # in step
+    assert watch.observe(wall=1001.6, mono=52.0) is None          # NTP slewing: noise
+    assert watch.observe(wall=973.0, mono=53.0) == pytest.approx(-29.6)   # 30 s back
+    assert watch.observe(wall=1034.0, mono=114.0) is None         # 60 s later, in step
+    assert watch.observe(wall=1134.0 + 61, mono=115.0) == pytest.approx(160.0)
+    assert watch.observe(wall=1196.0 + 30, mono=116.0) is None    # < one tick: not reported
+
+
+def test_a_recorded_clock_jump_reads_back_with_a_spanish_sentence(redis_client):
+    lease = LeaderLease(redis_client, owner="sched-a:1:x")
+    assert ops_clock(redis_client) is None
+    lease.record_clock_jump(-30.4)
+    jump = ops_clock(redis_client)
+    assert jump["direction"] == "atrás" and jump["step_s"] == -30.4
+    assert "retrocedió 30 s" in jump["message"] and "sched-a:1:x" in jump["message"]
+    lease.record_clock_jump(125.0)
+    jump = ops_clock(redis_client)
+    assert jump["direction"] == "adelante" and "adelantó 2 min 5 s" in jump["message"]
+
+
+def ops_clock(client):
+    from facho.ops import status as ops
+    return ops.clock_jump_state(client)

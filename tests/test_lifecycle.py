@@ -141,7 +141,7 @@ def test_new_interval_job_starts_now_on_a_fresh_anchor():
     assert job.next_run_at == job.anchor_at
 
 
-def test_changed_interval_replans_after_what_the_old_grid_may_have_claimed(app):
+def test_changed_interval_starts_the_new_grid_at_the_edit_when_no_claimed_slot_collides(app):
     from facho.extensions import db
     brand = make_brand(app)
     job_id = make_job(app, brand, interval_raw="1h", anchor_at=datetime(2024, 1, 1, tzinfo=UTC),
@@ -152,8 +152,9 @@ def test_changed_interval_replans_after_what_the_old_grid_may_have_claimed(app):
         assert lifecycle.plan_job(job, created=False, now=NOW, horizon=timedelta(seconds=75))
         anchor = NOW.replace(microsecond=0)
         assert job.anchor_at == anchor
-        # The old grid may have claimed its slot at NOW+20s: start on the first new slot after.
-        assert job.next_run_at == anchor + timedelta(minutes=7)
+        # Nothing was claimed on the new grid: it starts at the edit (issue 9: the old
+        # bound skipped up to a tick horizon of new slots whatever had been claimed).
+        assert job.next_run_at == anchor
         db.session.rollback()
 
 

@@ -40,7 +40,7 @@ def test_only_enabled_pairs_run_and_every_reason_is_reported(selection, redis_cl
     report = run_jobs_now(selection["ids"], selection["user_id"])
     messages = dict((text[:2], (cat, text)) for cat, text in report.messages())
     texts = [text for _, text in report.messages()]
-    assert texts[0] == "🚀 Ejecutadas 1 tareas: 1 ejecuciones creadas y encoladas"
+    assert texts[0] == "🚀 Encolada 1 tarea: 1 ejecución creada y encolada"
     assert texts[1] == ('📊 Las ejecuciones aparecerán en "Ejecuciones" y se procesarán '
                         "en la cola discovery_main")
     assert any("OLT-DOWN" in t and "deshabilitadas" in t for t in texts)
@@ -130,3 +130,23 @@ def test_a_batch_that_failed_after_reaching_redis_keeps_the_rows_a_worker_took(
     assert [(r.status, r.attempt) for r in rows] == [(RUNNING, 1)]
     assert report.created == [rows[0].id]
     assert report.error and "Redis" in report.error
+
+
+def test_the_summary_is_singular_for_one_and_the_seeds_words_for_several():
+    from facho.executions.manual_run import run_summary
+    assert run_summary(2, 5) == "Ejecutadas 2 tareas: 5 ejecuciones creadas y encoladas"
+    assert run_summary(1, 1) == "Encolada 1 tarea: 1 ejecución creada y encolada"
+    assert run_summary(1, 3) == "Encolada 1 tarea: 3 ejecuciones creadas y encoladas"
+
+
+def test_when_nothing_qualified_the_messages_say_no_execution_was_created(selection):
+    disabled_only = run_jobs_now([selection["ids"][1]], selection["user_id"])
+    texts = [text for _, text in disabled_only.messages()]
+    assert any("deshabilitada" in t for t in texts)
+    assert texts[-1] == "No se crearon ejecuciones."
+    run_jobs_now([selection["enabled"]], selection["user_id"])
+    again = [text for _, text in run_jobs_now([selection["enabled"]],
+                                               selection["user_id"]).messages()]
+    assert again[0].startswith("Ya en curso") and again[-1] == "No se crearon ejecuciones."
+    nothing = [text for _, text in run_jobs_now([], selection["user_id"]).messages()]
+    assert nothing == ["No se seleccionó ninguna tarea."]

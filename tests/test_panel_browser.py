@@ -57,12 +57,22 @@ def test_operator_sets_up_brand_olts_and_a_job(page, live_app):
     page.click(SAVE)
     page.wait_for_url("**/admin/olts/")
 
+    # A discovery job needs a discovery OID (the form refuses one without it).
+    from facho.extensions import db
+    from facho.models import Brand, Oid
+    with live_app.app_context():
+        huawei = Brand.query.filter_by(nombre="Huawei").one()
+        db.session.add(Oid(nombre="Huawei ONT descubrimiento", brand=huawei,
+                           oid="1.3.6.1.4.1.2011.6.128.1.1.2.43.1.9", espacio="descubrimiento"))
+        db.session.commit()
+
     page.goto("/admin/snmp_jobs/new/")
     page.fill("#nombre", "Descubrimiento Huawei")
     pick(page, "#brand", "Huawei")
     assert page.locator("#olts option", has_text="OLT-ZTE").is_disabled()
     assert page.locator("#olts option", has_text="OLT-NORTE").is_enabled()
     pick(page, "#olts", "OLT-NORTE (Huawei)", "OLT-SUR (Huawei)")
+    pick(page, "#oids", "Huawei ONT descubrimiento (1.3.6.1.4.1.2011.6.128.1.1.2.43.1.9)")
     page.fill("#interval_raw", "5m")
     page.screenshot(path="/tmp/facho_job_form.png", full_page=True)
     page.click(SAVE)

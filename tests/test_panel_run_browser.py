@@ -19,7 +19,7 @@ from tests.execution_helpers import in_process_worker, make_job, make_olt, seed_
 from tests.snmp_agents import snmpsim_factory  # noqa: F401
 
 ONUS = 24
-SUCCESS_LINE = "🚀 Ejecutadas 1 tareas: 1 ejecuciones creadas y encoladas"
+SUCCESS_LINE = "🚀 Encolada 1 tarea: 1 ejecución creada y encolada"
 INFO_LINE = ('📊 Las ejecuciones aparecerán en "Ejecuciones" y se procesarán '
              "en la cola discovery_main")
 WARNINGS = [

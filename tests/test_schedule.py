@@ -113,7 +113,7 @@ def test_changing_the_interval_mid_day_replans_on_the_new_grid(old, new, expecte
         if now != edited_at:
             return schedule, next_run_at
         changed = Schedule.build(interval_raw=new, anchor=DAY)
-        return changed, replan(changed, next_run_at, now, HORIZON)
+        return changed, replan(changed, now)
 
     ticks = [DAY + timedelta(minutes=k, seconds=30) for k in range(-1, 24 * 60)]
     claims, _ = drive(Schedule.build(interval_raw=old, anchor=DAY), DAY, ticks, on_tick=edit)
@@ -323,3 +323,12 @@ def test_any_tick_sequence_runs_or_misses_every_slot_exactly_once(interval_s, ga
     assert claimed == sorted(set(claimed))
     expected, _ = schedule.count_between(begin, next_run_at)
     assert len(claimed) + missed == expected
+
+
+def test_an_edit_skips_only_the_new_slots_that_meet_a_row_it_cannot_remove():
+    edit = DAY + timedelta(hours=5, seconds=12)
+    new = Schedule.build(interval_raw="30s", anchor=edit)
+    assert replan(new, edit) == edit                                   # nothing in the way
+    assert replan(new, edit, [edit + timedelta(seconds=15)]) == edit   # off the new grid
+    assert replan(new, edit, [edit]) == edit + timedelta(seconds=30)   # already ran there
+    assert replan(new, edit, [edit - timedelta(seconds=30)]) == edit   # before the edit

@@ -10,6 +10,7 @@ simulated clock sequence against one database (bench/scheduler_sim.py: `racer_ma
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -109,3 +110,164 @@ def test_the_leader_killed_mid_claim_is_replaced_within_the_ttl_and_no_slot_is_l
             report = audit(job_id, START, last_now)
             assert report["missing"] == 0 and report["duplicates"] == 0, report
             assert report["off_grid"] == 0, report
+
+
+# --- schedule edits racing a tick (issue 9) --------------------------------------------------
+
+EDIT_T0 = datetime(2025, 6, 2, 0, 0, tzinfo=UTC)
+
+
+def _in_thread(app, body):
+    """Run `body()` in another thread with its own app context, hence its own session and
+    connection: the panel (or a second scheduler) is another process in production."""
+    import threading
+    box: dict = {}
+
+    def run():
+        with app.app_context():
+            try:
+                box["value"] = body()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
+                box["error"] = exc
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def _job_rows(job_id):
+    import sqlalchemy as sa
+    from facho.models import Execution
+    t = Execution.__table__
+    rows = db.session.execute(sa.select(t.c.olt_id, t.c.scheduled_for, t.c.status)
+                              .where(t.c.job_id == job_id)).all()
+    db.session.rollback()
+    return rows
+
+
+def test_an_interval_edit_between_the_ticks_read_and_its_claim_is_not_overwritten(
+        any_app, monkeypatch):
+    """5m -> 30s stored while a tick plans with the old interval: the edit keeps the same
+    next_run_at (12:05 is on both grids), so a claim that compares only next_run_at wins
+    and jumps to 12:10, and the new grid's slots up to then are never created."""
+    from facho.scheduling import dispatch
+    from facho.scheduling import edits as lifecycle
+    from facho.scheduling import schedule
+    from facho.models import SnmpJob
+    with any_app.app_context():
+        job_id = seed(2, [{"nombre": "5m", "interval_raw": "5m"}], start=EDIT_T0)["jobs"]["5m"]
+        job = db.session.get(SnmpJob, job_id)
+        job.next_run_at = EDIT_T0 + timedelta(minutes=5)      # 00:00 already claimed
+        db.session.commit()
+        edit_at = EDIT_T0 + timedelta(minutes=4, seconds=30, milliseconds=400)
+
+        def edit():
+            row = db.session.get(SnmpJob, job_id)
+            row.interval_raw = "30s"
+            lifecycle.plan_job(row, created=False, now=edit_at, horizon=timedelta(seconds=75))
+            db.session.commit()
+            return row.next_run_at
+
+        real_plan_due = schedule.plan_due
+        edits = []
+
+        def plan_then_edit(*args, **kwargs):
+            plan = real_plan_due(*args, **kwargs)
+            if not edits:                     # the panel saves while the tick plans
+                thread, box = _in_thread(any_app, edit)
+                thread.join(30)
+                assert "error" not in box, box.get("error")
+                edits.append(box["value"])
+            return plan
+
+        monkeypatch.setattr(dispatch.sched, "plan_due", plan_then_edit)
+        tick_at = EDIT_T0 + timedelta(minutes=4, seconds=30, milliseconds=100)
+        dispatch.tick(tick_at, send=dispatch.RecordingSender())
+        monkeypatch.setattr(dispatch.sched, "plan_due", real_plan_due)
+        assert edits, "the edit ran"
+
+        stored = db.session.get(SnmpJob, job_id)
+        assert stored.interval_raw == "30s"
+        assert stored.next_run_at < EDIT_T0 + timedelta(minutes=5, seconds=30), stored.next_run_at
+        db.session.rollback()
+        # the following ticks claim every slot of the new grid from the edit on
+        later = EDIT_T0 + timedelta(minutes=5, seconds=40)
+        dispatch.tick(later, send=dispatch.RecordingSender())
+        rows = _job_rows(job_id)
+        slots = {s for _, s, _ in rows}
+        for k in range(3):                    # 00:05:00, 00:05:30, 00:06:00
+            assert EDIT_T0 + timedelta(minutes=5, seconds=30 * k) in slots, sorted(slots)
+        assert not any(s == EDIT_T0 + timedelta(minutes=10) for s in slots)
+
+
+def test_a_tick_cannot_claim_the_old_grid_between_an_edits_replan_and_its_commit(pg_app):
+    """PostgreSQL: the panel re-plans (old reservations INTERRUPTED) before its job row is
+    written at commit. A tick in between used to claim slots on the old grid and leave
+    them PENDING, to be sent after the edit. The edit now holds the job's row lock, so the
+    tick waits and then finds the schedule changed."""
+    import sqlalchemy as sa
+    from facho.scheduling import dispatch
+    from facho.scheduling import edits as lifecycle
+    from facho.models import PENDING, SnmpJob
+    edit_at = EDIT_T0 + timedelta(minutes=1, seconds=1)
+    with pg_app.app_context():
+        job_id = seed(2, [{"nombre": "30s", "interval_raw": "30s"}], start=EDIT_T0)["jobs"]["30s"]
+        dispatch.tick(EDIT_T0 + timedelta(seconds=0.5), send=dispatch.RecordingSender())
+        # the panel's edit: 30s -> 1d, not committed yet
+        job = db.session.get(SnmpJob, job_id)
+        with db.session.no_autoflush:         # as the panel's update_model: the job row is
+            job.interval_raw = "1d"           # written at commit, after the re-plan
+            lifecycle.plan_job(job, created=False, now=edit_at, horizon=timedelta(seconds=75))
+
+        thread, box = _in_thread(pg_app, lambda: dispatch.tick(
+            edit_at + timedelta(seconds=0.2), send=dispatch.RecordingSender()))
+
+        def tick_waits_on_a_lock():
+            with db.engine.connect() as conn:
+                return conn.execute(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()")).scalar() > 0
+
+        deadline = time.monotonic() + 30
+        while thread.is_alive() and not tick_waits_on_a_lock():
+            assert time.monotonic() < deadline, "the tick neither finished nor waited"
+            time.sleep(0.02)
+        db.session.commit()                   # the edit commits
+        thread.join(30)
+        assert not thread.is_alive() and "error" not in box, box
+        rows = _job_rows(job_id)
+    stale = [(olt, s) for olt, s, status in rows
+             if status == PENDING and s > edit_at and s != edit_at.replace(microsecond=0)
+             and (s - edit_at.replace(microsecond=0)) % timedelta(days=1)]
+    assert stale == [], stale
+
+
+def test_disable_and_re_enable_before_a_reserved_slot_does_not_lose_it(any_app):
+    """Disable at 00:00:40, re-enable at 00:00:45: the 00:01:00 reservation (INTERRUPTED by
+    the disable) runs, or at least counts as missed; it used to vanish silently."""
+    from bench.scheduler_sim import Simulation, audit
+    from facho.scheduling import edits as lifecycle
+    from facho.models import SnmpJob, SUCCESS
+    with any_app.app_context():
+        job_id = seed(2, [{"nombre": "30s", "interval_raw": "30s"}], start=EDIT_T0)["jobs"]["30s"]
+        sim = Simulation(start=EDIT_T0 - timedelta(minutes=1))
+        sim.run_until(EDIT_T0 + timedelta(seconds=40))
+        job = db.session.get(SnmpJob, job_id)
+        job.enabled = False
+        db.session.commit()
+        sim.run_until(EDIT_T0 + timedelta(seconds=45))
+        job = db.session.get(SnmpJob, job_id)
+        job.enabled = True
+        lifecycle.plan_job(job, created=False, now=EDIT_T0 + timedelta(seconds=45),
+                           horizon=timedelta(seconds=75))
+        db.session.commit()
+        sim.run_until(EDIT_T0 + timedelta(minutes=2, seconds=5))
+        report = audit(job_id, EDIT_T0 + timedelta(minutes=1), EDIT_T0 + timedelta(minutes=2, seconds=1))
+        missed = db.session.get(SnmpJob, job_id).missed_slots
+        db.session.rollback()
+    # 00:01:00, 00:01:30, 00:02:00 on both OLTs: every one ran (or a lost one was counted)
+    ran = report["by_status"].get(SUCCESS, 0)
+    assert ran == 6 or (ran + 2 * missed == 6 and missed > 0), (report, missed)
+    assert ran == 6, report

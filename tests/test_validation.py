@@ -134,3 +134,19 @@ def test_formula_params_refused(kind, params, message):
 def test_name_refused(value, message):
     with pytest.raises(ValueError, match=message):
         v.validate_name(value)
+
+
+def test_an_interval_under_the_minimum_is_refused_in_spanish():
+    assert v.validate_interval("10s", minimum_s=10) == "10s"
+    assert v.validate_interval("1m", minimum_s=60) == "1m"
+    with pytest.raises(ValueError, match="Intervalo demasiado corto: el mínimo es 10 s"):
+        v.validate_interval("9s", minimum_s=10)
+
+
+def test_the_minimum_interval_comes_from_the_configuration():
+    from facho.config import ConfigError, load_config
+    base = {"FACHO_ENV": "testing"}
+    assert load_config(base).min_interval_s == 10
+    assert load_config({**base, "FACHO_MIN_INTERVAL_S": "30"}).min_interval_s == 30
+    with pytest.raises(ConfigError, match="FACHO_MIN_INTERVAL_S inválida"):
+        load_config({**base, "FACHO_MIN_INTERVAL_S": "0"})

@@ -43,8 +43,22 @@ def listed(names: list[str], total: int | None = None) -> str:
     return ", ".join(shown) + (f" y {extra} más" if extra > 0 else "")
 
 
+NOTHING_CREATED = "No se crearon ejecuciones."
+
+
+def run_summary(jobs: int, executions: int) -> str:
+    """The seed's success line, "Ejecutadas X tareas: Y ejecuciones creadas y encoladas",
+    word for word in the plural; one job reads "Encolada 1 tarea" (it was queued, not run
+    yet) and one execution "1 ejecución creada y encolada"."""
+    tareas = "Encolada 1 tarea" if jobs == 1 else f"Ejecutadas {jobs} tareas"
+    ejecuciones = ("1 ejecución creada y encolada" if executions == 1 else
+                   f"{executions} ejecuciones creadas y encoladas")
+    return f"{tareas}: {ejecuciones}"
+
+
 @dataclass
 class RunReport:
+    jobs_seen: int = 0       # selected jobs that exist
     jobs_run: list[str] = field(default_factory=list)
     created: list[int] = field(default_factory=list)
     queues: set[str] = field(default_factory=set)
@@ -58,8 +72,7 @@ class RunReport:
         if self.error:
             out.append(("error", self.error))
         if self.created:
-            out.append(("success", f"🚀 Ejecutadas {len(self.jobs_run)} tareas: "
-                                   f"{len(self.created)} ejecuciones creadas y encoladas"))
+            out.append(("success", "🚀 " + run_summary(len(self.jobs_run), len(self.created))))
             for queue in sorted(self.queues):
                 out.append(("info", "📊 Las ejecuciones aparecerán en \"Ejecuciones\" y se "
                                     f"procesarán en la cola {queue}"))
@@ -67,8 +80,11 @@ class RunReport:
             out.append(("warning", "Ya en curso, no se encolaron de nuevo: "
                                    + listed(self.already_active)))
         out.extend(("warning", w) for w in self.warnings)
-        if not self.created and not self.error and not self.warnings and not self.already_active:
-            out.append(("warning", "No se seleccionó ninguna tarea."))
+        if not self.created and not self.error:
+            if not self.warnings and not self.already_active and not self.jobs_seen:
+                out.append(("warning", "No se seleccionó ninguna tarea."))
+            else:
+                out.append(("warning", NOTHING_CREATED))
         return out
 
 
@@ -122,6 +138,7 @@ def run_jobs_now(job_ids: list[int], user_id: int | None,
         sa.select(SnmpJob).where(SnmpJob.id.in_(job_ids)).order_by(SnmpJob.nombre)
         .options(selectinload(SnmpJob.job_hosts).joinedload(SnmpJobHost.olt))
     ).scalars().all()
+    report.jobs_seen = len(jobs)
     active = _active_by_pair([j.id for j in jobs])
     wanted: list[tuple[SnmpJob, SnmpJobHost]] = []
     for job in jobs:

@@ -20,6 +20,14 @@ def _brand(nombre: str) -> Brand:
     return brand
 
 
+def seed_summary(added: dict) -> str:
+    """One line for `flask facho seed`: what was added, or that nothing was missing (a row
+    of zeros read as if the data were gone)."""
+    if not any(added.values()):
+        return "Datos iniciales: sin cambios (marcas, OIDs y fórmulas ya estaban cargados)"
+    return "Datos iniciales agregados: " + " ".join(f"{k}={v}" for k, v in added.items())
+
+
 def seed() -> dict:
     """Add what is missing; return counts of rows added per kind."""
     from facho.inventory.index_formulas import SHIPPED_FORMULAS

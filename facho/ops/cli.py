@@ -18,6 +18,20 @@ DATABASE_DOWN = ("la base de datos no responde: verifique que PostgreSQL esté a
 SCHEMA_MISSING = ("la base de datos no tiene las tablas de Facho: ejecute `flask db upgrade` "
                   "(make run lo hace)")
 REDIS_DOWN = "Redis no responde: verifique que Redis esté activo y que REDIS_URL sea correcta"
+EMBEDDED_REDIS_DOWN = ("el Redis embebido ({socket}) no está activo: Facho no está en marcha "
+                       "en esta carpeta; inícielo con `make run` (o solo Redis con "
+                       "`flask facho embedded-redis start`)")
+
+
+def redis_down_message() -> str:
+    """What to say when Redis does not answer: with the embedded one, that Facho is not
+    running (a command never starts it: it would stop with the command, taking any message
+    sent to it along)."""
+    from flask import current_app
+    config = current_app.config["FACHO"]
+    if config.redis_url is None:
+        return EMBEDDED_REDIS_DOWN.format(socket=config.embedded_redis_socket)
+    return REDIS_DOWN
 
 
 def fail(message: str, code: int = 1):
@@ -25,13 +39,66 @@ def fail(message: str, code: int = 1):
     raise SystemExit(code)
 
 
+# --- click's own words in Spanish ----------------------------------------------------------
+
+_HELP_WORDS = (   # (English click prints, Spanish) in the help pages' option table
+    ("Show this message and exit.", "Muestra esta ayuda y termina."),
+    ("[default: ", "[por defecto: "),
+    ("default: ", "por defecto: "),
+    ("[required]", "[obligatorio]"),
+)
+_METAVARS = (("INTEGER RANGE", "ENTERO"), ("FLOAT RANGE", "NÚMERO"), ("INTEGER", "ENTERO"),
+             ("FLOAT", "NÚMERO"), ("TEXT", "TEXTO"), ("DIRECTORY", "CARPETA"),
+             ("PATH", "RUTA"), ("FILENAME", "ARCHIVO"), ("BOOLEAN", "SÍ/NO"))
+_USAGE_WORDS = (("[OPTIONS]", "[OPCIONES]"), ("COMMAND", "COMANDO"), ("[ARGS]", "[ARGUMENTOS]"))
+
+
+def _replace_all(text: str, pairs) -> str:
+    for english, spanish in pairs:
+        text = text.replace(english, spanish)
+    return text
+
+
+class SpanishHelpFormatter(click.HelpFormatter):
+    """click's help page with its fixed words ("Usage:", "Options", "Show this message and
+    exit.", metavars, "[default: …]") in Spanish; our own help texts are Spanish already."""
+
+    SECTIONS = {"Options": "Opciones", "Commands": "Comandos",
+                "Positional arguments": "Argumentos"}
+
+    def write_usage(self, prog, args="", prefix=None):
+        super().write_usage(prog, _replace_all(args, _USAGE_WORDS),
+                            "Uso: " if prefix is None else prefix)
+
+    def section(self, name):
+        return super().section(self.SECTIONS.get(name, name))
+
+    def write_dl(self, rows, *args, **kwargs):
+        rows = [(_replace_all(term, _METAVARS), _replace_all(text, _HELP_WORDS))
+                for term, text in rows]
+        super().write_dl(rows, *args, **kwargs)
+
+
+class SpanishContext(click.Context):
+    formatter_class = SpanishHelpFormatter
+
+
 class FachoGroup(AppGroup):
     """Every `flask facho` command: a database or Redis outage met anywhere inside a
-    command ends with one line saying what is down, not a traceback."""
+    command ends with one line saying what is down, not a traceback; help pages are in
+    Spanish. No command starts the embedded Redis (`embedded-redis start` aside)."""
+
+    context_class = SpanishContext
+
+    def add_command(self, cmd, name=None):
+        cmd.context_class = SpanishContext      # commands defined elsewhere too
+        super().add_command(cmd, name)
 
     def invoke(self, ctx):
         import redis
         from sqlalchemy import exc as sa_exc
+        from facho import redis_conn
+        redis_conn.autostart_embedded(False)
         try:
             return super().invoke(ctx)
         except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
@@ -44,8 +111,8 @@ class FachoGroup(AppGroup):
                 fail(f"error de la base de datos ({type(getattr(exc, 'orig', exc)).__name__});"
                      " avise al administrador")
             fail(DATABASE_DOWN)
-        except (redis.RedisError, ConnectionRefusedError):
-            fail(REDIS_DOWN)
+        except (redis.RedisError, ConnectionRefusedError, FileNotFoundError):
+            fail(redis_down_message())
         except click.BadParameter as exc:     # click's own words are English
             fail(spanish_bad_parameter(exc), 2)
         except click.Abort:                    # a prompt left unanswered (Ctrl-C, no input)
@@ -54,6 +121,8 @@ class FachoGroup(AppGroup):
             fail(f"opción desconocida: {exc.option_name} (vea --help)", 2)
         except click.UsageError as exc:
             fail(f"uso incorrecto ({exc.format_message()}); vea --help", 2)
+        except click.ClickException as exc:    # a command's own Spanish message
+            fail(exc.format_message(), exc.exit_code)
 
 
 def spanish_bad_parameter(exc: click.BadParameter) -> str:
@@ -80,13 +149,14 @@ facho_cli = FachoGroup("facho", help="Operaciones de Facho.")
 
 
 @facho_cli.command("create-user")
-@click.argument("username")
-@click.option("--staff/--no-staff", default=False, help="Acceso al panel.")
+@click.argument("username", metavar="USUARIO")
+@click.option("--staff/--no-staff", default=None,
+              help="Acceso al panel (al crear: no; con --update: se conserva si no se indica).")
 @click.option("--password-env", default="FACHO_PASSWORD", show_default=True,
               help="Variable de entorno con la contraseña (si no, se pide).")
 @click.option("--update/--no-update", default=False, help="Cambiar la contraseña si existe.")
 def create_user(username: str, staff: bool, password_env: str, update: bool):
-    """Create a user (password from $FACHO_PASSWORD or a prompt)."""
+    """Crea un usuario (contraseña de $FACHO_PASSWORD o pedida); con --update cambia la de uno existente."""
     from facho.validation import validate_username
     try:
         username = validate_username(username)
@@ -103,32 +173,41 @@ def create_user(username: str, staff: bool, password_env: str, update: bool):
         user = User(username=username)
         db.session.add(user)
     user.set_password(password)
-    user.is_staff = staff
+    if staff is not None or user.is_staff is None:
+        user.is_staff = bool(staff)      # a password reset keeps the user's panel access
     user.active = True
     db.session.commit()
     click.echo(f"usuario '{username}' {'actualizado' if update else 'creado'}"
-               f"{' (staff)' if staff else ''}")
+               f"{' (staff)' if user.is_staff else ''}")
 
 
 @facho_cli.command("seed")
 def seed_command():
-    """Load brands, vendor OIDs and index formulas (idempotent)."""
-    from facho.inventory.seed import seed
+    """Carga marcas, OIDs de fabricantes y fórmulas de índice (solo agrega lo que falta)."""
+    from facho.inventory.seed import seed, seed_summary
     counts = seed()
     db.session.commit()
-    click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+    click.echo(seed_summary(counts))
 
 
 @facho_cli.command("ensure-admin")
 def ensure_admin():
-    """Create a staff user when none exists; print its credentials once.
+    """Crea un usuario staff si no hay ninguno y muestra su contraseña una vez.
 
-    Username from $FACHO_ADMIN_USER (default admin), password from
-    $FACHO_ADMIN_PASSWORD or generated.
+    Usuario de $FACHO_ADMIN_USER (por defecto admin), contraseña de $FACHO_ADMIN_PASSWORD
+    o generada. Si ya hay un staff no cambia nada (tampoco su contraseña).
     """
     import secrets
-    if db.session.execute(db.select(User).filter_by(is_staff=True)).first():
-        click.echo("usuario staff existente: no se crea otro")
+    existing = db.session.execute(
+        db.select(User.username).filter_by(is_staff=True).order_by(User.id)).scalars().all()
+    if existing:
+        click.echo(f"usuario staff existente ({', '.join(existing[:3])}"
+                   f"{'…' if len(existing) > 3 else ''}): no se crea otro")
+        if os.environ.get("FACHO_ADMIN_PASSWORD") or os.environ.get("FACHO_ADMIN_USER"):
+            name = os.environ.get("FACHO_ADMIN_USER") or existing[0]
+            click.echo("aviso: FACHO_ADMIN_USER / FACHO_ADMIN_PASSWORD se ignoran porque ya "
+                       "existe un usuario staff; para cambiar una contraseña: "
+                       f"FACHO_PASSWORD='…' flask facho create-user {name} --update")
         return
     username = os.environ.get("FACHO_ADMIN_USER", "admin")
     password = os.environ.get("FACHO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
@@ -143,9 +222,9 @@ def ensure_admin():
 
 
 @facho_cli.command("embedded-redis")
-@click.argument("action", type=click.Choice(["start", "stop", "status"]))
+@click.argument("action", type=click.Choice(["start", "stop", "status"]), metavar="start|stop|status")
 def embedded_redis(action: str):
-    """Start, stop or check the embedded Redis (only when REDIS_URL is unset)."""
+    """Inicia, detiene o consulta el Redis embebido (solo sin REDIS_URL)."""
     from flask import current_app
     from facho import redis_conn
     config = current_app.config["FACHO"]
@@ -185,13 +264,27 @@ def _emit(data, as_json: bool, render) -> None:
         render(data)
 
 
+# Column headers of the tables (the --json keys stay as they are, for scripts).
+COLUMN_LABELS = {
+    "status": "estado", "job": "tarea", "created_at": "creada", "duration_ms": "duración_ms",
+    "attempt": "intento", "requested_by": "solicitada_por", "age_s": "edad_s",
+    "queues": "colas", "threads": "hilos", "up_s": "en_marcha_s", "expires_at": "vence",
+    "stale": "vencido", "ready": "listos", "delayed": "diferidos", "dead": "dead-letter",
+}
+
+
 def _table(rows: list[dict], columns: list[str]) -> None:
     if not rows:
         click.echo("(nada)")
         return
-    text = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(t[i]) for t in text)) for i, c in enumerate(columns)]
-    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)))
+    def cell(value) -> str:
+        if isinstance(value, bool):
+            return "sí" if value else "no"
+        return "" if value is None else str(value)
+    text = [[cell(r.get(c)) for c in columns] for r in rows]
+    heads = [COLUMN_LABELS.get(c, c).upper() for c in columns]
+    widths = [max(len(h), *(len(t[i]) for t in text)) for i, h in enumerate(heads)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(heads, widths)))
     for t in text:
         click.echo("  ".join(v.ljust(w) for v, w in zip(t, widths)))
 
@@ -202,7 +295,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Salida JSON 
 @facho_cli.command("status")
 @json_option
 def status_command(as_json: bool):
-    """Executions (24 h), queues, workers, scheduler lease and per-OLT slots."""
+    """Ejecuciones (24 h), colas, workers, líder del scheduler y cupos por OLT."""
     from facho.ops import status as ops
     report = ops.status_report(_redis_or_none())
 
@@ -218,9 +311,13 @@ def status_command(as_json: bool):
             age = sched["last_tick_age_s"]
             click.echo(f"Scheduler: líder={sched['leader'] or '-'} último tick "
                        + ("nunca" if age is None else f"hace {age} s"))
+            if sched.get("clock_jump"):           # a wall-clock step seen in the last 24 h
+                click.echo(sched["clock_jump"]["message"])
             stale = [s for s in r["olt_slots"] if s["stale"]]
             click.echo(f"Cupos por OLT: {len(r['olt_slots'])} ocupados, {len(stale)} vencidos")
         click.echo("Estado: OK" if r["healthy"] else "Problemas: " + "; ".join(r["problems"]))
+        if "queues" not in r:
+            click.echo(redis_down_message()[:1].upper() + redis_down_message()[1:])
 
     _emit(report, as_json, render)
     if not report["healthy"]:
@@ -228,12 +325,14 @@ def status_command(as_json: bool):
 
 
 @facho_cli.command("recent")
-@click.option("-n", "limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("-n", "limit", default=20, show_default=True, type=click.IntRange(1, 1000),
+              help="Cuántas mostrar.")
 @click.option("--status", type=click.Choice(["PENDING", "RUNNING", "SUCCESS", "FAILED",
-                                             "INTERRUPTED", "SKIPPED"], case_sensitive=False))
+                                             "INTERRUPTED", "SKIPPED"], case_sensitive=False),
+              help="Solo las de este estado.")
 @json_option
 def recent_command(limit: int, status: str | None, as_json: bool):
-    """The latest executions."""
+    """Las últimas ejecuciones."""
     from facho.ops import status as ops
     rows = ops.recent_executions(limit, status.upper() if status else None)
     _emit(rows, as_json, lambda r: _table(r, ["id", "status", "job", "olt", "created_at",
@@ -243,7 +342,7 @@ def recent_command(limit: int, status: str | None, as_json: bool):
 @facho_cli.command("tasks")
 @json_option
 def tasks_command(as_json: bool):
-    """PENDING and RUNNING executions with their age."""
+    """Ejecuciones pendientes y en curso, con su antigüedad."""
     from facho.ops import status as ops
     rows = ops.active_tasks()
     _emit(rows, as_json, lambda r: _table(r, ["id", "status", "job", "olt", "age_s",
@@ -253,11 +352,11 @@ def tasks_command(as_json: bool):
 @facho_cli.command("workers")
 @json_option
 def workers_command(as_json: bool):
-    """Live Dramatiq workers (from their heartbeats). Exit 1 when there are none."""
+    """Workers activos (por sus latidos). Sale con 1 si no hay ninguno."""
     from facho.ops import status as ops
     client = _redis_or_none()
     if client is None:
-        fail("Redis no responde: no se pueden listar los workers")
+        fail(f"{redis_down_message()}; no se pueden listar los workers")
     rows = ops.live_workers(client)
     _emit(rows, as_json, lambda r: _table(r, ["id", "queues", "threads", "up_s"]))
     if not rows:
@@ -269,13 +368,13 @@ def workers_command(as_json: bool):
 @click.option("--free", "free_olt", metavar="OLT", help="Liberar todos los cupos de una OLT.")
 @json_option
 def locks_command(free_stale: bool, free_olt: str | None, as_json: bool):
-    """Per-OLT concurrency slots; free stale ones safely (no `redis-cli keys | xargs del`)."""
+    """Cupos de concurrencia por OLT; libera los vencidos de forma segura."""
     from facho.ops import status as ops
     from facho.models import Olt
     from facho.executions.olt_limiter import OltLimiter
     client = _redis_or_none()
     if client is None:
-        fail("Redis no responde")
+        fail(redis_down_message())
     limiter = OltLimiter(client)
     if free_stale:
         click.echo(f"cupos vencidos liberados: {limiter.free_stale()}")
@@ -293,11 +392,12 @@ def locks_command(free_stale: bool, free_olt: str | None, as_json: bool):
 @facho_cli.command("recover")
 @json_option
 def recover_command(as_json: bool):
-    """Run the reconciler now: re-send lost messages, close dead workers' executions."""
+    """Reconcilia ahora: reenvía mensajes perdidos y cierra ejecuciones de workers caídos."""
     from dataclasses import asdict
     from facho.scheduling.reconcile import reconcile
     if _redis_or_none() is None:
-        fail("Redis no responde: no se puede reconciliar (las ejecuciones siguen en la base)")
+        fail(f"{redis_down_message()}; no se puede reconciliar (las ejecuciones siguen en "
+             "la base)")
     # The reconciler counts its own failures (it also runs unattended); ask the database
     # first so an outage reads as one line (FachoGroup) instead of "errors=3".
     db.session.execute(sa.text("SELECT 1"))
@@ -308,11 +408,11 @@ def recover_command(as_json: bool):
 
 
 @facho_cli.command("run")
-@click.argument("job")
+@click.argument("job", metavar="TAREA")
 @click.option("--olt", "olts", multiple=True, metavar="OLT", help="Solo en esta OLT (repetible).")
 @click.option("--user", "username", metavar="USUARIO", help="Registrar a nombre de este usuario.")
 def run_command(job: str, olts: tuple[str, ...], username: str | None):
-    """Run JOB now on its enabled OLTs (like "Ejecutar" in the panel)."""
+    """Ejecuta TAREA ahora en sus OLTs habilitadas (como «Ejecutar» en el panel)."""
     from facho.executions.manual_run import run_jobs_now
     from facho.models import Olt, SnmpJob
     found = db.session.execute(db.select(SnmpJob).filter_by(nombre=job)).scalar_one_or_none()
@@ -332,6 +432,26 @@ def run_command(job: str, olts: tuple[str, ...], username: str | None):
         click.echo(f"{category}: {text}", err=category == "error")
     if report.error or not report.created:
         raise SystemExit(1)
+
+
+@facho_cli.command("restart")
+@click.option("--espera", "espera_s", default=60, show_default=True,
+              type=click.IntRange(1, 3600),
+              help="Segundos a esperar que los workers confirmen y vuelvan a arrancar.")
+def restart_command(espera_s: int):
+    """Reinicia los workers de `dramatiq` sin perder ejecuciones (web y scheduler siguen).
+
+    Las ejecuciones en curso se devuelven a la cola y las retoma el proceso nuevo.
+    Sale con 1 si ningún worker confirmó o si el reinicio no terminó en --espera s."""
+    from facho.ops import status as ops
+    from facho.ops.worker_restart import restart_workers
+    client = _redis_or_none()
+    if client is None:
+        fail(f"{redis_down_message()}; no se puede pedir el reinicio de los workers")
+    targets = [w["id"] for w in ops.live_workers(client)]
+    result = restart_workers(client, targets, espera_s, echo=click.echo)
+    if result.problem:
+        fail(result.problem)
 
 
 def init_app(app) -> None:

@@ -84,6 +84,16 @@ def success_rate_per_olt(now: datetime | None = None, hours: int = 24) -> list[d
                  merged)
 
 
+def olts_without_rate(rates: list[dict]) -> list[str]:
+    """Enabled OLTs with no finished (SUCCESS or FAILED) execution in the window, by name:
+    they have no success rate, which is not a rate of 0 %. `rates` is
+    success_rate_per_olt()'s answer (OLTs it folded into "Otras N" are left out)."""
+    rated = {r["olt"] for r in rates if r["rate"] is not None or r.get("others")}
+    names = db.session.execute(sa.select(Olt.abreviatura).where(Olt.habilitar_olt.is_(True))
+                               .order_by(Olt.abreviatura)).scalars().all()
+    return [name for name in names if name not in rated]
+
+
 def _seconds_between(later, earlier):
     if db.engine.dialect.name == "postgresql":
         return sa.extract("epoch", later - earlier)

@@ -1,11 +1,13 @@
 """`/healthz` for load balancers and monitors, without login.
 
-    {"status": "ok" | "error", "database": bool, "redis": bool, "scheduler": bool}
+    {"status": "ok" | "error", "database": bool, "redis": bool, "scheduler": bool,
+     "clock_jump": null | {"direction": "atrás" | "adelante", "step_s", "age_s"}}
 
 `database`: a `SELECT 1` answered. `redis`: Redis answered a PING. `scheduler`: the leader
 scheduler recorded a tick recently (`facho.ops.status.scheduler_state`: within
 `ops.TICK_STALE_S` seconds), i.e. scheduled jobs are being dispatched. 200 when all three
-hold, 503 otherwise. Nothing else is revealed (no versions, hosts, counts or errors).
+hold, 503 otherwise. `clock_jump`: the last wall-clock step the scheduler saw in the last
+24 h (informative, never a 503). Nothing else is revealed (no versions, hosts, counts or errors).
 
 The same module answers for the rest of the app when a part is down: an unreachable
 database or Redis anywhere in a request gives a 503 page in Spanish that says what is down
@@ -59,27 +61,32 @@ def _database() -> bool:
         return False
 
 
-def _redis_and_scheduler() -> tuple[bool, bool]:
+def _redis_and_scheduler() -> tuple[bool, bool, dict | None]:
     try:
         from facho.redis_conn import get_redis
         client = get_redis()
         if not client.ping():
-            return False, False
+            return False, False, None
     except Exception:  # noqa: BLE001
-        return False, False
+        return False, False, None
     try:
         from facho.ops.status import scheduler_state
-        return True, bool(scheduler_state(client)["healthy"])
+        state = scheduler_state(client)
+        jump = state.get("clock_jump")
+        # Direction, size and age only: the owner names a host, not for an open endpoint.
+        jump = jump and {k: jump[k] for k in ("direction", "step_s", "age_s")}
+        return True, bool(state["healthy"]), jump
     except Exception:  # noqa: BLE001 - unreadable tick record: not healthy
-        return True, False
+        return True, False, None
 
 
 @bp.route("/healthz")
 def healthz():
     checks = {"database": _database()}
-    checks["redis"], checks["scheduler"] = _redis_and_scheduler()
+    checks["redis"], checks["scheduler"], clock_jump = _redis_and_scheduler()
     ok = all(checks.values())
-    response = jsonify(status="ok" if ok else "error", **checks)
+    # A clock step the scheduler saw in the last 24 h is said, not failed: it is over.
+    response = jsonify(status="ok" if ok else "error", clock_jump=clock_jump, **checks)
     response.headers["Cache-Control"] = "no-store"
     return response, (200 if ok else 503)
 

@@ -66,7 +66,38 @@ def scheduler_state(client: redis.Redis) -> dict:
     if last.get("at_ms"):
         age_s = round(time.time() - int(last["at_ms"]) / 1000, 1)
     return {"leader": lease.holder(), "last_tick": last, "last_tick_age_s": age_s,
-            "healthy": age_s is not None and age_s <= TICK_STALE_S}
+            "healthy": age_s is not None and age_s <= TICK_STALE_S,
+            "clock_jump": clock_jump_state(client)}
+
+
+def _span(seconds: float) -> str:
+    seconds = int(round(abs(seconds)))
+    parts = [(seconds // 3600, "h"), (seconds % 3600 // 60, "min"), (seconds % 60, "s")]
+    text = " ".join(f"{n} {unit}" for n, unit in parts if n)
+    return text or "0 s"
+
+
+def clock_jump_state(client: redis.Redis) -> dict | None:
+    """The last wall-clock step the scheduler saw (facho.scheduling.process.ClockWatch) in
+    the last 24 h, or None: {"direction": "atrás" | "adelante", "step_s", "age_s", "owner",
+    "message"} with `message` one Spanish sentence for the CLI and the dashboard."""
+    from facho.scheduling.lease import LeaderLease
+    jump = LeaderLease(client).last_clock_jump()
+    if not jump or jump.get("step_s") is None:
+        return None
+    step = float(jump["step_s"])
+    age_s = max(0.0, round(time.time() - int(jump.get("at_ms") or 0) / 1000, 1))
+    back = step < 0
+    if back:
+        what = (f"el reloj del servidor retrocedió {_span(step)}: la programación quedó "
+                f"en pausa ese tiempo (los turnos son horas del reloj)")
+    else:
+        what = (f"el reloj del servidor se adelantó {_span(step)}: los turnos de ese salto "
+                f"se agruparon o se contaron como perdidos")
+    message = (f"Aviso: hace {_span(age_s)} {what}; lo vio el scheduler "
+               f"{jump.get('owner') or '?'}. Revise la sincronización de hora (NTP).")
+    return {"direction": "atrás" if back else "adelante", "step_s": step, "age_s": age_s,
+            "owner": jump.get("owner"), "message": message}
 
 
 def olt_slots(client: redis.Redis) -> list[dict]:

@@ -17,8 +17,9 @@ A tick, in order:
    and the new `next_run_at`. Jobs are claimed in batches (1,000), each batch ONE
    transaction: a compare-and-set for every job of the batch in one statement,
    `UPDATE snmp_jobs SET next_run_at = v.new, missed_slots = missed_slots + v.missed
-   FROM (VALUES …) v WHERE id = v.id AND next_run_at = v.seen RETURNING id` (the jobs
-   another scheduler moved first do not come back, and nothing is inserted for them; on
+   FROM (VALUES …) v WHERE id = v.id AND next_run_at = v.seen AND schedule_version =
+   v.version RETURNING id` (the jobs another scheduler moved first, or an edit changed
+   since the read, do not come back, and nothing is inserted for them; on
    PostgreSQL the rows are first locked in id order so racing schedulers never
    deadlock), then one bulk INSERT of the executions of the jobs won: one row per slot
    and enabled job host whose OLT has `habilitar_olt`. The unique constraint (job, OLT,
@@ -368,31 +369,106 @@ def _interrupt_pending(session, *, job_id=None, olt_id=None, job_host_id=None, r
         status=INTERRUPTED, error_message=reason, finished_at=now)).rowcount or 0
 
 
+def lock_job(session, job) -> None:
+    """Take the job's row lock for the rest of the edit's transaction (PostgreSQL; SQLite
+    serialises writers anyway) and refresh what the scheduler may have moved since the
+    edit loaded the job (`next_run_at`, `missed_slots`, `schedule_version`).
+
+    Why: an edit interrupts reservations with statements run before its own job row is
+    written at commit. Without the lock, a tick in between reads the old schedule, its
+    claim (which locks the same row first) succeeds, and the old grid's new reservations
+    outlive the edit. With it, the tick's claim waits for the edit's commit and then finds
+    the schedule version changed. Values the operator is editing are never overwritten:
+    only attributes without a pending change are refreshed."""
+    fresh = session.execute(
+        sa.select(_jobs.c.next_run_at, _jobs.c.missed_slots, _jobs.c.schedule_version)
+        .where(_jobs.c.id == job.id).with_for_update()).one_or_none()
+    if fresh is None:
+        return
+    state = sa.inspect(job)
+    for name in ("next_run_at", "missed_slots", "schedule_version"):
+        if not state.attrs[name].history.has_changes():
+            sa.orm.attributes.set_committed_value(job, name, getattr(fresh, name))
+
+
+def _session_of(job):
+    return sa.inspect(job).session or db.session
+
+
 def replan_job(job: SnmpJob, now: datetime, *, horizon_s: int | None = None,
                new_anchor: bool = True) -> int:
     """Re-plan a job after its interval / cron / zone changed; call it before committing the edit.
 
     The new grid starts at the edit (`anchor_at = now`, to the second) unless
-    `new_anchor=False`; `next_run_at` becomes the first new-grid slot after anything the
-    old grid may already have claimed (`schedule.replan`), so no new slot can collide with
-    a claimed one. Reservations of the old grid that have not come due yet (PENDING,
-    `scheduled_for > now`) are INTERRUPTED, so from the edit on only the new grid runs.
-    Returns how many reservations were interrupted. Raises ValueError (Spanish) for a bad
-    schedule. The caller commits (same transaction as the edit).
+    `new_anchor=False`. In the edit's transaction, holding the job's row lock
+    (`lock_job`), the old grid's rows that never ran and whose slot has not come
+    (PENDING or INTERRUPTED, no message, `scheduled_for > now`) are:
+    - deleted when their instant is also a slot of the new grid: the new grid's claim
+      makes the same (job, OLT, slot) rows again, so nothing collides and nothing is lost;
+    - INTERRUPTED with the reason otherwise (PENDING ones), so from the edit on only the
+      new grid runs.
+    `next_run_at` becomes the first new-grid slot at or after the edit, past any slot of a
+    row that cannot be removed (`schedule.replan`). Returns how many reservations were
+    interrupted. Raises ValueError (Spanish) for a bad schedule. The caller commits.
+    `horizon_s` is accepted for compatibility; the plan no longer depends on it.
     """
     now = _aware(now)
-    horizon = timedelta(seconds=default_horizon_s() if horizon_s is None else horizon_s)
     if job.interval_raw and (new_anchor or job.anchor_at is None):
         job.anchor_at = now.replace(microsecond=0)
     planned = schedule_of(job)
-    job.next_run_at = sched.replan(planned, job.next_run_at, now, horizon)
     if job.id is None:
+        job.next_run_at = sched.first_run_at(planned, now)
         return 0
-    result = db.session.execute(
-        _execs.update().where(_execs.c.job_id == job.id, _execs.c.status == PENDING,
-                              _execs.c.scheduled_for > now)
-        .values(status=INTERRUPTED, finished_at=now, error_message=REASON_REPLANNED))
-    return result.rowcount or 0
+    session = _session_of(job)
+    lock_job(session, job)
+    rows = session.execute(
+        sa.select(_execs.c.id, _execs.c.scheduled_for, _execs.c.status, _execs.c.message_id)
+        .where(_execs.c.job_id == job.id, _execs.c.scheduled_for >= now)).all()
+    unsent = [r for r in rows if r.scheduled_for > now and r.message_id is None
+              and r.status in (PENDING, INTERRUPTED)]
+    replaced = [r.id for r in unsent if sched.on_grid(planned, r.scheduled_for)]
+    withdrawn = [r.id for r in unsent if r.id not in set(replaced) and r.status == PENDING]
+    gone = set(replaced)
+    taken = [r.scheduled_for for r in rows if r.id not in gone]
+    for chunk in _chunks(replaced, 1000):
+        session.execute(_execs.delete().where(_execs.c.id.in_(chunk),
+                                              _execs.c.message_id.is_(None)))
+    count = 0
+    for chunk in _chunks(withdrawn, 1000):
+        count += session.execute(
+            _execs.update().where(_execs.c.id.in_(chunk), _execs.c.status == PENDING,
+                                  _execs.c.message_id.is_(None))
+            .values(status=INTERRUPTED, finished_at=now, error_message=REASON_REPLANNED)
+        ).rowcount or 0
+    job.next_run_at = sched.replan(planned, now, taken)
+    return count
+
+
+def reenable_job(job: SnmpJob, now: datetime) -> int:
+    """Plan a job being re-enabled (before the edit commits): same grid, from now on.
+
+    Reservations its disabling interrupted whose slot has not come yet (never sent,
+    `scheduled_for > now`) become PENDING again: disabling and re-enabling before a slot
+    must not lose it (their fan-out message is still armed; the caller re-arms anyway).
+    Slots that came while the job was disabled are not missed runs: `next_run_at` is the
+    stored one when it is still ahead, else the first slot at or after now. Returns how
+    many reservations came back."""
+    now = _aware(now)
+    planned = schedule_of(job)
+    first = sched.first_run_at(planned, now)
+    if job.id is None:
+        job.next_run_at = first
+        return 0
+    session = _session_of(job)
+    lock_job(session, job)
+    revived = session.execute(
+        _execs.update().where(_execs.c.job_id == job.id, _execs.c.status == INTERRUPTED,
+                              _execs.c.error_message == REASON_JOB,
+                              _execs.c.message_id.is_(None), _execs.c.scheduled_for > now)
+        .values(status=PENDING, finished_at=None, error_message=None)).rowcount or 0
+    stored = job.next_run_at
+    job.next_run_at = first if stored is None or stored < first else stored
+    return revived
 
 
 # --- send_due: the fan-out body, also the tick's sweep -------------------------------------
@@ -552,17 +628,20 @@ def _send(sender: Sender, outgoing: list[Outgoing]) -> tuple[int, int]:
 
 
 def arm_pending(now: datetime, until: datetime, *, sender: Sender | None = None,
-                already_armed: set[int] | None = None) -> int:
+                already_armed: set[int] | None = None,
+                job_ids: Sequence[int] | None = None) -> int:
     """(Re-)arm one `dispatch_slot` message per distinct second of reservations due in
     (now, until] that have no message yet, except the seconds in `already_armed`. Used
     when taking over leadership (the previous leader's delayed messages may be stuck in a
     dead worker's memory) and by the reconciler. Duplicates are harmless (send_due is
     idempotent). Returns how many messages were sent."""
     now, until = _aware(now), _aware(until)
-    slots = db.session.execute(
-        sa.select(_execs.c.scheduled_for).distinct()
-        .where(_execs.c.status == PENDING, _execs.c.message_id.is_(None),
-               _execs.c.scheduled_for > now, _execs.c.scheduled_for <= until)).scalars().all()
+    query = (sa.select(_execs.c.scheduled_for).distinct()
+             .where(_execs.c.status == PENDING, _execs.c.message_id.is_(None),
+                    _execs.c.scheduled_for > now, _execs.c.scheduled_for <= until))
+    if job_ids is not None:
+        query = query.where(_execs.c.job_id.in_(list(job_ids)))
+    slots = db.session.execute(query).scalars().all()
     db.session.rollback()
     if already_armed:
         slots = [s for s in slots if slot_epoch_s(s) not in already_armed]
@@ -609,12 +688,20 @@ class _JobPlan:
     seen: datetime | None
     plan: sched.Plan
     anchor: datetime | None      # set when the job had none
+    version: int = 0             # schedule_version the plan was made from
+
+
+# What a claim plans from; the compare-and-set re-checks next_run_at and schedule_version.
+_PLAN_COLUMNS = (_jobs.c.id, _jobs.c.job_type, _jobs.c.interval_raw, _jobs.c.cron_expr,
+                 _jobs.c.cron_tz, _jobs.c.anchor_at, _jobs.c.next_run_at,
+                 _jobs.c.schedule_version)
 
 
 def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int | None = None,
          send: Sender | None = None, lease=None, fanout: bool = True,
          batch_size: int = DEFAULT_BATCH,
-         on_claim: Callable[[list[int]], None] | None = None) -> TickResult:
+         on_claim: Callable[[list[int]], None] | None = None,
+         only_jobs: Sequence[int] | None = None) -> TickResult:
     """One dispatcher pass at `now` (see the module doc). Idempotent: a second tick at the
     same instant claims and sends nothing new.
 
@@ -624,6 +711,8 @@ def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int |
     `fanout=False` sends one delayed message per future execution instead of one
     `dispatch_slot` per slot second (only for comparisons). `on_claim(job_ids)` is a test
     hook called inside each claim transaction, after the compare-and-set, before commit.
+    `only_jobs`: claim these jobs only, without the sweeps and without recording a tick
+    (`claim_jobs`: a job just saved in the panel).
     """
     started = time.perf_counter()
     now = _aware(now)
@@ -636,22 +725,24 @@ def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int |
     sender = send or default_sender()
     result = TickResult(now=now)
 
-    result.interrupted = interrupt_disabled(now)
-    swept = send_due(now, sender=sender, catchup_window_s=window_s)
-    result.sent += swept.sent
-    result.skipped += swept.skipped
-    result.missed += swept.late
-    result.interrupted += swept.interrupted
-    result.send_errors += swept.send_errors
-    result.lag_ms = max(result.lag_ms, swept.lag_ms)
+    if only_jobs is None:
+        result.interrupted = interrupt_disabled(now)
+        swept = send_due(now, sender=sender, catchup_window_s=window_s)
+        result.sent += swept.sent
+        result.skipped += swept.skipped
+        result.missed += swept.late
+        result.interrupted += swept.interrupted
+        result.send_errors += swept.send_errors
+        result.lag_ms = max(result.lag_ms, swept.lag_ms)
 
     session = db.session
-    due = session.execute(
-        sa.select(_jobs.c.id, _jobs.c.job_type, _jobs.c.interval_raw, _jobs.c.cron_expr,
-                  _jobs.c.cron_tz, _jobs.c.anchor_at, _jobs.c.next_run_at)
-        .where(_jobs.c.enabled,
-               sa.or_(_jobs.c.next_run_at < now + horizon, _jobs.c.next_run_at.is_(None)))
-        .order_by(_jobs.c.id)).all()
+    query = (sa.select(*_PLAN_COLUMNS)
+             .where(_jobs.c.enabled,
+                    sa.or_(_jobs.c.next_run_at < now + horizon, _jobs.c.next_run_at.is_(None)))
+             .order_by(_jobs.c.id))
+    if only_jobs is not None:
+        query = query.where(_jobs.c.id.in_(list(only_jobs)))
+    due = session.execute(query).all()
     # End the read before planning: with thousands of jobs planning takes a while, and the
     # scheduler process's PostgreSQL sessions are cut when idle in a transaction that long.
     # The compare-and-set of each claim re-checks what this read saw.
@@ -674,7 +765,8 @@ def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int |
             continue
         if not plan.slots and plan.next_run_at == job.next_run_at and anchor is None:
             continue
-        plans.append(_JobPlan(job.id, job.job_type, job.next_run_at, plan, anchor))
+        plans.append(_JobPlan(job.id, job.job_type, job.next_run_at, plan, anchor,
+                              job.schedule_version))
 
     future_slots: set[datetime] = set()
     for batch in _chunks(plans, batch_size):
@@ -720,7 +812,7 @@ def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int |
         log.info(kv(**result.log_fields()))
     else:
         log.debug(kv(**result.log_fields()))
-    if lease is not None:
+    if lease is not None and only_jobs is None:
         try:
             lease.record_tick(result.as_dict())
         except Exception as exc:  # ops information only
@@ -728,12 +820,27 @@ def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int |
     return result
 
 
+def claim_jobs(job_ids: Sequence[int], now: datetime, *, sender: Sender | None = None
+               ) -> TickResult:
+    """Right after an edit commits (the panel's save, enable): claim these jobs' slots up to
+    the tick's horizon now, send what is due and arm the fan-out, instead of waiting up to
+    a minute for the tick. Same claim as the tick (compare-and-set, one winner), so a tick
+    racing it claims nothing twice. Also re-arms their reservations (revived ones too)."""
+    now = _aware(now)
+    sender = sender or default_sender()
+    result = tick(now, send=sender, only_jobs=list(job_ids))
+    try:
+        result.armed += arm_pending(now, now + timedelta(seconds=default_horizon_s()),
+                                    sender=sender, job_ids=list(job_ids))
+    except Exception as exc:  # the scheduler re-arms on the next tick / takeover
+        log.error(kv(event="claim_arm_failed", error=repr(exc)[:200]))
+    return result
+
+
 def _replan_fresh(one: _JobPlan, now, horizon, window) -> _JobPlan | None:
     """Re-read one job after a conflict and plan it again from what is stored now."""
     job = db.session.execute(
-        sa.select(_jobs.c.id, _jobs.c.job_type, _jobs.c.interval_raw, _jobs.c.cron_expr,
-                  _jobs.c.cron_tz, _jobs.c.anchor_at, _jobs.c.next_run_at, _jobs.c.enabled)
-        .where(_jobs.c.id == one.id)).one_or_none()
+        sa.select(*_PLAN_COLUMNS, _jobs.c.enabled).where(_jobs.c.id == one.id)).one_or_none()
     db.session.rollback()
     if job is None or not job.enabled:
         return None
@@ -744,7 +851,8 @@ def _replan_fresh(one: _JobPlan, now, horizon, window) -> _JobPlan | None:
     planned = schedule_of(job)
     start = job.next_run_at or sched.first_run_at(planned, anchor or now)
     return _JobPlan(job.id, job.job_type, job.next_run_at,
-                    sched.plan_due(planned, start, now, horizon, window), anchor)
+                    sched.plan_due(planned, start, now, horizon, window), anchor,
+                    job.schedule_version)
 
 
 @dataclass
@@ -793,13 +901,16 @@ def _compare_and_set(batch: Sequence[_JobPlan]) -> list[_JobPlan]:
     statement for the whole batch:
 
         UPDATE snmp_jobs SET next_run_at = v.new, missed_slots = missed_slots + v.missed
-        FROM (VALUES (:id, :seen, :new, :missed, :anchor), …) AS v
-        WHERE snmp_jobs.id = v.id AND enabled AND next_run_at IS NOT DISTINCT FROM v.seen
+        FROM (VALUES (:id, :seen, :new, :missed, :anchor, :version), …) AS v
+        WHERE snmp_jobs.id = v.id AND enabled AND schedule_version = v.version
+          AND next_run_at IS NOT DISTINCT FROM v.seen
         RETURNING id
 
     (on SQLite the same with `CASE id WHEN :id THEN :new … END` expressions).
 
-    A job another scheduler moved first does not match and is not returned. On PostgreSQL
+    A job another scheduler moved first does not match and is not returned, nor does one an
+    edit changed since the plan was read (its `schedule_version` moved, even when the edit
+    stored the same `next_run_at`: 5m -> 30s keeps 12:05 on both grids). On PostgreSQL
     the batch's rows are first locked in id order (`SELECT … ORDER BY id FOR UPDATE`): not
     for correctness, which the compare-and-set gives, but so that racing schedulers take
     row locks in one order and never deadlock.
@@ -813,11 +924,14 @@ def _compare_and_set(batch: Sequence[_JobPlan]) -> list[_JobPlan]:
         # UPDATE … FROM (VALUES (id, seen, new, missed, anchor), …) AS v: a hash join.
         v = sa.values(sa.column("id", sa.Integer), sa.column("seen", stamp),
                       sa.column("new", stamp), sa.column("missed", sa.Integer),
-                      sa.column("anchor", stamp), name="v").data(
-            [(p.id, p.seen, p.plan.next_run_at, p.plan.missed, p.anchor) for p in batch])
+                      sa.column("anchor", stamp), sa.column("version", sa.Integer),
+                      name="v").data(
+            [(p.id, p.seen, p.plan.next_run_at, p.plan.missed, p.anchor, p.version)
+             for p in batch])
         # NULLs are sent as untyped literals: cast, or PostgreSQL reads them as text.
         statement = (_jobs.update()
                      .where(_jobs.c.id == v.c.id, _jobs.c.enabled,
+                            _jobs.c.schedule_version == v.c.version,
                             _jobs.c.next_run_at.is_not_distinct_from(sa.cast(v.c.seen, stamp)))
                      .values(next_run_at=v.c.new,
                              missed_slots=_jobs.c.missed_slots + v.c.missed,
@@ -838,6 +952,8 @@ def _compare_and_set(batch: Sequence[_JobPlan]) -> list[_JobPlan]:
                                                    per_job(lambda p: p.anchor, stamp))
         statement = (_jobs.update()
                      .where(_jobs.c.id.in_(ids), _jobs.c.enabled,
+                            _jobs.c.schedule_version == per_job(lambda p: p.version,
+                                                                sa.Integer()),
                             _jobs.c.next_run_at.is_not_distinct_from(
                                 per_job(lambda p: p.seen, stamp)))
                      .values(**values))

@@ -115,8 +115,9 @@ def plan_job(job: SnmpJob, *, created: bool, now: datetime | None = None,
     - Interval / cron / zone changed: a fresh anchor, and the dispatcher's own re-plan
       (facho.scheduling.dispatch.replan_job): the first new-grid slot past anything the old grid may
       already have claimed, and the old grid's not-yet-due reservations INTERRUPTED.
-    - Re-enabled: same grid, from now on (`schedule.replan` from the old next_run_at, which
-      no claimed slot reaches), so the time spent disabled is not reported as missed runs.
+    - Re-enabled: same grid, from now on (facho.scheduling.dispatch.reenable_job: reservations the
+      disable interrupted whose slot has not come run after all), so the time spent
+      disabled is not reported as missed runs.
     - Anything else keeps the grid untouched.
 
     Call it before anything autoflushes the session: a flush clears the attribute history
@@ -141,5 +142,7 @@ def plan_job(job: SnmpJob, *, created: bool, now: datetime | None = None,
         if count and session is not None:
             session.info[INTERRUPTED_COUNT] = session.info.get(INTERRUPTED_COUNT, 0) + count
     else:
-        job.next_run_at = schedule.replan(job_schedule(job), job.next_run_at, now, horizon)
+        from facho.scheduling.dispatch import reenable_job  # revives reservations the disable interrupted
+
+        reenable_job(job, now)
     return True

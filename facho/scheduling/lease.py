@@ -18,7 +18,8 @@ import threading
 import time
 
 DEFAULT_NAME = "facho:scheduler:leader"
-DEFAULT_TTL_MS = 10_000
+DEFAULT_TTL_MS = 3_000      # same default as FACHO_LEASE_TTL_MS (facho.config)
+CLOCK_JUMP_MEMORY_S = 24 * 3600   # how long status and /healthz keep telling about a jump
 
 # Take the key if free; if we already own it, extend it (a restarted tick re-acquires).
 _ACQUIRE = """
@@ -75,6 +76,7 @@ class LeaderLease:
         self.ttl_ms = int(ttl_ms)
         self.owner = owner or default_owner()
         self.tick_key = f"{name}:last_tick"
+        self.clock_key = f"{name}:clock_jump"
         self._acquire = redis_client.register_script(_ACQUIRE)
         self._renew = redis_client.register_script(_RENEW)
         self._release = redis_client.register_script(_RELEASE)
@@ -135,6 +137,27 @@ class LeaderLease:
     def last_tick(self) -> dict | None:
         """The info of the last `record_tick`, decoded; None if no tick was ever recorded."""
         raw = self.redis.hgetall(self.tick_key)
+        if not raw:
+            return None
+        return {_text(key): json.loads(_text(value)) for key, value in raw.items()}
+
+    def record_clock_jump(self, step_s: float) -> None:
+        """Remember that this scheduler saw the wall clock step by `step_s` seconds
+        (negative: backwards) for CLOCK_JUMP_MEMORY_S, replacing an older record. Slots are
+        wall-clock instants, so a step back pauses polling for its size and a jump forward
+        coalesces what it skipped: operators must be told (`flask facho status`, /healthz,
+        the dashboard read it through facho.ops.status.clock_jump_state)."""
+        seconds, micros = self.redis.time()
+        fields = {"owner": self.owner, "at_ms": seconds * 1000 + micros // 1000,
+                  "step_s": round(float(step_s), 1)}
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(self.clock_key)
+        pipe.hset(self.clock_key, mapping={k: json.dumps(v) for k, v in fields.items()})
+        pipe.expire(self.clock_key, CLOCK_JUMP_MEMORY_S)
+        pipe.execute()
+
+    def last_clock_jump(self) -> dict | None:
+        raw = self.redis.hgetall(self.clock_key)
         if not raw:
             return None
         return {_text(key): json.loads(_text(value)) for key, value in raw.items()}

@@ -14,7 +14,13 @@ One process runs, until SIGTERM / SIGINT:
   leader the process re-arms the fan-out of every reservation (the previous leader's
   delayed messages may be stuck in its dead worker's memory) and ticks at once; on
   losing the lease it stops consuming. Only the leader's periodiq sends messages, so a
-  cluster does one tick per minute. Failover takes at most TTL + TTL/3.
+  cluster does one tick per minute. The leader renews every TTL/3; followers try every
+  FOLLOWER_POLL_S, so failover takes at most TTL + FOLLOWER_POLL_S plus the takeover
+  itself (re-arm, send what fell due): with the default 3 s TTL a leader's death delays
+  no slot by more than ~4 s (bench/results/scheduler.json, "failover");
+- a clock watch (`ClockWatch`, in the keeper thread): a wall-clock step back, or a jump
+  forward by more than a tick, is logged and recorded in Redis for `flask facho status`,
+  /healthz and the dashboard (slots are wall-clock instants: a step back pauses them).
 
 Several scheduler processes may run (high availability): followers stay idle. The lease
 is an optimisation only: the tick's compare-and-set keeps every slot exactly-once even
@@ -36,6 +42,28 @@ log = logging.getLogger("facho.scheduling.process")
 
 WORKER_TIMEOUT_MS = 100     # idle poll of the in-process workers: fan-out fires within ~0.1 s
 MIN_IDLE_TX_TIMEOUT_MS = 5_000
+FOLLOWER_POLL_S = 0.5       # a follower's acquire attempt: one Lua call, cheap
+CLOCK_BACK_TOLERANCE_S = 1.0    # NTP slews by milliseconds; a step is seconds
+
+
+class ClockWatch:
+    """Compares the wall clock with the monotonic clock between two looks. Pure: both
+    readings are arguments. `observe` returns the step in seconds (negative: the wall
+    clock went back) when it went back by more than CLOCK_BACK_TOLERANCE_S or forward by
+    more than `forward_limit_s` beyond the time that really passed, else None."""
+
+    def __init__(self, forward_limit_s: float):
+        self.forward_limit_s = forward_limit_s
+        self._last: tuple[float, float] | None = None
+
+    def observe(self, wall: float, mono: float) -> float | None:
+        last, self._last = self._last, (wall, mono)
+        if last is None:
+            return None
+        step = (wall - last[0]) - (mono - last[1])
+        if step < -CLOCK_BACK_TOLERANCE_S or step > self.forward_limit_s:
+            return round(step, 3)
+        return None
 
 
 def idle_transaction_timeout_ms(lease_ttl_ms: int) -> int:
@@ -115,7 +143,8 @@ class SchedulerProcess:
     # --- leadership --------------------------------------------------------------------
     def _keep_lease(self) -> None:
         from facho.logging_setup import kv
-        period = max(0.1, self.ttl_ms / 3000)
+        renew_every = max(0.1, self.ttl_ms / 3000)
+        clock = ClockWatch(forward_limit_s=self.every_s or 60)
         while not self.stopping.is_set():
             try:
                 held = self.lease.acquire()
@@ -126,7 +155,21 @@ class SchedulerProcess:
                 self._become_leader()
             elif not held and self.leader:
                 self._step_down()
-            self.stopping.wait(period)
+            step = clock.observe(time.time(), time.monotonic())
+            if step is not None:
+                self._clock_jumped(step)
+            # The leader renews at TTL/3; a follower polls faster, so that the failover is
+            # the TTL plus at most FOLLOWER_POLL_S, not plus a third of the TTL.
+            self.stopping.wait(renew_every if self.leader else min(renew_every,
+                                                                   FOLLOWER_POLL_S))
+
+    def _clock_jumped(self, step_s: float) -> None:
+        from facho.logging_setup import kv
+        log.warning(kv(event="clock_jump", step_s=step_s, owner=self.lease.owner))
+        try:
+            self.lease.record_clock_jump(step_s)
+        except Exception as exc:  # noqa: BLE001 - the log line stays
+            log.warning(kv(event="clock_jump_record_failed", error=repr(exc)[:200]))
 
     def _become_leader(self) -> None:
         from facho.scheduling import dispatch
@@ -141,6 +184,9 @@ class SchedulerProcess:
         try:
             with self.app.app_context():
                 now = utcnow()
+                # What fell due while nobody led goes out now, from this thread, not after
+                # the in-process worker has started and taken the tick message.
+                dispatch.send_due(now)
                 dispatch.arm_pending(now, now + timedelta(seconds=self.horizon_s))
             self.tick_actor.send()
         except Exception as exc:  # the periodic tick will do it

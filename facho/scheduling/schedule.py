@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -281,19 +281,23 @@ def first_run_at(schedule: Schedule, now: datetime) -> datetime:
     return schedule.first_slot_at_or_after(now)
 
 
-def replan(schedule: Schedule, previous_next_run_at: datetime | None, now: datetime,
-           horizon: timedelta) -> datetime:
-    """`next_run_at` after an edit (new interval, cron or anchor): the first slot of the
-    new grid >= max(now, min(previous_next_run_at, now + horizon)), never before the
-    anchor. Every slot already claimed under the old grid is < previous_next_run_at and
-    < now + horizon, so the new grid can never collide with a claimed slot; the price is
-    that new-grid slots earlier than that bound (at most `horizon` of them) are skipped.
-    A backlog under the old grid is dropped, not coalesced: the edit starts afresh."""
-    now = _aware(now, "now")
-    bound = now
-    if previous_next_run_at is not None:
-        bound = max(now, min(_aware(previous_next_run_at), now + horizon))
-    return first_run_at(schedule, bound)
+def on_grid(schedule: Schedule, t: datetime) -> bool:
+    """True when t is one of the schedule's slots."""
+    t = _aware(t)
+    return schedule.first_slot_at_or_after(t) == t
+
+
+def replan(schedule: Schedule, now: datetime, taken: Iterable[datetime] = ()) -> datetime:
+    """`next_run_at` after an edit (new interval, cron or anchor): the first slot of the new
+    grid at or after `now` (never before an interval's anchor), except that it must come
+    after every instant in `taken` that is also a new-grid slot. `taken` holds the slots of
+    rows the edit cannot remove (already sent, running or finished; see
+    facho.scheduling.dispatch.replan_job): claiming such a slot again would hit the executions'
+    unique key (job, OLT, slot). Nothing else is skipped: a new grid whose slots meet no
+    such row starts at the edit. A backlog under the old grid is dropped, not coalesced."""
+    first = first_run_at(schedule, now)
+    clashes = [t for t in taken if _aware(t) >= first and on_grid(schedule, t)]
+    return schedule.next_slot_after(max(clashes)) if clashes else first
 
 
 def describe(schedule: Schedule) -> str:

@@ -32,6 +32,15 @@ class SnmpError(Exception):
             self.transient = transient
 
 
+def snmp_tries(attempts: int, timeout_s: float) -> str:
+    """'(espera de 2 s por envío, 2 reintentos SNMP)': the SNMP layer's own retries, worded
+    apart from the execution's attempts ("Intento 1 de 3 falló") that may wrap them."""
+    retries = attempts - 1
+    said = ("sin reintentos SNMP" if retries == 0 else
+            "1 reintento SNMP" if retries == 1 else f"{retries} reintentos SNMP")
+    return f"(espera de {timeout_s:g} s por envío, {said})"
+
+
 class SnmpTimeout(SnmpError):
     """No answer after every attempt. In v1/v2c a wrong community looks exactly like this:
     the agent silently drops the request."""
@@ -42,14 +51,14 @@ class SnmpTimeout(SnmpError):
         if ignored:
             # Datagrams did arrive, none for our requests: the operator must not be sent to
             # check a powered-off OLT when something at that address answers wrongly.
-            text = (f"Sin respuesta SNMP válida de {target} tras {attempts} intento(s) de "
-                    f"{timeout_s:g} s: llegaron {ignored} respuesta(s) que no corresponden a "
+            text = (f"Sin respuesta SNMP válida de {target} {snmp_tries(attempts, timeout_s)}: "
+                    f"llegaron {ignored} respuesta(s) que no corresponden a "
                     "las solicitudes (otro id de solicitud, otra versión SNMP u otra "
                     "comunidad); revise la versión SNMP configurada y que ningún otro equipo "
                     "o NAT responda por esa dirección.")
         else:
-            text = (f"Sin respuesta SNMP de {target} tras {attempts} intento(s) de "
-                    f"{timeout_s:g} s: revise que la OLT esté encendida y alcanzable, la "
+            text = (f"Sin respuesta SNMP de {target} {snmp_tries(attempts, timeout_s)}: "
+                    "revise que la OLT esté encendida y alcanzable, la "
                     "comunidad y la ACL SNMP del equipo.")
         super().__init__(text, target=target)
         self.attempts = attempts

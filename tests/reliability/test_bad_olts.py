@@ -135,7 +135,8 @@ def test_slow_lossy_silent_and_down_olts_end_right_and_do_not_slow_the_healthy_o
     mute_port = mute.port
     assert (mute_row.status, mute_row.attempt) == (FAILED, 1)
     assert mute_row.error_message.startswith(
-        f"Sin respuesta SNMP de 127.0.0.1:{mute_port} tras 4 intento(s) de 1 s")
+        f"Sin respuesta SNMP de 127.0.0.1:{mute_port} "
+        "(espera de 1 s por envío, 3 reintentos SNMP)")
     assert bad_end["muda"] >= mute_first_attempt_end              # it waited all 4 out
     assert len(mute.requests) == 1 + RETRIES                      # one GetBulk, sent 4 times
     assert (down_row.status, down_row.attempt) == (FAILED, 2)

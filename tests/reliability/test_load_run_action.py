@@ -35,7 +35,8 @@ SESSIONS = 20
 OLTS, OLTS_PER_JOB, JOBS = 10, 5, 7        # job j runs on OLTs j..j+4 (mod 10): overlaps
 DISABLED_OLT = OLTS - 1                   # every job touching it warns about it
 PASSWORD = "clave-segura-123"
-SUCCESS = re.compile(r"^🚀 Ejecutadas (\d+) tareas: (\d+) ejecuciones creadas y encoladas$")
+SUCCESS = re.compile(r"^🚀 (?:Ejecutadas \d+ tareas|Encolada 1 tarea): "
+                     r"(\d+) (?:ejecuciones creadas y encoladas|ejecución creada y encolada)$")
 ALREADY = "Ya en curso, no se encolaron de nuevo: "
 LIST_MARK = 'action="/admin/snmp_jobs/action/"'
 
@@ -121,7 +122,7 @@ def read_click(click: dict) -> dict:
     for kind, text in shown:
         match = SUCCESS.match(text)
         if kind == "success" and match:
-            created += int(match.group(2))
+            created += int(match.group(1))
         if kind == "warning" and text.startswith(ALREADY):
             names = text[len(ALREADY):]
             more = re.search(r" y (\d+) más$", names)   # long lists end with a count

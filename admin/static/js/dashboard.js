@@ -37,10 +37,12 @@
   draw("chart-success-rate", {
     type: "bar",
     data: {
-      labels: rates.map(function (r) { return r.olt; }),
+      // the rate is in the label too: a 0 % bar has no length to see
+      labels: rates.map(function (r) { return r.olt + " (" + r.rate + " %)"; }),
       datasets: [{
         label: "% de éxito",
         data: rates.map(function (r) { return r.rate; }),
+        minBarLength: 4,
         backgroundColor: rates.map(function (r) {
           return r.rate >= 95 ? COLORS.SUCCESS : (r.rate >= 80 ? COLORS.INTERRUPTED
             : COLORS.FAILED);
