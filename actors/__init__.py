@@ -6,13 +6,12 @@ package is the worker side's edge: it hands the app factory to the broker, so no
 `facho/` imports the web app.
 """
 from app import create_app
-from facho.broker import set_app_factory, setup_broker
+from facho.messaging import setup_broker
+from facho.middleware.app_context import set_app_factory
+from facho.middleware.restart import WorkerRestart
 
 set_app_factory(create_app)
 broker = setup_broker()
-
-from actors.restart_middleware import WorkerRestart  # noqa: E402  (`flask facho restart`)
-
-broker.add_middleware(WorkerRestart())
+broker.add_middleware(WorkerRestart())   # `flask facho restart`: worker processes only
 
 from actors import executions, maintenance, scheduler  # noqa: E402,F401  (register the actors)

@@ -34,16 +34,18 @@ from __future__ import annotations
 import dramatiq
 
 from facho.executions.run import run_execution
+from facho.messaging import ACTOR_BY_JOB_TYPE, QUEUE_BY_JOB_TYPE
 from facho.executions.targets import EXECUTION_TIME_LIMIT_MS as TIME_LIMIT_MS
 
 
-@dramatiq.actor(actor_name="run_discovery", queue_name="discovery_main", max_retries=0,
+@dramatiq.actor(actor_name=ACTOR_BY_JOB_TYPE["descubrimiento"],
+                queue_name=QUEUE_BY_JOB_TYPE["descubrimiento"], max_retries=0,
                 time_limit=TIME_LIMIT_MS, notify_shutdown=True)
 def run_discovery(execution_id: int) -> None:
     run_execution(int(execution_id), "descubrimiento")
 
 
-@dramatiq.actor(actor_name="run_get", queue_name="get_main", max_retries=0,
-                time_limit=TIME_LIMIT_MS, notify_shutdown=True)
+@dramatiq.actor(actor_name=ACTOR_BY_JOB_TYPE["get"], queue_name=QUEUE_BY_JOB_TYPE["get"],
+                max_retries=0, time_limit=TIME_LIMIT_MS, notify_shutdown=True)
 def run_get(execution_id: int) -> None:
     run_execution(int(execution_id), "get")

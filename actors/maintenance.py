@@ -11,30 +11,29 @@ from __future__ import annotations
 import dramatiq
 from periodiq import cron
 
-from facho.scheduling import dispatch
+from facho import messaging
+from facho.ops import retention
+from facho.scheduling import reconcile as reconciler
 
 RECONCILE_TIME_LIMIT_MS = 55_000
 PURGE_TIME_LIMIT_MS = 30 * 60_000
 
 
-@dramatiq.actor(queue_name=dispatch.MAINTENANCE_QUEUE, priority=50, max_retries=0,
+@dramatiq.actor(queue_name=messaging.MAINTENANCE_QUEUE, priority=50, max_retries=0,
                 time_limit=RECONCILE_TIME_LIMIT_MS, periodic=cron("* * * * *"))
 def reconcile():
-    from facho.scheduling import reconcile as reconciler
     reconciler.reconcile()
 
 
-@dramatiq.actor(queue_name=dispatch.MAINTENANCE_QUEUE, priority=100, max_retries=0,
+@dramatiq.actor(queue_name=messaging.MAINTENANCE_QUEUE, priority=100, max_retries=0,
                 time_limit=PURGE_TIME_LIMIT_MS, periodic=cron("17 * * * *"))
 def purge_old_data():
-    from facho.ops import retention
     retention.purge()
 
 
-@dramatiq.actor(queue_name=dispatch.MAINTENANCE_QUEUE, priority=100, max_retries=0,
-                time_limit=PURGE_TIME_LIMIT_MS)
+@dramatiq.actor(actor_name=messaging.PURGE_ACTOR, queue_name=messaging.MAINTENANCE_QUEUE,
+                priority=100, max_retries=0, time_limit=PURGE_TIME_LIMIT_MS)
 def purge_executions(older_than_days: int):
     """Sent by the panel's "Eliminar ejecuciones antiguas" page: the same batched purge
     with the operator's chosen age instead of retention_days."""
-    from facho.ops import retention
     retention.purge(retention_days=int(older_than_days))

@@ -6,7 +6,7 @@ behind long SNMP walks.
   periodiq fires it again on every restart and once per scheduler process; extra ticks
   claim nothing. A process that does not hold the leader lease returns at once.
 - `dispatch_slot(slot_epoch_s)`: the fan-out message the tick arms for each slot second
-  that has reservations; at that second it sends what is due (`dispatch.send_due`).
+  that has reservations; at that second it sends what is due (`release.send_due`).
 
 Priority 0 (Dramatiq: lower number = higher priority), explicit time limits, and no
 Dramatiq retries for the tick (the next minute is the retry).
@@ -18,8 +18,10 @@ import logging
 import dramatiq
 from periodiq import cron
 
-from facho.scheduling import dispatch
+from facho import messaging
 from facho.logging_setup import kv
+from facho.models import utcnow
+from facho.scheduling import claim, release
 from facho.scheduling.lease import process_lease
 
 log = logging.getLogger(__name__)
@@ -27,17 +29,18 @@ log = logging.getLogger(__name__)
 TICK_TIME_LIMIT_MS = 55_000
 SLOT_TIME_LIMIT_MS = 50_000
 
-@dramatiq.actor(queue_name=dispatch.SCHEDULER_QUEUE, priority=0, max_retries=0,
+
+@dramatiq.actor(actor_name=messaging.TICK_ACTOR, queue_name=messaging.SCHEDULER_QUEUE,
+                priority=0, max_retries=0,
                 time_limit=TICK_TIME_LIMIT_MS, periodic=cron("* * * * *"))
 def scheduler_tick():
-    from facho.models import utcnow
-    result = dispatch.tick(utcnow(), lease=process_lease())
+    result = claim.tick(utcnow(), lease=process_lease())
     if not result.leader:
         log.debug(kv(event="tick_not_leader"))
 
 
-@dramatiq.actor(actor_name=dispatch.SLOT_ACTOR, queue_name=dispatch.SCHEDULER_QUEUE,
+@dramatiq.actor(actor_name=messaging.SLOT_ACTOR, queue_name=messaging.SCHEDULER_QUEUE,
                 priority=0, max_retries=3, min_backoff=500, max_backoff=5000,
                 time_limit=SLOT_TIME_LIMIT_MS)
 def dispatch_slot(slot_epoch_s: int):
-    dispatch.dispatch_slot(int(slot_epoch_s))
+    release.dispatch_slot(int(slot_epoch_s))

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--every must be >= 0")
     try:
         import actors   # sets up the broker and declares the actors
-        from facho.broker import get_app
+        from facho.middleware.app_context import get_app
         app = get_app()
     except ConfigError as exc:
         print(f"facho: error de configuración: {exc}", file=sys.stderr)

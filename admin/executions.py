@@ -6,7 +6,6 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-import dramatiq
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, request
 from flask_admin import expose
@@ -26,15 +25,11 @@ from admin.job_hosts import job_options, olt_options
 from facho import models as m
 from facho.extensions import db
 from facho.executions.manual_run import rerun_pairs
-from facho.messaging import BrokerUnavailable, get_broker
+from facho.messaging import MAINTENANCE_QUEUE, BrokerUnavailable, get_broker, purge_message
 from facho.ops.status import requested_by_label
 
 log = logging.getLogger("facho.admin")
 
-MAINTENANCE_QUEUE = "maintenance"
-# The actor that deletes old executions in batches (facho.ops.retention.purge); the message
-# carries only the number of days.
-PURGE_ACTOR = "purge_executions"
 REFRESH_INTERVAL_MS = 3000
 MAX_IDS_LISTED = 10
 
@@ -229,12 +224,6 @@ class PurgeForm(FachoForm):
         "Días", validators=[InputRequired("Indique un número de días."),
                             NumberRange(1, 3650, "Debe estar entre 1 y 3650 días.")],
         description="Se eliminan las ejecuciones terminadas creadas hace más de estos días.")
-
-
-def purge_message(days: int) -> dramatiq.Message:
-    """The maintenance message (by actor name: the web process imports no actors)."""
-    return dramatiq.Message(queue_name=MAINTENANCE_QUEUE, actor_name=PURGE_ACTOR,
-                            args=(int(days),), kwargs={}, options={})
 
 
 def send_purge(days: int) -> str:

@@ -7,7 +7,6 @@ brand; the server checks again on submit, since the script is only a convenience
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, request
@@ -125,17 +124,12 @@ def claim_after_save(job_ids: list[int]) -> None:
     """After the edit committed: claim the jobs' slots that fall before the next minute
     tick now (and send what is due), so a new or edited job does not wait for it. A
     failure here loses nothing: the tick claims them, late but inside its catch-up window."""
-    from facho.scheduling import dispatch
+    from facho.scheduling import claim
     try:
-        dispatch.claim_jobs(job_ids, m.utcnow())
+        claim.claim_jobs(job_ids, m.utcnow())
     except Exception as exc:  # noqa: BLE001 - Redis or database trouble: the tick catches up
         db.session.rollback()
         log.warning("event=claim_after_save_failed jobs=%s error=%r", job_ids, exc)
-
-
-def tick_horizon() -> timedelta:
-    """How far ahead a scheduler tick claims slots (one minute tick plus its margin)."""
-    return timedelta(seconds=60 + current_app.config["FACHO"].tick_margin_s)
 
 
 class JobView(ToggleActionsMixin, FachoModelView):
@@ -292,7 +286,7 @@ class JobView(ToggleActionsMixin, FachoModelView):
         job.interval_raw = (job.interval_raw or "").strip() or None
         job.cron_expr = (job.cron_expr or "").strip() or None
         job.cron_tz = (job.cron_tz or "").strip() or current_app.config["FACHO"].timezone
-        lifecycle.plan_job(job, created=is_created, horizon=tick_horizon())
+        lifecycle.plan_job(job, created=is_created)
         self._sync_job_hosts(job, form.olts.data or [])
 
     @staticmethod
@@ -322,7 +316,7 @@ class JobView(ToggleActionsMixin, FachoModelView):
     def on_toggled(self, jobs, value: bool) -> None:
         if value:  # time spent disabled is not "missed": start again from the grid
             for job in jobs:
-                lifecycle.plan_job(job, created=False, horizon=tick_horizon())
+                lifecycle.plan_job(job, created=False)
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)

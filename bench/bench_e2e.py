@@ -54,7 +54,7 @@ WORKER = textwrap.dedent("""
     import os, sys, time
     sys.path.insert(0, {root!r})
     from app import create_app
-    from facho.broker import bind_app
+    from facho.middleware.app_context import bind_app
     import dramatiq
     import actors.executions  # noqa: F401
     app = create_app()

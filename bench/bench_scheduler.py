@@ -121,7 +121,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def class_report(app, job_ids: dict[str, int], end: datetime) -> dict:
-    from bench.scheduler_sim import audit
+    from tests.scheduling.simulation import audit
     out = {}
     with app.app_context():
         for name, job_id in job_ids.items():
@@ -137,7 +137,7 @@ def class_report(app, job_ids: dict[str, int], end: datetime) -> dict:
 # --- 1. exactness ----------------------------------------------------------------------------
 
 def exactness_single(app, hours: int) -> dict:
-    from bench.scheduler_sim import Simulation, fast_commits, seed
+    from tests.scheduling.simulation import Simulation, fast_commits, seed
     fresh_schema(app)
     fast_commits(app)
     with app.app_context():
@@ -155,7 +155,7 @@ def exactness_single(app, hours: int) -> dict:
 
 def exactness_race(app, redis_url: str, workdir: str, hours: int, *, lease: bool,
                    kills: int = 0, step_wall_s: float = 0.0, ttl_ms: int = 300) -> dict:
-    from bench.scheduler_sim import RaceSpec, run_race, seed
+    from tests.scheduling.simulation import RaceSpec, run_race, seed
     fresh_schema(app)
     with app.app_context():
         ids = seed(2, [{"nombre": n, "interval_raw": n} for n in CLASSES], start=START)["jobs"]
@@ -362,8 +362,9 @@ def failover(database_url: str, redis_url: str, workdir: str, kills: int = 3,
 # --- 3. tick cost ----------------------------------------------------------------------------
 
 def tick_cost(database_url: str, redis_url: str, workdir: str, jobs: int, olts: int) -> dict:
-    from bench.scheduler_sim import seed_bulk
-    from facho.scheduling import dispatch
+    from tests.scheduling.simulation import seed_bulk
+    from facho.scheduling import claim
+    from facho import messaging
     from facho.extensions import db
     from facho.models import utcnow
     app = make_app(database_url, workdir, redis_url)
@@ -376,15 +377,15 @@ def tick_cost(database_url: str, redis_url: str, workdir: str, jobs: int, olts: 
         if database_url.startswith("postgresql"):
             db.session.execute(sa.text("ANALYZE"))   # as autovacuum would have by then
             db.session.commit()
-        sender = dispatch.DramatiqSender()
+        sender = messaging.DramatiqSender()
         started, cpu = time.perf_counter(), time.process_time()
-        due = dispatch.tick(now, send=sender)
+        due = claim.tick(now, send=sender)
         due_wall, due_cpu = time.perf_counter() - started, time.process_time() - cpu
         queued = client.llen("facho:discovery_main")
         idle = []
         for i in range(7):    # every job claimed: nothing due for the next hour
             started = time.perf_counter()
-            result = dispatch.tick(now + timedelta(seconds=1 + i), send=sender)
+            result = claim.tick(now + timedelta(seconds=1 + i), send=sender)
             idle.append((time.perf_counter() - started) * 1000)
             assert result.claimed == 0
     dispose(app)
@@ -402,7 +403,7 @@ RSS_WORKER = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     import dramatiq
     import actors                 # the broker and run_discovery
-    from facho.broker import get_app
+    from facho.middleware.app_context import get_app
     from facho.extensions import db
     from facho.models import Execution, utcnow
 
@@ -429,8 +430,9 @@ def worker_rss(database_url: str, redis_url: str, workdir: str, fanout: bool,
     are dispatched. With fan-out, this process plays the scheduler process's part
     (`dispatch_slot` -> `send_due` at each slot second); without it, the tick sends one
     delayed message per future execution and the worker holds them until they are due."""
-    from bench.scheduler_sim import seed_bulk
-    from facho.scheduling import dispatch
+    from tests.scheduling.simulation import seed_bulk
+    from facho.scheduling import claim
+    from facho.scheduling import release
     from facho.extensions import db
     from facho.models import Execution, utcnow
     app = make_app(database_url, workdir, redis_url)
@@ -449,7 +451,7 @@ def worker_rss(database_url: str, redis_url: str, workdir: str, fanout: bool,
     with app.app_context():
         now = utcnow().replace(microsecond=0)
         seed_bulk(100, 100, "30s", start=now)
-        result = dispatch.tick(now, fanout=fanout)
+        result = claim.tick(now, fanout=fanout)
         delayed_sent = client.llen("facho:discovery_main.DQ")
         slots = sorted({s for _, s in result.claimed_slots if s > now})
         samples, held = [], 0
@@ -459,7 +461,7 @@ def worker_rss(database_url: str, redis_url: str, workdir: str, fanout: bool,
             held = max(held, client.scard(next(iter(client.scan_iter(
                 "facho:__acks__.*.discovery_main.DQ")), "none")))
             if fanout and slots and utcnow() >= slots[0]:
-                dispatch.send_due(utcnow())          # what dispatch_slot does at that second
+                release.send_due(utcnow())          # what dispatch_slot does at that second
                 slots.pop(0)
             time.sleep(0.2)
         peak = peak_rss_mb(proc.pid)

@@ -42,6 +42,12 @@ class Config:
     extra: dict = field(default_factory=dict)
 
     @property
+    def claim_horizon_s(self) -> int:
+        """How far ahead a tick claims slots (s): everything due before the next minute tick
+        plus `tick_margin_s`, so a late tick never leaves a slot unclaimed."""
+        return 60 + self.tick_margin_s
+
+    @property
     def development(self) -> bool:
         return self.env in ("development", "testing")
 

@@ -1,38 +1,156 @@
-"""Sending execution messages to the workers. Messages carry ids, never objects.
+"""Every Dramatiq message Facho sends, and every name and Redis key it sends them by.
 
-Messages are built by actor name (`dramatiq.Message`), so the web process and the
-scheduler can send without importing the actor modules.
+Queues, actor names and the Redis key layout are written here once; the actors declare
+themselves with these names, and the web process, the CLI and the scheduler build messages by
+actor name (`dramatiq.Message`), so they never import the actor modules. Messages carry ids,
+never objects.
+
+Redis layout (Dramatiq's Redis broker under our namespace): `facho:<queue>` ready message
+ids, `facho:<queue>.msgs` their bodies, `facho:<queue>.DQ` / `.DQ.msgs` delayed ones,
+`facho:<queue>.XQ` dead letters; `facho:worker:<host>:<pid>` live workers
+(`facho.middleware.presence`).
 """
 from __future__ import annotations
 
-import dramatiq
+import json
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Sequence
 
-from facho.models import QUEUE_BY_JOB_TYPE
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import current_millis, dq_name
+from periodiq import PeriodiqMiddleware
+
+from facho.middleware.app_context import AppContextMiddleware
+from facho.middleware.presence import WorkerPresence
+
+NAMESPACE = "facho"
+
+DISCOVERY_QUEUE = "discovery_main"
+GET_QUEUE = "get_main"
+SCHEDULER_QUEUE = "scheduler"
+MAINTENANCE_QUEUE = "maintenance"
+QUEUES = (SCHEDULER_QUEUE, DISCOVERY_QUEUE, GET_QUEUE, MAINTENANCE_QUEUE)
+QUEUE_BY_JOB_TYPE = {"descubrimiento": DISCOVERY_QUEUE, "get": GET_QUEUE}
 
 ACTOR_BY_JOB_TYPE = {"descubrimiento": "run_discovery", "get": "run_get"}
-
+EXECUTION_ACTORS = frozenset(ACTOR_BY_JOB_TYPE.values())
+SLOT_ACTOR = "dispatch_slot"
+TICK_ACTOR = "scheduler_tick"
+PURGE_ACTOR = "purge_executions"
 
 BROKER_DOWN = ("No se pudo encolar la ejecución: el broker (Redis) no responde. "
                "Verifique REDIS_URL y que Redis esté activo.")
 
 
-class BrokerUnavailable(Exception):
-    """Redis (the broker) did not accept the message; str() is a Spanish message."""
+# --- Redis keys ------------------------------------------------------------------------
+
+def ready_key(queue: str, namespace: str = NAMESPACE) -> str:
+    return f"{namespace}:{queue}"
+
+
+def delayed_key(queue: str, namespace: str = NAMESPACE) -> str:
+    return f"{namespace}:{dq_name(queue)}"
+
+
+def dead_key(queue: str, namespace: str = NAMESPACE) -> str:
+    return f"{namespace}:{queue}.XQ"
+
+
+def message_body_keys(queue: str, namespace: str = NAMESPACE) -> tuple[str, str]:
+    """The hashes holding the bodies of a queue's ready and delayed messages: a message
+    stays in one of them from enqueue until a worker acknowledges it."""
+    return f"{ready_key(queue, namespace)}.msgs", f"{delayed_key(queue, namespace)}.msgs"
+
+
+def worker_key(host: str | None = None, pid: int | None = None) -> str:
+    return f"{NAMESPACE}:worker:{host or socket.gethostname()}:{pid or os.getpid()}"
+
+
+def held_first_args(client, queue: str, actors, namespace: str = NAMESPACE) -> set[int]:
+    """The first argument (an id) of every message of `actors` Redis holds for `queue`:
+    ready, delayed, or fetched by a worker and not acknowledged yet (dead letters do not
+    count). Bodies that do not parse are passed over."""
+    found: set[int] = set()
+    for key in message_body_keys(queue, namespace):
+        for _, body in client.hscan_iter(key, count=1000):
+            try:
+                message = json.loads(body)
+                if message.get("actor_name") in actors and message.get("args"):
+                    found.add(int(message["args"][0]))
+            except (ValueError, TypeError, AttributeError):
+                continue
+    return found
+
+
+WORKER_KEY_PATTERN = f"{NAMESPACE}:worker:*"
+
+
+def worker_id(key: str | bytes) -> str:
+    """`host:pid` of a presence key."""
+    key = key.decode() if isinstance(key, bytes) else key
+    return key.split(":", 2)[2]
+
+
+# --- the broker ------------------------------------------------------------------------
+
+def setup_broker(redis_url: str | None = None) -> RedisBroker:
+    """Create the Redis broker and make it Dramatiq's global broker (once per process, when
+    `actors` is imported or the web/CLI process first sends)."""
+    if redis_url is None:
+        from facho.config import load_config
+        from facho.redis_conn import redis_url_for
+        redis_url = redis_url_for(load_config())
+    broker = RedisBroker(url=redis_url, namespace=NAMESPACE, heartbeat_timeout=60_000)
+    broker.add_middleware(PeriodiqMiddleware(skip_delay=30))
+    broker.add_middleware(AppContextMiddleware())
+    broker.add_middleware(WorkerPresence(worker_key()))
+    dramatiq.set_broker(broker)
+    return broker
 
 
 def get_broker():
     """The process's Dramatiq broker, set up on first use (web and CLI processes)."""
-    from facho.broker import NAMESPACE, setup_broker
     broker = dramatiq.get_broker()
     if getattr(broker, "namespace", None) != NAMESPACE:
         broker = setup_broker()
     return broker
 
 
-def execution_message(execution_id: int, job_type: str) -> dramatiq.Message:
-    return dramatiq.Message(
-        queue_name=QUEUE_BY_JOB_TYPE[job_type], actor_name=ACTOR_BY_JOB_TYPE[job_type],
-        args=(execution_id,), kwargs={}, options={})
+# --- messages --------------------------------------------------------------------------
+
+def actor_message(queue: str, actor: str, args: tuple, message_id: str | None = None
+                  ) -> dramatiq.Message:
+    extra = {"message_id": message_id} if message_id else {}
+    return dramatiq.Message(queue_name=queue, actor_name=actor, args=tuple(args), kwargs={},
+                            options={}, **extra)
+
+
+def execution_message(execution_id: int, job_type: str, message_id: str | None = None
+                      ) -> dramatiq.Message:
+    return actor_message(QUEUE_BY_JOB_TYPE[job_type], ACTOR_BY_JOB_TYPE[job_type],
+                         (execution_id,), message_id)
+
+
+def slot_message(slot_epoch_s: int) -> dramatiq.Message:
+    return actor_message(SCHEDULER_QUEUE, SLOT_ACTOR, (int(slot_epoch_s),))
+
+
+def purge_message(days: int) -> dramatiq.Message:
+    return actor_message(MAINTENANCE_QUEUE, PURGE_ACTOR, (int(days),))
+
+
+def new_message_id() -> str:
+    return str(uuid.uuid4())
+
+
+# --- sending ---------------------------------------------------------------------------
+
+class BrokerUnavailable(Exception):
+    """Redis (the broker) did not accept the message; str() is a Spanish message."""
 
 
 def send_execution(execution_id: int, job_type: str, delay_ms: int | None = None) -> str:
@@ -43,3 +161,93 @@ def send_execution(execution_id: int, job_type: str, delay_ms: int | None = None
     except Exception as exc:  # redis errors, connection refused, timeouts
         raise BrokerUnavailable(BROKER_DOWN) from exc
     return message.message_id
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One execution message to enqueue (`delay_ms` 0 = now)."""
+
+    execution_id: int
+    job_type: str
+    message_id: str
+    delay_ms: int = 0
+
+
+class Sender:
+    """Where dispatch puts its messages. The default sends through Dramatiq; tests and
+    benchmarks record instead. Implementations raise on a broker failure."""
+
+    def send_executions(self, items: Sequence[Outgoing]) -> None:
+        raise NotImplementedError
+
+    def arm_slot(self, slot_epoch_s: int, delay_ms: int) -> None:
+        """Make `dispatch_slot(slot_epoch_s)` run in `delay_ms` ms."""
+        raise NotImplementedError
+
+
+class DramatiqSender(Sender):
+    """Sends through the process's broker; many messages go in one Redis pipeline."""
+
+    def __init__(self, broker=None):
+        self._broker = broker
+
+    @property
+    def broker(self):
+        if self._broker is None:
+            self._broker = get_broker()
+        return self._broker
+
+    def send_executions(self, items: Sequence[Outgoing]) -> None:
+        messages = [(execution_message(item.execution_id, item.job_type, item.message_id),
+                     item.delay_ms if item.delay_ms > 0 else None) for item in items]
+        if len(messages) >= PIPELINE_MIN and _pipelined_enqueue(self.broker, messages):
+            return
+        for message, delay in messages:
+            self.broker.enqueue(message, delay=delay)
+
+    def arm_slot(self, slot_epoch_s: int, delay_ms: int) -> None:
+        self.broker.enqueue(slot_message(slot_epoch_s), delay=delay_ms if delay_ms > 0 else None)
+
+
+def default_sender() -> Sender:
+    return DramatiqSender()
+
+
+PIPELINE_MIN = 20          # from this many messages on, enqueue them in one Redis pipeline
+
+
+def _pipelined_enqueue(broker, messages) -> bool:
+    """Enqueue many messages in one Redis round trip, exactly as RedisBroker.enqueue does
+    one by one (same Lua script, same arguments, same middleware hooks). Returns False,
+    having sent nothing, when the broker is not the Redis broker this was written for
+    (Dramatiq 2.2): the caller then enqueues one by one.
+
+    Why not the public API: Dramatiq's `RedisBroker.enqueue` runs one Lua call, one round
+    trip, per message and has no batch form; "Ejecutar" on a job with 4,000 OLTs took
+    seconds that way. This repeats that call for each message in one pipeline, and only
+    when every private attribute it needs is there."""
+    needed = ("scripts", "client", "namespace", "broker_id", "heartbeat_timeout",
+              "dead_message_ttl", "_should_do_maintenance", "_max_unpack_size")
+    if not isinstance(broker, RedisBroker) or not all(hasattr(broker, a) for a in needed):
+        return False
+    script = broker.scripts["dispatch"]
+    pipe = broker.client.pipeline(transaction=False)
+    sent = []
+    for message, delay in messages:
+        queue_name = message.queue_name
+        message = message.copy(options={"redis_message_id": str(uuid.uuid4())})
+        if delay is not None:
+            queue_name = dq_name(queue_name)
+            message = message.copy(queue_name=queue_name,
+                                   options={"eta": current_millis() + delay})
+        broker.emit_before("enqueue", message, delay)
+        script(keys=[broker.namespace], client=pipe, args=[
+            "enqueue", current_millis(), queue_name, broker.broker_id,
+            broker.heartbeat_timeout, broker.dead_message_ttl,
+            broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),
+            message.options["redis_message_id"], message.encode()])
+        sent.append((message, delay))
+    pipe.execute()
+    for message, delay in sent:
+        broker.emit_after("enqueue", message, delay)
+    return True

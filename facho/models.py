@@ -24,7 +24,6 @@ ACTIVE_STATUSES = (PENDING, RUNNING)
 FINAL_STATUSES = (SUCCESS, FAILED, INTERRUPTED, SKIPPED)
 
 JOB_TYPES = ("descubrimiento", "get")
-QUEUE_BY_JOB_TYPE = {"descubrimiento": "discovery_main", "get": "get_main"}
 SNMP_VERSIONS = ("v1", "v2c")
 ESPACIOS = ("descubrimiento", "descripcion", "serial", "estado", "mac", "plan_onu",
             "distancia_onu", "modelo_onu", "rx_power", "tx_power")
@@ -207,10 +206,6 @@ class SnmpJob(db.Model):
         sa.CheckConstraint("max_retries >= 0", name="max_retries_non_negative"),
         sa.CheckConstraint("retry_delay_seconds >= 0", name="retry_delay_non_negative"),
     )
-
-    @property
-    def queue_name(self) -> str:
-        return QUEUE_BY_JOB_TYPE[self.job_type]
 
     def __str__(self):
         return self.nombre

@@ -112,7 +112,7 @@ def in_process_worker(app, threads: int = 4, queues=("discovery_main", "get_main
     import dramatiq
 
     import actors.executions  # noqa: F401 - declares the actors on the broker
-    from facho.broker import bind_app
+    from facho.middleware.app_context import bind_app
 
     bind_app(app)
     broker = dramatiq.get_broker()

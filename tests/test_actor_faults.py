@@ -137,7 +137,7 @@ WORKER_SCRIPT = textwrap.dedent("""
     import os, sys, time
     sys.path.insert(0, {repo!r})
     from app import create_app
-    from facho.broker import bind_app
+    from facho.middleware.app_context import bind_app
     import dramatiq
     import actors  # noqa: F401 - the broker, with every actor declared
     import facho.executions.run as module

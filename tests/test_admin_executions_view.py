@@ -10,7 +10,7 @@ import dramatiq
 import pytest
 from dramatiq.brokers.redis import RedisBroker
 
-from facho.broker import NAMESPACE
+from facho.messaging import NAMESPACE
 from facho.models import FAILED, PENDING, Execution, utcnow
 from tests.conftest import create_user, free_port
 from tests.test_admin_run_action import alerts

@@ -9,7 +9,7 @@ import dramatiq
 import pytest
 from dramatiq.brokers.redis import RedisBroker
 
-from facho.broker import NAMESPACE
+from facho.messaging import NAMESPACE
 from facho.models import PENDING, Execution, SnmpJob
 from tests.conftest import create_user, csrf_token_from, free_port, login
 from tests.test_admin_support import (count, fetch, make_brand, make_job, make_olt, run_action,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from facho.ops import dashboard
-from facho.broker import NAMESPACE
+from facho.messaging import NAMESPACE
 from facho.extensions import db
 from facho.models import Execution, Onu, utcnow
 from tests import factories as f

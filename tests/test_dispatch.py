@@ -2,7 +2,7 @@
 
 A driven clock ticks every 60 s (plus the fan-out messages the ticks arm, and a simulated
 worker that takes each message with the same compare-and-set as the real one), so a whole
-day runs in seconds (bench/scheduler_sim.py). Nothing here sleeps.
+day runs in seconds (tests/scheduling/simulation.py). Nothing here sleeps.
 """
 from __future__ import annotations
 
@@ -13,8 +13,14 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from bench.scheduler_sim import Simulation, audit, fast_commits, seed
-from facho.scheduling import dispatch
+from tests.scheduling.simulation import Simulation, audit, fast_commits, seed
+from facho.scheduling import claim
+from facho.scheduling import edits
+from facho import reasons
+from facho.scheduling import release
+from facho.scheduling import schedule
+from tests.scheduling import simulation
+from facho.scheduling import sql
 from facho.extensions import db
 from facho.scheduling.lease import LeaderLease
 from facho.models import (INTERRUPTED, PENDING, RUNNING, SKIPPED, SUCCESS, Execution, SnmpJob,
@@ -209,7 +215,7 @@ def test_changing_5m_to_1h_mid_day_follows_the_new_grid(any_app):
         sim.run_until(edit)
         job = db.session.get(SnmpJob, job_id)
         job.interval_raw = "1h"
-        interrupted = dispatch.replan_job(job, edit)
+        interrupted = edits.replan_job(job, edit)
         db.session.commit()
         end = START + timedelta(hours=8)
         sim.run_until(end)
@@ -226,7 +232,7 @@ def test_changing_5m_to_1h_mid_day_follows_the_new_grid(any_app):
         # old-grid reservations past the edit were withdrawn, with the reason
         withdrawn = [r for r in rows if r.status == INTERRUPTED]
         assert len(withdrawn) == interrupted
-        assert all(r.error_message == dispatch.REASON_REPLANNED for r in withdrawn)
+        assert all(r.error_message == reasons.REASON_REPLANNED for r in withdrawn)
 
 
 # --- idempotence and the last line of defence ---------------------------------------------------
@@ -244,13 +250,13 @@ def test_duplicate_ticks_at_the_same_instant_change_nothing(any_app):
     with any_app.app_context():
         seed(3, [{"nombre": n, "interval_raw": n} for n in ("30s", "5m")], start=START)
         now = START + timedelta(seconds=3)
-        first_sender = dispatch.RecordingSender()
-        first = dispatch.tick(now, horizon_s=75, send=first_sender)
+        first_sender = simulation.RecordingSender()
+        first = claim.tick(now, horizon_s=75, send=first_sender)
         assert first.claimed == 3 * 3 + 3 and first.sent == 6   # START due at once, 2 ahead
         before = _snapshot()
         for _ in range(2):
-            again_sender = dispatch.RecordingSender()
-            again = dispatch.tick(now, horizon_s=75, send=again_sender)
+            again_sender = simulation.RecordingSender()
+            again = claim.tick(now, horizon_s=75, send=again_sender)
             assert (again.claimed, again.skipped, again.sent, again.armed) == (0, 0, 0, 0)
             assert again_sender.executions == [] and again_sender.slots == []
         assert _snapshot() == before
@@ -266,15 +272,15 @@ def test_the_unique_constraint_stops_a_duplicate_slot_and_the_job_moves_on(any_a
         db.session.add(Execution(job_id=ids["a"], olt_id=host.olt_id, job_host_id=host.id,
                                  scheduled_for=clash, status=PENDING))
         db.session.commit()
-        result = dispatch.tick(START, horizon_s=75, send=dispatch.RecordingSender())
+        result = claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
         assert result.conflicts == 1
         for job_id in ids.values():
             slots = Counter(r.scheduled_for for r in _rows(job_id))
             assert max(slots.values()) == 1
             assert sorted(slots) == [START + timedelta(seconds=s) for s in (0, 30, 60)]
             assert db.session.get(SnmpJob, job_id).next_run_at == START + timedelta(seconds=90)
-        again = dispatch.tick(START + timedelta(seconds=60), horizon_s=75,
-                              send=dispatch.RecordingSender())
+        again = claim.tick(START + timedelta(seconds=60), horizon_s=75,
+                              send=simulation.RecordingSender())
         assert again.conflicts == 0 and again.claimed == 4       # 90 s and 120 s, both jobs
 
 
@@ -284,7 +290,7 @@ def test_next_run_at_off_the_grid_is_brought_back_to_it(sqlite_app):
         db.session.execute(sa.update(SnmpJob.__table__).values(
             next_run_at=START + timedelta(seconds=7)))
         db.session.commit()
-        dispatch.tick(START, horizon_s=75, send=dispatch.RecordingSender())
+        claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
         assert [r.scheduled_for for r in _rows(ids["a"])] == [
             START + timedelta(seconds=30), START + timedelta(seconds=60)]
         assert db.session.get(SnmpJob, ids["a"]).next_run_at == START + timedelta(seconds=90)
@@ -296,7 +302,7 @@ def test_a_job_never_planned_is_planned_by_the_tick(sqlite_app):
         db.session.execute(sa.update(SnmpJob.__table__).values(next_run_at=None, anchor_at=None))
         db.session.commit()
         now = START + timedelta(seconds=12, microseconds=5000)
-        result = dispatch.tick(now, horizon_s=75, send=dispatch.RecordingSender())
+        result = claim.tick(now, horizon_s=75, send=simulation.RecordingSender())
         job = db.session.get(SnmpJob, ids["a"])
         assert job.anchor_at == START + timedelta(seconds=12)
         assert [r.scheduled_for for r in _rows(ids["a"])] == [START + timedelta(seconds=12)]
@@ -308,15 +314,15 @@ def test_a_reservation_is_not_an_execution_in_progress(sqlite_app):
     message yet) do not count as queued or running."""
     with sqlite_app.app_context():
         seed(1, [{"nombre": "a", "interval_raw": "30s"}], start=START)
-        dispatch.tick(START, horizon_s=75, send=dispatch.RecordingSender())
+        claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
         by_slot = {r.scheduled_for: r.id for r in db.session.execute(sa.select(T)).all()}
         assert len(by_slot) == 3
         active = set(db.session.execute(sa.select(T.c.id).where(
-            dispatch.active_condition(START + timedelta(seconds=1)))).scalars())
+            sql.active_condition(START + timedelta(seconds=1)))).scalars())
         assert active == {by_slot[START]}                    # sent, not yet started
         # at the reservation's second, before its fan-out ran, it counts as due
         later = set(db.session.execute(sa.select(T.c.id).where(
-            dispatch.active_condition(START + timedelta(seconds=30)))).scalars())
+            sql.active_condition(START + timedelta(seconds=30)))).scalars())
         assert later == {by_slot[START], by_slot[START + timedelta(seconds=30)]}
 
 
@@ -336,14 +342,14 @@ def test_fanout_arms_one_message_per_slot_second_and_sends_each_execution_once(
                            .values(anchor_at=now + timedelta(seconds=1),
                                    next_run_at=now + timedelta(seconds=1)))
         db.session.commit()
-        result = dispatch.tick(now, horizon_s=75)
+        result = claim.tick(now, horizon_s=75)
         # due now: 5 jobs x 3 OLTs, sent at once; reservations armed per second, not per row
         assert result.sent == 15
         reserved = db.session.execute(sa.select(T.c.scheduled_for).where(
             T.c.message_id.is_(None), T.c.status == PENDING)).scalars().all()
         assert len(reserved) == 5 * 3 * 2 + 5 * 3 * 3
-        armed = dispatch.armed_slot_epochs(redis_client)
-        assert armed == {dispatch.slot_epoch_s(s) for s in reserved}
+        armed = release.armed_slot_epochs(redis_client)
+        assert armed == {schedule.slot_epoch_s(s) for s in reserved}
         assert result.armed == len(armed) == 5
         queued = _queued_execution_ids(redis_client, "discovery_main")
         sent_rows = db.session.execute(sa.select(T.c.id, T.c.message_id).where(
@@ -351,14 +357,14 @@ def test_fanout_arms_one_message_per_slot_second_and_sends_each_execution_once(
         assert set(queued) == {(r.id, r.message_id) for r in sent_rows}
 
         second = now + timedelta(seconds=1)
-        first = dispatch.dispatch_slot(dispatch.slot_epoch_s(second), now=second)
+        first = release.dispatch_slot(schedule.slot_epoch_s(second), now=second)
         assert first.sent == 15 and first.skipped == 0
-        again = dispatch.dispatch_slot(dispatch.slot_epoch_s(second), now=second)
+        again = release.dispatch_slot(schedule.slot_epoch_s(second), now=second)
         assert again.sent == 0
         queued = _queued_execution_ids(redis_client, "discovery_main")
         assert len(queued) == 30 and len({i for i, _ in queued}) == 30
         # a fan-out message that arrives early re-arms itself instead of sending early
-        early = dispatch.dispatch_slot(dispatch.slot_epoch_s(now + timedelta(seconds=30)),
+        early = release.dispatch_slot(schedule.slot_epoch_s(now + timedelta(seconds=30)),
                                        now=now + timedelta(seconds=29))
         assert early is None
 
@@ -378,9 +384,9 @@ def test_only_the_lease_holder_ticks_and_it_records_its_last_tick(sqlite_app, re
         seed(1, [{"nombre": "a", "interval_raw": "30s"}], start=START)
         leader = LeaderLease(redis_client, name="facho:test:leader", ttl_ms=5000, owner="one")
         other = LeaderLease(redis_client, name="facho:test:leader", ttl_ms=5000, owner="two")
-        assert dispatch.tick(START, horizon_s=75, send=dispatch.RecordingSender(),
+        assert claim.tick(START, horizon_s=75, send=simulation.RecordingSender(),
                              lease=leader).claimed == 3
-        follower = dispatch.tick(START, horizon_s=75, send=dispatch.RecordingSender(),
+        follower = claim.tick(START, horizon_s=75, send=simulation.RecordingSender(),
                                  lease=other)
         assert follower.leader is False and follower.claimed == 0
         info = leader.last_tick()
@@ -390,11 +396,11 @@ def test_only_the_lease_holder_ticks_and_it_records_its_last_tick(sqlite_app, re
 def test_one_log_line_per_tick_that_did_something_and_none_for_idle_ones(sqlite_app, caplog):
     with sqlite_app.app_context():
         seed(1, [{"nombre": "a", "interval_raw": "1h"}], start=START)
-        with caplog.at_level(logging.INFO, logger="facho.scheduling.dispatch"):
-            dispatch.tick(START, horizon_s=75, send=dispatch.RecordingSender())
-            dispatch.tick(START + timedelta(minutes=1), horizon_s=75,
-                          send=dispatch.RecordingSender())
-        lines = [r.getMessage() for r in caplog.records if r.name == "facho.scheduling.dispatch"]
+        with caplog.at_level(logging.INFO, logger="facho.scheduling.claim"):
+            claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
+            claim.tick(START + timedelta(minutes=1), horizon_s=75,
+                          send=simulation.RecordingSender())
+        lines = [r.getMessage() for r in caplog.records if r.name == "facho.scheduling.claim"]
         assert len(lines) == 1
         assert lines[0].startswith("event=tick claimed=1 skipped=0 missed=0 interrupted=0 ")
         assert "lag_ms=0" in lines[0]
@@ -419,7 +425,7 @@ def test_a_tick_whose_planning_outlasts_the_idle_transaction_timeout_still_claim
             return slow_plan(*args, **kwargs)
 
         monkeypatch.setattr(sched, "plan_due", plan_due_slowly)
-        result = dispatch.tick(START, horizon_s=75, send=dispatch.RecordingSender())
+        result = claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
         assert result.claimed == 4 and result.conflicts == 0
         assert db.session.execute(sa.select(sa.func.count()).select_from(T)).scalar() == 4
         db.session.execute(sa.text("RESET idle_in_transaction_session_timeout"))
@@ -438,7 +444,7 @@ def test_a_1d_job_changed_to_30s_starts_its_new_grid_at_the_edit(any_app):
         edit = START + timedelta(hours=5, seconds=12, milliseconds=300)
         job = db.session.get(SnmpJob, job_id)
         job.interval_raw = "30s"
-        lifecycle.plan_job(job, created=False, now=edit, horizon=timedelta(seconds=75))
+        lifecycle.plan_job(job, created=False, now=edit)
         db.session.commit()
         assert db.session.get(SnmpJob, job_id).next_run_at == edit.replace(microsecond=0)
         db.session.rollback()
@@ -456,9 +462,9 @@ def test_an_edit_whose_new_grid_meets_an_old_reservation_loses_no_slot(any_app):
         sim.run_until(edit)
         job = db.session.get(SnmpJob, job_id)
         job.interval_raw = "30s"
-        lifecycle.plan_job(job, created=False, now=edit, horizon=timedelta(seconds=75))
+        lifecycle.plan_job(job, created=False, now=edit)
         db.session.commit()
-        dispatch.claim_jobs([job_id], edit, sender=sim.sender)     # the panel, after saving
+        claim.claim_jobs([job_id], edit, sender=sim.sender)     # the panel, after saving
         end = START + timedelta(hours=1, minutes=5)
         sim.run_until(end)
         report = audit(job_id, edit.replace(microsecond=0), end)

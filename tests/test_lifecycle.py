@@ -149,7 +149,7 @@ def test_changed_interval_starts_the_new_grid_at_the_edit_when_no_claimed_slot_c
     with app.app_context():
         job = db.session.get(SnmpJob, job_id)
         job.interval_raw = "7m"
-        assert lifecycle.plan_job(job, created=False, now=NOW, horizon=timedelta(seconds=75))
+        assert lifecycle.plan_job(job, created=False, now=NOW)
         anchor = NOW.replace(microsecond=0)
         assert job.anchor_at == anchor
         # Nothing was claimed on the new grid: it starts at the edit (issue 9: the old

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 import pytest
 from dramatiq.brokers.redis import RedisBroker
 
-from facho.broker import NAMESPACE
+from facho.messaging import NAMESPACE
 from facho.extensions import db
 from facho.executions.manual_run import run_jobs_now
 from facho.models import PENDING, RUNNING, Execution, SnmpJob
@@ -114,7 +114,7 @@ def test_a_batch_that_failed_after_reaching_redis_keeps_the_rows_a_worker_took(
     """A timeout while reading a pipeline's replies: Redis ran the commands, a worker may
     already be walking. Only rows nobody touched are discarded."""
     import redis as redis_lib
-    from facho.scheduling.dispatch import DramatiqSender
+    from facho.messaging import DramatiqSender
     original = DramatiqSender.send_executions
 
     def sent_then_timed_out(self, outgoing):

@@ -29,7 +29,7 @@ def _fresh_process_levels(level: str | None) -> str:
         env["FACHO_LOG_LEVEL"] = level
     code = ("import logging, facho.logging_setup as s; s.init_app(None); "
             "print(*(logging.getLogger(n).isEnabledFor(logging.INFO)"
-            " for n in ('alembic.runtime.plugins', 'periodiq', 'facho.scheduling.dispatch')))")
+            " for n in ('alembic.runtime.plugins', 'periodiq', 'facho.scheduling.claim')))")
     return subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, check=True,
                           capture_output=True, text=True).stdout.split()
 

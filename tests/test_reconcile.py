@@ -6,7 +6,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from facho import messaging
-from facho.scheduling import dispatch
+from facho.scheduling import claim
+from facho import messaging
+from facho import reasons
+from facho.scheduling import schedule
+from tests.scheduling import simulation
 from facho.executions import transitions as executions
 from facho.scheduling import reconcile
 from facho.extensions import db
@@ -29,7 +33,7 @@ def test_after_redis_is_flushed_the_reconciler_resends_and_each_execution_runs_o
         make_job("Descubrir ZTE", ["ZTE ONU descubrimiento", "ZTE ONU nombre"], marca="ZTE",
                  olt_ids=tuple(olts), interval_raw="1h", max_retries=0)
         now = utcnow()
-        ticked = dispatch.tick(now)              # never planned: due now, sent through Redis
+        ticked = claim.tick(now)              # never planned: due now, sent through Redis
         assert ticked.sent == 3
         ids = db.session.execute(sa.select(T.c.id).order_by(T.c.id)).scalars().all()
         assert len(ids) == 3
@@ -87,7 +91,7 @@ def test_running_rows_of_dead_workers_are_resumed_or_interrupted(any_app):
         resumable = running(10, 1, dead)
         exhausted = running(20, 3, dead)
         alive = running(30, 1, now - timedelta(seconds=5))
-        sender = dispatch.RecordingSender()
+        sender = simulation.RecordingSender()
         result = reconcile.reconcile(now, sender=sender, redis_client=_no_redis())
         assert (result.resumed, result.interrupted) == (1, 1)
         rows = {r.id: r for r in db.session.execute(sa.select(T)).all()}
@@ -104,7 +108,7 @@ def test_running_rows_of_dead_workers_are_resumed_or_interrupted(any_app):
         started = executions.start(resumable, "w:2:1")
         assert started is not None and started.attempt == 2
         # and a second reconciler pass changes nothing more
-        again = reconcile.reconcile(now, sender=dispatch.RecordingSender(),
+        again = reconcile.reconcile(now, sender=simulation.RecordingSender(),
                                     redis_client=_no_redis())
         assert (again.resumed, again.interrupted) == (0, 0)
 
@@ -118,10 +122,10 @@ def test_a_dead_workers_row_of_a_disabled_job_is_interrupted_not_resumed(sqlite_
                          started_at=stale, heartbeat_at=stale)
         db.session.execute(sa.update(SnmpJob.__table__).values(enabled=False))
         db.session.commit()
-        result = reconcile.reconcile(now, sender=dispatch.RecordingSender(),
+        result = reconcile.reconcile(now, sender=simulation.RecordingSender(),
                                      redis_client=_no_redis())
         assert result.interrupted == 1 and result.resumed == 0
-        assert db.session.get(Execution, row).error_message == dispatch.REASON_JOB
+        assert db.session.get(Execution, row).error_message == reasons.REASON_JOB
 
 
 def test_only_messages_really_gone_are_resent_and_old_slots_are_not_replayed(
@@ -140,7 +144,7 @@ def test_only_messages_really_gone_are_resent_and_old_slots_are_not_replayed(
         lost = pending(121)                             # lost, inside the catch-up window
         young = pending(10)                             # too young to judge
         messaging.send_execution(queued, "descubrimiento")
-        sender = dispatch.RecordingSender()
+        sender = simulation.RecordingSender()
         result = reconcile.reconcile(now, sender=sender, redis_client=redis_client)
         assert sorted(o.execution_id for o in sender.executions) == sorted([manual, lost])
         assert (result.resent, result.lost_late) == (2, 1)
@@ -162,11 +166,11 @@ def test_reservations_whose_fanout_message_is_gone_are_re_armed(sqlite_app, redi
         armed_slot, orphan_slot = now + timedelta(seconds=20), now + timedelta(seconds=40)
         _execution(job_id, olt_id, host_id, status=PENDING, scheduled_for=armed_slot)
         _execution(job_id, olt_id, host_id, status=PENDING, scheduled_for=orphan_slot)
-        dispatch.DramatiqSender().arm_slot(dispatch.slot_epoch_s(armed_slot), 20_000)
-        sender = dispatch.RecordingSender()
+        messaging.DramatiqSender().arm_slot(schedule.slot_epoch_s(armed_slot), 20_000)
+        sender = simulation.RecordingSender()
         result = reconcile.reconcile(now, sender=sender, redis_client=redis_client)
         assert result.rearmed == 1
-        assert sender.slots == [(dispatch.slot_epoch_s(orphan_slot), 40_000)]
+        assert sender.slots == [(schedule.slot_epoch_s(orphan_slot), 40_000)]
 
 
 class _no_redis:

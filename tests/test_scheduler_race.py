@@ -1,5 +1,5 @@
 """Racing schedulers: separate processes, each with its own connection, ticking the same
-simulated clock sequence against one database (bench/scheduler_sim.py: `racer_main`).
+simulated clock sequence against one database (tests/scheduling/simulation.py: `racer_main`).
 
 - lease off: every process claims on every step; the compare-and-set on `next_run_at`
   alone keeps each (job, OLT, slot) exactly once, and the unique constraint is never the
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bench.scheduler_sim import RaceSpec, audit, run_race, seed
+from tests.scheduling.simulation import RaceSpec, audit, run_race, seed
 from facho.extensions import db
 
 UTC = timezone.utc
@@ -152,7 +152,9 @@ def test_an_interval_edit_between_the_ticks_read_and_its_claim_is_not_overwritte
     """5m -> 30s stored while a tick plans with the old interval: the edit keeps the same
     next_run_at (12:05 is on both grids), so a claim that compares only next_run_at wins
     and jumps to 12:10, and the new grid's slots up to then are never created."""
-    from facho.scheduling import dispatch
+    from facho.scheduling import claim
+    from facho.scheduling import schedule
+    from tests.scheduling import simulation
     from facho.scheduling import edits as lifecycle
     from facho.scheduling import schedule
     from facho.models import SnmpJob
@@ -166,7 +168,7 @@ def test_an_interval_edit_between_the_ticks_read_and_its_claim_is_not_overwritte
         def edit():
             row = db.session.get(SnmpJob, job_id)
             row.interval_raw = "30s"
-            lifecycle.plan_job(row, created=False, now=edit_at, horizon=timedelta(seconds=75))
+            lifecycle.plan_job(row, created=False, now=edit_at)
             db.session.commit()
             return row.next_run_at
 
@@ -182,10 +184,10 @@ def test_an_interval_edit_between_the_ticks_read_and_its_claim_is_not_overwritte
                 edits.append(box["value"])
             return plan
 
-        monkeypatch.setattr(dispatch.sched, "plan_due", plan_then_edit)
+        monkeypatch.setattr(schedule, "plan_due", plan_then_edit)
         tick_at = EDIT_T0 + timedelta(minutes=4, seconds=30, milliseconds=100)
-        dispatch.tick(tick_at, send=dispatch.RecordingSender())
-        monkeypatch.setattr(dispatch.sched, "plan_due", real_plan_due)
+        claim.tick(tick_at, send=simulation.RecordingSender())
+        monkeypatch.setattr(schedule, "plan_due", real_plan_due)
         assert edits, "the edit ran"
 
         stored = db.session.get(SnmpJob, job_id)
@@ -194,7 +196,7 @@ def test_an_interval_edit_between_the_ticks_read_and_its_claim_is_not_overwritte
         db.session.rollback()
         # the following ticks claim every slot of the new grid from the edit on
         later = EDIT_T0 + timedelta(minutes=5, seconds=40)
-        dispatch.tick(later, send=dispatch.RecordingSender())
+        claim.tick(later, send=simulation.RecordingSender())
         rows = _job_rows(job_id)
         slots = {s for _, s, _ in rows}
         for k in range(3):                    # 00:05:00, 00:05:30, 00:06:00
@@ -208,21 +210,23 @@ def test_a_tick_cannot_claim_the_old_grid_between_an_edits_replan_and_its_commit
     them PENDING, to be sent after the edit. The edit now holds the job's row lock, so the
     tick waits and then finds the schedule changed."""
     import sqlalchemy as sa
-    from facho.scheduling import dispatch
+    from facho.scheduling import claim
+    from facho.scheduling import schedule
+    from tests.scheduling import simulation
     from facho.scheduling import edits as lifecycle
     from facho.models import PENDING, SnmpJob
     edit_at = EDIT_T0 + timedelta(minutes=1, seconds=1)
     with pg_app.app_context():
         job_id = seed(2, [{"nombre": "30s", "interval_raw": "30s"}], start=EDIT_T0)["jobs"]["30s"]
-        dispatch.tick(EDIT_T0 + timedelta(seconds=0.5), send=dispatch.RecordingSender())
+        claim.tick(EDIT_T0 + timedelta(seconds=0.5), send=simulation.RecordingSender())
         # the panel's edit: 30s -> 1d, not committed yet
         job = db.session.get(SnmpJob, job_id)
         with db.session.no_autoflush:         # as the panel's update_model: the job row is
             job.interval_raw = "1d"           # written at commit, after the re-plan
-            lifecycle.plan_job(job, created=False, now=edit_at, horizon=timedelta(seconds=75))
+            lifecycle.plan_job(job, created=False, now=edit_at)
 
-        thread, box = _in_thread(pg_app, lambda: dispatch.tick(
-            edit_at + timedelta(seconds=0.2), send=dispatch.RecordingSender()))
+        thread, box = _in_thread(pg_app, lambda: claim.tick(
+            edit_at + timedelta(seconds=0.2), send=simulation.RecordingSender()))
 
         def tick_waits_on_a_lock():
             with db.engine.connect() as conn:
@@ -247,7 +251,7 @@ def test_a_tick_cannot_claim_the_old_grid_between_an_edits_replan_and_its_commit
 def test_disable_and_re_enable_before_a_reserved_slot_does_not_lose_it(any_app):
     """Disable at 00:00:40, re-enable at 00:00:45: the 00:01:00 reservation (INTERRUPTED by
     the disable) runs, or at least counts as missed; it used to vanish silently."""
-    from bench.scheduler_sim import Simulation, audit
+    from tests.scheduling.simulation import Simulation, audit
     from facho.scheduling import edits as lifecycle
     from facho.models import SnmpJob, SUCCESS
     with any_app.app_context():
@@ -260,8 +264,7 @@ def test_disable_and_re_enable_before_a_reserved_slot_does_not_lose_it(any_app):
         sim.run_until(EDIT_T0 + timedelta(seconds=45))
         job = db.session.get(SnmpJob, job_id)
         job.enabled = True
-        lifecycle.plan_job(job, created=False, now=EDIT_T0 + timedelta(seconds=45),
-                           horizon=timedelta(seconds=75))
+        lifecycle.plan_job(job, created=False, now=EDIT_T0 + timedelta(seconds=45))
         db.session.commit()
         sim.run_until(EDIT_T0 + timedelta(minutes=2, seconds=5))
         report = audit(job_id, EDIT_T0 + timedelta(minutes=1), EDIT_T0 + timedelta(minutes=2, seconds=1))

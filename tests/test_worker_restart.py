@@ -1,5 +1,5 @@
 """`flask facho restart` (issue 9, 3.8): a graceful restart of the `dramatiq` worker
-processes through Redis (facho/worker_restart.py, actors/restart_middleware.py).
+processes through Redis (facho/ops/worker_restart.py, facho/middleware/restart.py).
 
 The live test runs what the Procfile runs: a real `dramatiq actors` process (its main
 process and one worker process) on real Redis and a SQLite file, a slow fake OLT so an
@@ -19,7 +19,7 @@ import psutil
 import sqlalchemy as sa
 
 from facho.ops import worker_restart
-from facho.broker import NAMESPACE
+from facho.messaging import NAMESPACE
 from facho.extensions import db
 from facho.messaging import send_execution
 from facho.models import RUNNING, SUCCESS, Execution, Onu

@@ -27,7 +27,8 @@ from sqlalchemy.orm import selectinload
 from facho.extensions import db
 from facho.logging_setup import kv
 from facho.messaging import BROKER_DOWN
-from facho.models import (PENDING, QUEUE_BY_JOB_TYPE, Execution, SnmpJob, SnmpJobHost,
+from facho.messaging import QUEUE_BY_JOB_TYPE
+from facho.models import (PENDING, Execution, SnmpJob, SnmpJobHost,
                           utcnow)
 
 log = logging.getLogger("facho.executions.manual_run")
@@ -91,7 +92,7 @@ class RunReport:
 def _active_by_pair(job_ids: list[int]) -> dict[tuple[int, int], int]:
     """Pairs with an execution really queued or running. A slot the scheduler reserved
     ahead (PENDING, future, no message yet) is not a run in progress and blocks nothing."""
-    from facho.scheduling.dispatch import active_condition
+    from facho.scheduling.sql import active_condition
     rows = db.session.execute(
         sa.select(Execution.job_id, Execution.olt_id, Execution.id)
         .where(Execution.job_id.in_(job_ids), active_condition(utcnow()))).all()
@@ -215,7 +216,7 @@ def _send(to_send) -> tuple[set[int], str | None]:
     """Enqueue the messages (ids chosen at insert); returns the execution ids sent and the
     broker error, if any. A batch that failed counts as unsent as a whole: a message of it
     that did reach Redis finds its row deleted, and the worker does nothing with it."""
-    from facho.scheduling.dispatch import PIPELINE_MIN, DramatiqSender, Outgoing
+    from facho.messaging import PIPELINE_MIN, DramatiqSender, Outgoing
     from facho.messaging import get_broker
     size = 1 if len(to_send) < PIPELINE_MIN else SEND_BATCH
     sent: set[int] = set()

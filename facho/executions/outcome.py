@@ -8,6 +8,7 @@ from facho.executions import transitions
 from facho.executions.resend import resend
 from facho.executions.retries import attempts_allowed, retry_delay_s
 from facho.logging_setup import kv
+from facho.reasons import REASON_ALL_ATTEMPTS, REASON_RETRY
 from facho.models import FAILED, SUCCESS, Execution
 
 log = logging.getLogger("facho.executions")
@@ -30,8 +31,8 @@ def failed_or_retry(execution_id, worker, info: JobSnapshot, attempt: int, messa
                      transient: bool, job_type: str) -> None:
     if transient and attempt <= info.max_retries:
         delay_s = retry_delay_s(info.retry_delay_seconds, attempt)
-        text = (f"Intento {attempt} de {info.attempts_allowed} falló: {message} "
-                f"Se reintentará en {delay_s} s.")
+        text = REASON_RETRY.format(attempt=attempt, allowed=info.attempts_allowed,
+                                   message=message, delay_s=delay_s)
         if transitions.back_to_pending(execution_id, worker, error=text):
             log.info(kv(event="execution_retry", execution=execution_id, job=info.nombre,
                         olt=info.olt, attempt=attempt, delay_s=delay_s, error=message))
@@ -40,7 +41,7 @@ def failed_or_retry(execution_id, worker, info: JobSnapshot, attempt: int, messa
             log.warning(kv(event="execution_lost", execution=execution_id, worker=worker))
         return
     if transient and attempt > 1:
-        message = f"{message} (falló en los {attempt} intentos)"
+        message = REASON_ALL_ATTEMPTS.format(message=message, attempt=attempt)
     finish(execution_id, worker, FAILED, info, attempt, error=message)
 
 

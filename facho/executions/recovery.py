@@ -20,6 +20,8 @@ from facho.extensions import db
 from facho.logging_setup import kv
 from facho.models import FAILED, INTERRUPTED, PENDING, RUNNING, Execution, utcnow
 from facho.ops.health import connection_lost
+from facho.reasons import (REASON_BUG, REASON_DB_LOST, REASON_DB_LOST_LAST, REASON_SHUTDOWN,
+                           REASON_TIME_LIMIT)
 
 log = logging.getLogger("facho.executions")
 
@@ -28,9 +30,7 @@ INFRA_ERRORS = (redis_lib.RedisError, OSError, sa.exc.OperationalError,
 INFRA_RETRY_MS = (5000, 15000)
 DB_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
 DB_OUTAGE_WAIT_S = 60.0     # how long a worker waits for the database to give a row back
-REASON_DB_LOST = "Error de base de datos al registrar el resultado ({what}); se reanudará."
-REASON_DB_LOST_LAST = ("Interrumpida: error de base de datos al registrar el resultado "
-                       "({what}) y no quedan reintentos ({attempt} de {allowed} intentos)")
+
 
 
 def last_resort(execution_id: int, worker: str, exc: BaseException,
@@ -48,7 +48,7 @@ def last_resort(execution_id: int, worker: str, exc: BaseException,
         if isinstance(exc, Shutdown):
             if transitions.back_to_pending(
                     execution_id, worker,
-                    error="El trabajador se detuvo durante la ejecución; se reanudará."):
+                    error=REASON_SHUTDOWN):
                 resend(execution_id, progress.job_type, 0, "worker_shutdown")
                 log.warning(kv(event="execution_requeued", execution=execution_id,
                                reason="worker_shutdown"))
@@ -57,8 +57,7 @@ def last_resort(execution_id: int, worker: str, exc: BaseException,
             _give_back_after_db_outage(execution_id, worker, exc, progress.job_type)
             return
         if isinstance(exc, TimeLimitExceeded):
-            message = ("La ejecución superó el tiempo límite del trabajador "
-                       f"({EXECUTION_TIME_LIMIT_MS // 60000} min) y se canceló.")
+            message = REASON_TIME_LIMIT.format(minutes=EXECUTION_TIME_LIMIT_MS // 60000)
         else:
             log.exception(kv(event="execution_bug", execution=execution_id,
                              error=f"{type(exc).__name__}: {exc}"[:300]), exc_info=exc)
@@ -120,8 +119,7 @@ def _db_trouble(exc: BaseException) -> str:
 
 
 def _bug_message(exc: BaseException) -> str:
-    return (f"Error interno del trabajador ({type(exc).__name__}: {str(exc)[:200]}). "
-            "Avise al administrador.")
+    return REASON_BUG.format(kind=type(exc).__name__, detail=str(exc)[:200])
 
 
 def _before_start_failed(execution_id: int, exc: BaseException, job_type: str | None) -> None:

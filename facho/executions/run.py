@@ -33,7 +33,7 @@ from facho.logging_setup import kv
 from facho.models import (FAILED, FINAL_STATUSES, INTERRUPTED, PENDING, RUNNING, SUCCESS,
                           Execution, utcnow)
 from facho.redis_conn import get_redis
-from facho.scheduling.reconcile import REASON_DEAD
+from facho.reasons import REASON_DB_WRITE, REASON_DEAD
 from facho.snmp import SnmpError
 
 log = logging.getLogger("facho.executions")
@@ -189,8 +189,8 @@ def _execute(app, config, started: Started, info: JobSnapshot, job_type: str) ->
             log.warning(kv(event="execution_db_error", execution=execution_id,
                            error=str(exc.orig if getattr(exc, "orig", None) else exc)[:300]))
             failed_or_retry(execution_id, worker, info, attempt,
-                             "Error de base de datos al guardar el inventario "
-                             f"({type(getattr(exc, 'orig', exc)).__name__}).", True, job_type)
+                             REASON_DB_WRITE.format(what=type(getattr(exc, 'orig', exc)).__name__),
+                             True, job_type)
             return
         summary["attempt"] = attempt
         note = summary.get("note")

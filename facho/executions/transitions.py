@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from facho import reasons
 from facho.extensions import db
 from facho.models import (FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Execution, Olt,
                           SnmpJob, SnmpJobHost, utcnow)
@@ -76,15 +77,7 @@ def disabled_reason(execution: Execution) -> str | None:
     job = db.session.get(SnmpJob, execution.job_id)
     olt = db.session.get(Olt, execution.olt_id)
     host = db.session.get(SnmpJobHost, execution.job_host_id) if execution.job_host_id else None
-    if job is None or olt is None:
-        return "Interrumpida: la tarea o la OLT ya no existen"
-    if not job.enabled:
-        return "Interrumpida: la tarea fue deshabilitada"
-    if not olt.habilitar_olt:
-        return "Interrumpida: la OLT fue deshabilitada"
-    if host is None or not host.enabled:
-        return "Interrumpida: la tarea está deshabilitada para esta OLT"
-    return None
+    return reasons.disabled_reason(job, olt, host)
 
 
 def heartbeat(execution_id: int, worker: str) -> bool:

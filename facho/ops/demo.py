@@ -85,7 +85,7 @@ def _raise_stop(signum, frame):
 
 def _active_execution(job: SnmpJob, olt_id: int) -> int | None:
     """A queued or running execution of `job` on the OLT (manual or scheduled), if any."""
-    from facho.scheduling.dispatch import active_condition
+    from facho.scheduling.sql import active_condition
     db.session.expire_all()
     return db.session.execute(
         sa.select(Execution.id).where(Execution.job_id == job.id, Execution.olt_id == olt_id,

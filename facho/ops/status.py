@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 import redis
 import sqlalchemy as sa
 
-from facho.broker import NAMESPACE
+from facho.messaging import (QUEUES, WORKER_KEY_PATTERN, dead_key, delayed_key, ready_key,
+                             worker_id)
 from facho.extensions import db
 from facho.models import (PENDING, RUNNING, STATUSES, Execution, Olt, SnmpJob, User,
                           utcnow)
 
-QUEUES = ("scheduler", "discovery_main", "get_main", "maintenance")
 TICK_STALE_S = 150         # a minute tick plus margin: older means the scheduler is not ticking
 
 
@@ -34,25 +34,25 @@ def executions_by_status(since: datetime) -> dict[str, int]:
 def queue_depths(client: redis.Redis) -> dict[str, dict[str, int]]:
     pipe = client.pipeline()
     for queue in QUEUES:
-        pipe.llen(f"{NAMESPACE}:{queue}")
-        pipe.llen(f"{NAMESPACE}:{queue}.DQ")
-        pipe.zcard(f"{NAMESPACE}:{queue}.XQ")
+        pipe.llen(ready_key(queue))
+        pipe.llen(delayed_key(queue))
+        pipe.zcard(dead_key(queue))
     values = pipe.execute()
     return {queue: {"ready": values[i * 3], "delayed": values[i * 3 + 1],
                     "dead": values[i * 3 + 2]} for i, queue in enumerate(QUEUES)}
 
 
 def live_workers(client: redis.Redis) -> list[dict]:
-    """Worker processes announced by facho.broker.WorkerPresence (keys expire 30 s after
+    """Worker processes announced by facho.middleware.presence.WorkerPresence (keys expire 30 s after
     a worker stops beating), with how many messages each has fetched but not finished."""
     import json
     workers = []
-    for key in sorted(client.scan_iter(f"{NAMESPACE}:worker:*", count=500)):
+    for key in sorted(client.scan_iter(WORKER_KEY_PATTERN, count=500)):
         raw = client.get(key)
         if raw is None:
             continue
         info = json.loads(raw)
-        workers.append({"id": key.decode().split(":", 2)[2], "queues": ",".join(info["queues"]),
+        workers.append({"id": worker_id(key), "queues": ",".join(info["queues"]),
                         "threads": info["threads"],
                         "up_s": int(time.time() - info["started_at"])})
     return workers

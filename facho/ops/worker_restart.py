@@ -3,14 +3,14 @@ through Redis (the old `gestionar_sistema.py restart`).
 
 Why through Redis and not a signal from the CLI: the CLI may run on another host than the
 workers, and only a worker process knows which `dramatiq` main process started it. Each
-worker process (actors.restart_middleware.WorkerRestart) sends SIGHUP to its own
+worker process (facho.middleware.restart.WorkerRestart) sends SIGHUP to its own
 `dramatiq` main process, which stops its worker processes gracefully (running executions
 get Dramatiq's Shutdown and hand their row back, see actors/executions.py `_last_resort`)
 and then re-executes itself with the same pid. So honcho or systemd see no process exit;
 web and the scheduler are not touched.
 
 Keys, under the broker's namespace; a worker is named `host:pid`, as in its presence key
-(`facho:worker:<host:pid>`, facho.broker.WorkerPresence) and in `flask facho workers`:
+(`facho:worker:<host:pid>`, facho.middleware.presence.WorkerPresence) and in `flask facho workers`:
 
 - `facho:restart:request`: the restart being waited for, JSON {"id", "targets", "at"}.
   Written by the CLI with SET NX (one restart at a time) and a TTL; deleted by the CLI when
@@ -35,7 +35,7 @@ from typing import Callable
 
 import redis
 
-from facho.broker import NAMESPACE
+from facho.messaging import NAMESPACE
 
 REQUEST_KEY = f"{NAMESPACE}:restart:request"
 ANSWERS_TTL_S = 3600          # answers stay an hour, for a look after the command ended

@@ -120,15 +120,15 @@ class SchedulerProcess:
             self.lease = process_lease()
             config = app.config["FACHO"]
             self.ttl_ms = config.lease_ttl_ms
-            self.horizon_s = 60 + config.tick_margin_s
+            self.horizon_s = config.claim_horizon_s
             self.idle_tx_timeout_ms = idle_transaction_timeout_ms(self.ttl_ms)
             limit_idle_transactions(db.engine, self.idle_tx_timeout_ms)
 
     # --- the in-process worker -----------------------------------------------------------
     def _start_worker(self):
         from dramatiq import Worker
-        from facho.scheduling import dispatch
-        worker = Worker(self.broker, queues={dispatch.SCHEDULER_QUEUE, dispatch.MAINTENANCE_QUEUE},
+        from facho import messaging
+        worker = Worker(self.broker, queues={messaging.SCHEDULER_QUEUE, messaging.MAINTENANCE_QUEUE},
                         worker_threads=self.threads, worker_timeout=WORKER_TIMEOUT_MS)
         worker.start()
         return worker
@@ -172,7 +172,7 @@ class SchedulerProcess:
             log.warning(kv(event="clock_jump_record_failed", error=repr(exc)[:200]))
 
     def _become_leader(self) -> None:
-        from facho.scheduling import dispatch
+        from facho.scheduling import release
         from facho.logging_setup import kv
         from facho.models import utcnow
         with self._lock:
@@ -186,8 +186,8 @@ class SchedulerProcess:
                 now = utcnow()
                 # What fell due while nobody led goes out now, from this thread, not after
                 # the in-process worker has started and taken the tick message.
-                dispatch.send_due(now)
-                dispatch.arm_pending(now, now + timedelta(seconds=self.horizon_s))
+                release.send_due(now)
+                release.arm_pending(now, now + timedelta(seconds=self.horizon_s))
             self.tick_actor.send()
         except Exception as exc:  # the periodic tick will do it
             log.error(kv(event="leader_takeover_failed", error=repr(exc)[:200]))
@@ -286,10 +286,10 @@ class SchedulerProcess:
 
 def run_once(app) -> int:
     """One tick now, in this process (no lease: safe, the tick is idempotent)."""
-    from facho.scheduling import dispatch
+    from facho.scheduling import claim
     from facho.logging_setup import kv
     from facho.models import utcnow
     with app.app_context():
-        result = dispatch.tick(utcnow())
+        result = claim.tick(utcnow())
     print(kv(**result.log_fields()))
     return 0

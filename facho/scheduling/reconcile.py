@@ -8,7 +8,7 @@ message harmless anyway: an execution never runs twice.
 What it does, in order:
 
 1. Sweep: PENDING scheduled executions whose slot has come and that were never sent
-   (their fan-out message was lost, or the scheduler was down) -> `dispatch.send_due`
+   (their fan-out message was lost, or the scheduler was down) -> `release.send_due`
    (overlap rule and catch-up window apply), and reservations due within the horizon
    whose slot second has no `dispatch_slot` message left in Redis get one again.
 2. Lost messages: a PENDING execution that has a message id but whose message is no
@@ -36,7 +36,6 @@ What it does, in order:
 """
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from dataclasses import asdict, dataclass
@@ -44,28 +43,20 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from facho.scheduling import dispatch
+from facho import messaging, reasons
 from facho.executions.retries import attempts_allowed
 from facho.executions.transitions import STALE_AFTER_S
 from facho.extensions import db
 from facho.logging_setup import kv
-from facho.messaging import ACTOR_BY_JOB_TYPE
-from facho.models import (INTERRUPTED, PENDING, QUEUE_BY_JOB_TYPE, RUNNING, SKIPPED, Olt,
-                          SnmpJob, SnmpJobHost, utcnow)
+from facho.models import INTERRUPTED, PENDING, RUNNING, SKIPPED, Olt, SnmpJob, SnmpJobHost, utcnow
+from facho.reasons import REASON_DEAD, REASON_LOST_LATE, REASON_RESUMED
+from facho.scheduling import claim, release, sql
 
 log = logging.getLogger(__name__)
 
 GRACE_S = 60
-REASON_LOST_LATE = ("Omitida: su mensaje se perdió (Redis se reinició o se vació) y ya pasó "
-                    "la ventana de recuperación de {window} s")
-REASON_RESUMED = ("Reanudada: el worker {worker} dejó de responder; nuevo intento "
-                  "({attempt} de {allowed})")
-REASON_DEAD = ("Interrumpida: el worker {worker} dejó de responder y no quedan reintentos "
-               "({attempt} de {allowed} intentos)")
-
-_execs = dispatch._execs
-_jobs = dispatch._jobs
-_EXEC_ACTORS = set(ACTOR_BY_JOB_TYPE.values())
+_execs = sql.EXECS
+_jobs = sql.JOBS
 
 
 @dataclass
@@ -91,26 +82,14 @@ def _redis():
     return get_redis(current_app.config["FACHO"])
 
 
-def _namespace() -> str:
-    from facho.broker import NAMESPACE
-    return NAMESPACE
-
-
 def inflight_execution_ids(client, namespace: str | None = None,
-                           queues=tuple(QUEUE_BY_JOB_TYPE.values())) -> set[int]:
+                           queues=tuple(messaging.QUEUE_BY_JOB_TYPE.values())) -> set[int]:
     """Execution ids of every execution message Redis still holds: queued, delayed, or
     fetched by a worker and not yet acknowledged (dead-lettered ones do not count)."""
-    namespace = namespace or _namespace()
     found: set[int] = set()
     for queue in queues:
-        for key in (f"{namespace}:{queue}.msgs", f"{namespace}:{queue}.DQ.msgs"):
-            for _, body in client.hscan_iter(key, count=1000):
-                try:
-                    message = json.loads(body)
-                    if message.get("actor_name") in _EXEC_ACTORS and message.get("args"):
-                        found.add(int(message["args"][0]))
-                except (ValueError, TypeError, AttributeError):
-                    continue
+        found |= messaging.held_first_args(client, queue, messaging.EXECUTION_ACTORS,
+                                           namespace or messaging.NAMESPACE)
     return found
 
 
@@ -150,12 +129,12 @@ def resend_lost(now: datetime, *, grace_s: int = GRACE_S, sender=None, redis_cli
             continue
         new_id = str(uuid.uuid4())
         if session.execute(_execs.update().where(same).values(message_id=new_id)).rowcount:
-            outgoing.append(dispatch.Outgoing(row.id, row.job_type, new_id))
+            outgoing.append(messaging.Outgoing(row.id, row.job_type, new_id))
     for job_id, slots in late_slots.items():
         session.execute(_jobs.update().where(_jobs.c.id == job_id)
                         .values(missed_slots=_jobs.c.missed_slots + len(slots)))
     session.commit()
-    sent, _errors = dispatch._send(sender or dispatch.default_sender(), outgoing)
+    sent, _errors = release.send_outgoing(sender or messaging.default_sender(), outgoing)
     late = sum(len(s) for s in late_slots.values())
     if lost:
         log.warning(kv(event="reconcile_lost_messages", lost=len(lost), resent=sent,
@@ -166,16 +145,8 @@ def resend_lost(now: datetime, *, grace_s: int = GRACE_S, sender=None, redis_cli
 def _disabled_reason(job_id: int, olt_id: int) -> str | None:
     job = db.session.get(SnmpJob, job_id)
     olt = db.session.get(Olt, olt_id)
-    if job is None or olt is None:
-        return "Interrumpida: la tarea o la OLT ya no existen"
-    if not job.enabled:
-        return dispatch.REASON_JOB
-    if not olt.habilitar_olt:
-        return dispatch.REASON_OLT
     host = SnmpJobHost.query.filter_by(job_id=job_id, olt_id=olt_id).first()
-    if host is not None and not host.enabled:
-        return dispatch.REASON_JOB_HOST
-    return None
+    return reasons.disabled_reason(job, olt, host)
 
 
 def close_dead_running(now: datetime, *, stale_after_s: int = STALE_AFTER_S,
@@ -216,9 +187,9 @@ def close_dead_running(now: datetime, *, stale_after_s: int = STALE_AFTER_S,
                 error_message=REASON_RESUMED.format(worker=worker, attempt=row.attempt + 1,
                                                     allowed=allowed))).rowcount:
             resumed += 1
-            outgoing.append(dispatch.Outgoing(row.id, row.job_type, new_id))
+            outgoing.append(messaging.Outgoing(row.id, row.job_type, new_id))
     session.commit()
-    dispatch._send(sender or dispatch.default_sender(), outgoing)
+    release.send_outgoing(sender or messaging.default_sender(), outgoing)
     if rows:
         log.warning(kv(event="reconcile_dead_workers", resumed=resumed, interrupted=interrupted))
     return resumed, interrupted
@@ -230,7 +201,7 @@ def reconcile(now: datetime | None = None, *, grace_s: int = GRACE_S,
     """One reconciler pass (see the module doc). Each step is independent: a failing step
     (Redis down, say) is logged and counted, and the others still run."""
     now = now or utcnow()
-    sender = sender or dispatch.default_sender()
+    sender = sender or messaging.default_sender()
     result = ReconcileResult()
     steps = (
         ("sweep", lambda: _sweep(now, sender, redis_client, result, horizon_s)),
@@ -253,11 +224,11 @@ def reconcile(now: datetime | None = None, *, grace_s: int = GRACE_S,
 
 
 def _sweep(now, sender, redis_client, result: ReconcileResult, horizon_s) -> None:
-    swept = dispatch.send_due(now, sender=sender)
+    swept = release.send_due(now, sender=sender)
     result.swept, result.skipped, result.late = swept.sent, swept.skipped, swept.late
-    horizon = dispatch.default_horizon_s() if horizon_s is None else horizon_s
-    armed = dispatch.armed_slot_epochs(redis_client or _redis())
-    result.rearmed = dispatch.arm_pending(now, now + timedelta(seconds=horizon), sender=sender,
+    horizon = claim.default_horizon_s() if horizon_s is None else horizon_s
+    armed = release.armed_slot_epochs(redis_client or _redis())
+    result.rearmed = release.arm_pending(now, now + timedelta(seconds=horizon), sender=sender,
                                           already_armed=armed)
 
 

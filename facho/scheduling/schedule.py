@@ -18,6 +18,7 @@ cron pauses for that hour. Jobs that must tick in absolute time should use an in
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -292,7 +293,7 @@ def replan(schedule: Schedule, now: datetime, taken: Iterable[datetime] = ()) ->
     grid at or after `now` (never before an interval's anchor), except that it must come
     after every instant in `taken` that is also a new-grid slot. `taken` holds the slots of
     rows the edit cannot remove (already sent, running or finished; see
-    facho.scheduling.dispatch.replan_job): claiming such a slot again would hit the executions'
+    facho.scheduling.edits.replan_job): claiming such a slot again would hit the executions'
     unique key (job, OLT, slot). Nothing else is skipped: a new grid whose slots meet no
     such row starts at the edit. A backlog under the old grid is dropped, not coalesced."""
     first = first_run_at(schedule, now)
@@ -323,3 +324,14 @@ def humanize_remaining(delta: timedelta) -> str:
             parts.append((value, name))
     text = " ".join(f"{value} {name}" for value, name in parts[:2] if value)
     return f"en {text}" if seconds > 0 else f"vencida hace {text}"
+
+
+def slot_epoch_s(slot: datetime) -> int:
+    """The whole second at or after `slot` (fan-out messages are per second)."""
+    return math.ceil(slot.timestamp())
+
+
+def schedule_of(job) -> Schedule:
+    """The Schedule of a job row (ORM object or Core row)."""
+    return Schedule.build(interval_raw=job.interval_raw, cron_expr=job.cron_expr,
+                                cron_tz=job.cron_tz, anchor=job.anchor_at)

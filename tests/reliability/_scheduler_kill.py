@@ -45,9 +45,10 @@ def worker_main(redis_url: str, threads: int = 8) -> None:
     import dramatiq
     import redis
 
-    from facho.broker import setup_broker
+    from facho.messaging import setup_broker
     from facho.messaging import ACTOR_BY_JOB_TYPE
-    from facho.models import QUEUE_BY_JOB_TYPE, SUCCESS
+    from facho.messaging import QUEUE_BY_JOB_TYPE
+    from facho.models import SUCCESS
 
     broker = setup_broker(redis_url)
     client = redis.Redis.from_url(redis_url)
@@ -346,8 +347,8 @@ def audit_window(app, redis_client, a: datetime, b: datetime) -> dict:
     """Every (job, OLT) pair's slots in [a, b) against the ideal grid, with what happened
     to each: duplicates, off-grid rows, missing rows, rows never sent or SKIPPED as late
     (both lost), overlap skips, and the deliveries the stub worker counted."""
-    from bench.scheduler_sim import audit
-    from facho.scheduling.dispatch import REASON_LATE
+    from tests.scheduling.simulation import audit
+    from facho.reasons import REASON_LATE
     from facho.extensions import db
     from facho.models import Execution, SnmpJob
 
@@ -425,7 +426,7 @@ def percentile(values: list[float], q: float) -> float | None:
 def seed_pairs(app, jobs: int, olts: int, first_slot: datetime, spread_s: int = 30) -> None:
     """`jobs` 30 s jobs on the same `olts` OLTs, anchors spread one per second over
     `spread_s` seconds from `first_slot` (so every second of the grid has slots)."""
-    from bench.scheduler_sim import seed_bulk
+    from tests.scheduling.simulation import seed_bulk
     from facho.extensions import db
     with app.app_context():
         seed_bulk(jobs, olts, "30s", start=first_slot, spread_s=spread_s)

@@ -28,7 +28,7 @@ WORKER_SCRIPT = textwrap.dedent("""
     if {hostname!r}:   # pose as a worker on another machine: no pid check on the victim
         socket.gethostname = lambda: {hostname!r}
     from app import create_app
-    from facho.broker import bind_app
+    from facho.middleware.app_context import bind_app
     import dramatiq
     import actors  # noqa: F401 - the broker, with every actor declared
     from dramatiq.brokers.redis import MAINTENANCE_SCALE

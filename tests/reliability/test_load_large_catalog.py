@@ -20,7 +20,9 @@ from urllib.parse import urlencode
 import pytest
 import sqlalchemy as sa
 
-from facho.scheduling import dispatch
+from facho.scheduling import claim
+
+from facho import messaging
 from facho.extensions import db
 from facho.models import Execution, Olt, SnmpJob
 from tests.conftest import create_user, login
@@ -209,21 +211,21 @@ def finish_manual_runs() -> int:
 def tick_cost(now) -> dict:
     """A tick that claims every pair (statistics as before the claim, as autovacuum would
     have left them), then ticks with nothing due while all of them wait in the queue."""
-    sender = dispatch.DramatiqSender()
+    sender = messaging.DramatiqSender()
     started, cpu = time.perf_counter(), time.process_time()
-    due = dispatch.tick(now, send=sender)
+    due = claim.tick(now, send=sender)
     due_s, due_cpu = time.perf_counter() - started, time.process_time() - cpu
     idle = []
     for i in range(5):
         started = time.perf_counter()
-        again = dispatch.tick(now + timedelta(seconds=1 + i), send=sender)
+        again = claim.tick(now + timedelta(seconds=1 + i), send=sender)
         idle.append((time.perf_counter() - started) * 1000)
         assert again.claimed == 0
     examined = None
     if db.engine.dialect.name == "postgresql":   # EXPLAIN (ANALYZE, FORMAT JSON)
         counter = RowsExamined(db.engine)
         with counter.capturing():
-            dispatch.tick(now + timedelta(seconds=10), send=sender)
+            claim.tick(now + timedelta(seconds=10), send=sender)
         examined = counter.total()
     return {"claimed": due.claimed, "sent": due.sent, "skipped": due.skipped,
             "tick_due_s": round(due_s, 2), "tick_due_cpu_s": round(due_cpu, 2),

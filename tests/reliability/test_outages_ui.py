@@ -65,7 +65,7 @@ def dead_broker():
     REDIS_URL names a Redis that is down (the broker is bound once per process)."""
     import dramatiq
     from dramatiq.brokers.redis import RedisBroker
-    from facho.broker import NAMESPACE
+    from facho.messaging import NAMESPACE
     previous = dramatiq.get_broker()
     dramatiq.set_broker(RedisBroker(url=CLOSED_REDIS.format(port=free_port()),
                                     namespace=NAMESPACE, socket_connect_timeout=0.5))

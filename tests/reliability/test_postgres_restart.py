@@ -28,7 +28,9 @@ import pytest
 import redis as redis_lib
 import sqlalchemy as sa
 
-from facho.scheduling import dispatch
+from facho.scheduling import claim
+
+from tests.scheduling import simulation
 from facho.extensions import db
 from facho.scheduling.lease import LeaderLease
 from facho.models import (FINAL_STATUSES, INTERRUPTED, RUNNING, SKIPPED, SUCCESS,
@@ -234,16 +236,16 @@ def test_postgres_crash_inside_a_tick_claim_writes_nothing_and_the_next_tick_cla
             if not restarts:
                 restarts.append(private_pg.restart("immediate", down_s=0.5))
 
-        sender = dispatch.RecordingSender()
-        crashed = dispatch.tick(now, send=sender, on_claim=crash_inside_the_claim)
+        sender = simulation.RecordingSender()
+        crashed = claim.tick(now, send=sender, on_claim=crash_inside_the_claim)
         db.session.remove()
         after_crash = db.session.execute(sa.select(J.c.next_run_at, J.c.anchor_at)
                                          .where(J.c.id == job_id)).one()
         rows_after_crash = db.session.execute(sa.select(sa.func.count()).select_from(T)).scalar()
         reconnect_started = time.monotonic()
-        ticked = dispatch.tick(now + timedelta(seconds=1), send=sender)
+        ticked = claim.tick(now + timedelta(seconds=1), send=sender)
         reconnect_s = time.monotonic() - reconnect_started
-        again = dispatch.tick(now + timedelta(seconds=2), send=sender)
+        again = claim.tick(now + timedelta(seconds=2), send=sender)
         rows = db.session.execute(sa.select(T.c.olt_id, T.c.scheduled_for, T.c.status)).all()
         job = db.session.execute(sa.select(J.c.next_run_at).where(J.c.id == job_id)).one()
     slots = sorted({r.scheduled_for for r in rows})
@@ -381,7 +383,7 @@ def test_a_worker_writing_an_olts_inventory_and_a_tick_claiming_its_job_never_de
         engine = db.engine
     errors, tick_done = [], threading.Event()
 
-    def tick_side():   # dispatch._compare_and_set's lock, then _claim_batch's INSERT
+    def tick_side():   # claim._compare_and_set's lock, then _claim_batch's INSERT
         try:
             with engine.connect() as conn:
                 with conn.begin():

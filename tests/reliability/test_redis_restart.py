@@ -29,9 +29,15 @@ import redis as redis_lib
 import sqlalchemy as sa
 from dramatiq.brokers.redis import RedisBroker
 
-from facho.scheduling import dispatch
+from facho.scheduling import claim
+
+from facho import messaging
+
+from facho.scheduling import release
+
+from facho.scheduling import schedule
 from facho.scheduling import reconcile
-from facho.broker import NAMESPACE
+from facho.messaging import NAMESPACE
 from facho.extensions import db
 from facho.models import PENDING, RUNNING, SUCCESS, Execution, SnmpJob, utcnow
 from facho.executions.olt_limiter import OltLimiter
@@ -84,7 +90,7 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
     worker = None
     client = redis_lib.Redis.from_url(private.url)
     side_broker = RedisBroker(url=private.url, namespace=NAMESPACE, middleware=[])
-    sender = dispatch.DramatiqSender(side_broker)
+    sender = messaging.DramatiqSender(side_broker)
     database = f"sqlite:///{tmp_path / 'facho.db'}"
     app = make_test_app(database, tmp_path, REDIS_URL=private.url)
     _fresh_schema(app)
@@ -135,7 +141,7 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
                                                                         "o": olt_id}).scalar())
                     db.session.add(row)
                     db.session.commit()
-                    out = dispatch.Outgoing(row.id, "descubrimiento", f"test-{row.id}", delay_ms)
+                    out = messaging.Outgoing(row.id, "descubrimiento", f"test-{row.id}", delay_ms)
                     row.message_id = out.message_id
                     db.session.commit()
                     sender.send_executions([out])
@@ -154,7 +160,7 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
                 slot = (utcnow() + timedelta(seconds=5)).replace(microsecond=0)
                 job.anchor_at = job.next_run_at = slot
                 db.session.commit()
-                ticked = dispatch.tick(utcnow(), send=sender)
+                ticked = claim.tick(utcnow(), send=sender)
                 assert (ticked.claimed, ticked.armed) == (2, 1)
                 reserved = db.session.execute(sa.select(T.c.id).where(
                     T.c.job_id == jobs["Descubrir reservada"])).scalars().all()
@@ -165,7 +171,7 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
             waiting = busy + delayed + reserved
             everything = [running] + waiting
             assert reconcile.inflight_execution_ids(client) >= set(busy + delayed)
-            assert dispatch.armed_slot_epochs(client) == {dispatch.slot_epoch_s(slot)}
+            assert release.armed_slot_epochs(client) == {schedule.slot_epoch_s(slot)}
 
             # --- Redis goes away, comes back empty --------------------------------------
             marks["restart"] = time.monotonic()

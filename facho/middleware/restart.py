@@ -25,13 +25,11 @@ import threading
 from dramatiq.middleware import Middleware, SkipMessage
 
 from facho.ops import worker_restart as protocol
-from facho.broker import WorkerPresence
 from facho.logging_setup import kv
-from facho.messaging import ACTOR_BY_JOB_TYPE
+from facho.messaging import EXECUTION_ACTORS, worker_id, worker_key
 
 log = logging.getLogger("facho.actors.restart")
 
-EXECUTION_ACTORS = frozenset(ACTOR_BY_JOB_TYPE.values())
 NOT_DRAMATIQ = ("no es un proceso worker de `dramatiq actors` (p. ej. el worker interno del "
                 "scheduler); el comando no lo toca")
 
@@ -59,7 +57,7 @@ class WorkerRestart(Middleware):
 
     @staticmethod
     def worker_id() -> str:
-        return WorkerPresence.key().split(":", 2)[2]
+        return worker_id(worker_key())
 
     # --- watching -------------------------------------------------------------------------
     def after_worker_boot(self, broker, worker):

@@ -1,8 +1,8 @@
-"""Scheduler simulation harness, shared by tests/test_dispatch.py, tests/test_scheduler_race.py
-and bench/bench_scheduler.py.
+"""Scheduler simulation harness, shared by the scheduling tests and bench/bench_scheduler.py
+(the benchmarks import it from here; tests never import from bench/).
 
-`Simulation` is a discrete-event loop over a driven clock: minute ticks (`dispatch.tick`),
-the fan-out `dispatch_slot` messages the ticks arm (`dispatch.send_due` at each slot
+`Simulation` is a discrete-event loop over a driven clock: minute ticks (`claim.tick`),
+the fan-out `dispatch_slot` messages the ticks arm (`release.send_due` at each slot
 second), and a simulated worker that takes each message it receives with the same
 compare-and-set as the real one (PENDING -> RUNNING) and finishes it `duration` seconds
 later (0 = at once, SUCCESS). Nothing sleeps: a day takes seconds.
@@ -21,11 +21,33 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, Sequence
 
 import sqlalchemy as sa
 
+from app import create_app
+from facho.config import REPO_ROOT, load_config
+from facho.extensions import db
+from facho.messaging import Outgoing, Sender
+from facho.models import PENDING, RUNNING, SUCCESS, Brand, Execution, Olt, SnmpJob, SnmpJobHost
+from facho.scheduling import claim, release, schedule
+from facho.scheduling.lease import LeaderLease
+
 UTC = timezone.utc
+
+
+class RecordingSender(Sender):
+    """Keeps what would have been sent (tests, benchmarks, simulations)."""
+
+    def __init__(self):
+        self.executions: list[Outgoing] = []
+        self.slots: list[tuple[int, int]] = []   # (slot_epoch_s, delay_ms)
+
+    def send_executions(self, items: Sequence[Outgoing]) -> None:
+        self.executions.extend(items)
+
+    def arm_slot(self, slot_epoch_s: int, delay_ms: int) -> None:
+        self.slots.append((int(slot_epoch_s), int(delay_ms)))
 
 
 # --- fixtures -----------------------------------------------------------------------------
@@ -36,9 +58,6 @@ def seed(olt_count: int, jobs: list[dict], *, start: datetime, brand: str = "Hua
     how many). A job dict: nombre, interval_raw | cron_expr (+cron_tz), job_type.
     Jobs are planned as the panel does (anchor = start, next_run_at = first slot >= start).
     Returns {"olts": [ids], "jobs": {nombre: id}}. Needs an app context."""
-    from facho.scheduling import schedule
-    from facho.extensions import db
-    from facho.models import Brand, Olt, SnmpJob, SnmpJobHost
 
     b = Brand.query.filter_by(nombre=brand).first() or Brand(nombre=brand)
     db.session.add(b)
@@ -68,8 +87,6 @@ def seed_bulk(jobs: int, olts_per_job: int, interval_raw: str, *, start: datetim
     """Many jobs at once with Core inserts (benchmarks): `jobs` jobs on `olts_per_job` OLTs
     each (the same OLTs for every job). `spread_s` spreads the anchors over that many
     seconds (0 = all on the same second)."""
-    from facho.extensions import db
-    from facho.models import Brand, Olt, SnmpJob, SnmpJobHost
 
     brand = Brand(nombre="Bench")
     db.session.add(brand)
@@ -104,7 +121,6 @@ def seed_bulk(jobs: int, olts_per_job: int, interval_raw: str, *, start: datetim
 def fast_commits(app) -> None:
     """Simulations commit thousands of times; durability is not what they test. SQLite:
     synchronous=OFF; PostgreSQL: synchronous_commit=off (per connection of this app)."""
-    from facho.extensions import db
     with app.app_context():
         engine = db.engine
 
@@ -192,7 +208,6 @@ class Simulation:
 
     def run_until(self, end: datetime, on_tick: Callable | None = None) -> None:
         """Process every event before `end` (ticks every tick_every_s from start+offset)."""
-        from facho.scheduling import dispatch
         while True:
             while self._next_tick < end:
                 self.push(self._next_tick, "tick")
@@ -205,7 +220,7 @@ class Simulation:
             if kind == "tick":
                 if back is not None:
                     continue
-                result = dispatch.tick(at, horizon_s=self.horizon_s,
+                result = claim.tick(at, horizon_s=self.horizon_s,
                                        catchup_window_s=self.catchup_window_s,
                                        send=self.sender)
                 self.ticks.append(result)
@@ -216,7 +231,7 @@ class Simulation:
                 if back is not None:  # the message waits in Redis for the scheduler
                     self.push(back, "slot", payload)
                     continue
-                dispatch.send_due(at, sender=self.sender,
+                release.send_due(at, sender=self.sender,
                                   catchup_window_s=self.catchup_window_s)
             elif kind == "deliver":
                 self._deliver(at, payload)
@@ -230,8 +245,6 @@ class Simulation:
     def _deliver(self, at: datetime, execution_ids: list[int]):
         """The worker guard for each message: PENDING -> RUNNING (or straight to SUCCESS
         for a zero-length run); a message for a row that is not PENDING is refused."""
-        from facho.extensions import db
-        from facho.models import Execution, PENDING, RUNNING, SUCCESS
         t = Execution.__table__
         self.deliveries += len(execution_ids)
         if not self.durations:
@@ -258,8 +271,6 @@ class Simulation:
         db.session.commit()
 
     def _finish(self, at: datetime, execution_id: int):
-        from facho.extensions import db
-        from facho.models import Execution, RUNNING, SUCCESS
         t = Execution.__table__
         db.session.execute(t.update().where(t.c.id == execution_id, t.c.status == RUNNING)
                            .values(status=SUCCESS, finished_at=at))
@@ -268,8 +279,6 @@ class Simulation:
     def _check_active(self):
         """Overlap invariant: at most one execution per (job, OLT) that was sent and has not
         finished (reservations not yet due do not count)."""
-        from facho.extensions import db
-        from facho.models import Execution, PENDING, RUNNING
         t = Execution.__table__
         worst = db.session.execute(
             sa.select(sa.func.count()).where(
@@ -285,11 +294,8 @@ class Simulation:
 
 def ideal_slots(job_id: int, a: datetime, b: datetime) -> list[datetime]:
     """Grid slots of the job in [a, b) (from its stored schedule)."""
-    from facho.scheduling import dispatch
-    from facho.extensions import db
-    from facho.models import SnmpJob
     job = db.session.get(SnmpJob, job_id)
-    return list(dispatch.schedule_of(job).slots_between(a, b))
+    return list(schedule.schedule_of(job).slots_between(a, b))
 
 
 def audit(job_id: int, a: datetime, b: datetime, statuses=None) -> dict:
@@ -298,8 +304,6 @@ def audit(job_id: int, a: datetime, b: datetime, statuses=None) -> dict:
     Returns per_olt counts, duplicates (extra rows for one (OLT, slot)), off_grid rows,
     missing (ideal slot x OLT with no row), max_drift_s (started_at - scheduled_for), and
     counts by status."""
-    from facho.extensions import db
-    from facho.models import Execution, SnmpJobHost
     t = Execution.__table__
     ideal = ideal_slots(job_id, a, b)
     ideal_set = set(ideal)
@@ -351,14 +355,9 @@ class RaceSpec:
 
 
 def racer_main(spec_json: str, name: str) -> None:
-    """One racing scheduler (multiprocessing spawn target or `python -m bench.scheduler_sim`)."""
+    """One racing scheduler (multiprocessing spawn target or `python -m tests.scheduling.simulation`)."""
     spec = RaceSpec(**json.loads(spec_json))
     import redis
-    from app import create_app
-    from facho.scheduling import dispatch
-    from facho.config import load_config
-    from facho.extensions import db
-    from facho.scheduling.lease import LeaderLease
 
     app = create_app(load_config({
         "FACHO_ENV": "testing", "DATABASE_URL": spec.database_url, "REDIS_URL": spec.redis_url,
@@ -370,7 +369,7 @@ def racer_main(spec_json: str, name: str) -> None:
     totals = Counter()
     sent_ids: list[int] = []
 
-    class Sender(dispatch.RecordingSender):
+    class Sender(RecordingSender):
         def send_executions(self, items):
             sent_ids.extend(i.execution_id for i in items)
 
@@ -403,7 +402,7 @@ def racer_main(spec_json: str, name: str) -> None:
                         client.set(spec.stall_key, json.dumps({"owner": name, "step": _k}))
                         time.sleep(3600)
             try:
-                result = dispatch.tick(now, horizon_s=spec.horizon_s,
+                result = claim.tick(now, horizon_s=spec.horizon_s,
                                        catchup_window_s=spec.catchup_window_s, send=sender,
                                        lease=lease, on_claim=hook)
             except Exception as exc:  # noqa: BLE001 - report, keep racing
@@ -459,7 +458,7 @@ def run_race(spec: RaceSpec, racers: int = 3, *, respawn: bool = False,
     client = redis.Redis.from_url(spec.redis_url)
     client.delete(spec.report_key, spec.go_key, spec.ready_key, spec.stall_key, spec.lease_name,
                   *[f"{spec.stall_key}:used:{st}" for st in spec.stall_steps])
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    repo = str(REPO_ROOT)
     env = dict(os.environ, PYTHONPATH=repo, FACHO_LOG_LEVEL="WARNING")
     stall_steps = list(spec.stall_steps)
     procs: dict[str, subprocess.Popen] = {}
@@ -467,7 +466,7 @@ def run_race(spec: RaceSpec, racers: int = 3, *, respawn: bool = False,
     def spawn(name: str, first_step: int = 0):
         one = RaceSpec(**{**spec.__dict__, "first_step": first_step})
         procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "bench.scheduler_sim", json.dumps(one.__dict__), name],
+            [sys.executable, "-m", "tests.scheduling.simulation", json.dumps(one.__dict__), name],
             cwd=repo, env=env)
 
     started = time.time()
@@ -526,7 +525,7 @@ def run_race(spec: RaceSpec, racers: int = 3, *, respawn: bool = False,
                       wall_s=round(time.time() - started, 2))
 
 
-if __name__ == "__main__":  # python -m bench.scheduler_sim SPEC_JSON NAME
+if __name__ == "__main__":  # python -m tests.scheduling.simulation SPEC_JSON NAME
     import sys
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     racer_main(sys.argv[1], sys.argv[2])

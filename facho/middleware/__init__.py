@@ -1,0 +1,1 @@
+"""Dramatiq middlewares of Facho, one file each (as Dramatiq keeps its own)."""

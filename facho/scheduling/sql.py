@@ -1,0 +1,56 @@
+"""Row handles and small helpers the scheduling modules share: the tables, the app's
+configuration, aware UTC, batching, and what counts as an execution in progress."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Iterable, Sequence
+
+import sqlalchemy as sa
+
+from facho.models import (PENDING, RUNNING, Execution, Olt, SnmpJob, SnmpJobHost)
+
+
+log = logging.getLogger(__name__)
+UTC = timezone.utc
+
+
+DEFAULT_BATCH = 1000
+
+
+JOBS = SnmpJob.__table__
+
+
+HOSTS = SnmpJobHost.__table__
+
+
+OLTS = Olt.__table__
+
+
+EXECS = Execution.__table__
+
+
+def app_config():
+    from flask import current_app
+    return current_app.config["FACHO"]
+
+
+def aware(t: datetime) -> datetime:
+    if t.tzinfo is None:
+        raise ValueError("now must be timezone-aware (UTC)")
+    return t.astimezone(UTC)
+
+
+def chunks(items: Sequence, size: int) -> Iterable[Sequence]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def active_condition(now: datetime):
+    """SQL condition for executions that are really queued or running: RUNNING, or PENDING
+    except reservations (a slot claimed ahead: `scheduled_for > now`, no message yet).
+    For "is this job already running on this OLT?" questions (manual runs, the panel):
+    a reservation is not a run in progress and must not block anything."""
+    reservation = sa.and_(EXECS.c.scheduled_for > aware(now), EXECS.c.message_id.is_(None))
+    return sa.or_(EXECS.c.status == RUNNING,
+                  sa.and_(EXECS.c.status == PENDING, sa.not_(reservation)))
