@@ -16,6 +16,7 @@ import os
 import sys
 
 from facho.config import ConfigError
+from facho.middleware.app_context import get_app
 from facho.scheduling.process import SchedulerProcess, run_once
 
 
@@ -32,8 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.every < 0:
         parser.error("--every must be >= 0")
     try:
-        import actors   # sets up the broker and declares the actors
-        from facho.middleware.app_context import get_app
+        import actors   # sets up the broker (reads the configuration) and declares the actors
         app = get_app()
     except ConfigError as exc:
         print(f"facho: error de configuración: {exc}", file=sys.stderr)

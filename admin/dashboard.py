@@ -17,6 +17,8 @@ from admin.security import refuse, staff_only
 from facho.ops import dashboard
 from facho.ops import status as ops
 from facho.models import STATUSES, utcnow
+from admin.jobs import describe_job
+from facho.redis_conn import get_redis
 
 log = logging.getLogger("facho.admin")
 
@@ -29,7 +31,6 @@ QUEUE_LABELS = {"scheduler": "Planificador (scheduler)", "discovery_main": "Desc
 
 
 def _redis_client():
-    from facho.redis_conn import get_redis
     try:
         return get_redis()
     except Exception:  # noqa: BLE001 - an unusable configuration reads as "Redis down"
@@ -84,7 +85,6 @@ def chart_data(tz) -> dict:
 
 
 def next_jobs_rows() -> list[dict]:
-    from admin.jobs import describe_job
     now = utcnow()
     jobs = dashboard.next_jobs()
     olts = dashboard.enabled_olts_per_job([job.id for job in jobs])  # not every job host

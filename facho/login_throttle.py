@@ -6,6 +6,7 @@ down the login still works (throttling is a defence, not a dependency).
 from __future__ import annotations
 
 import redis
+from facho.redis_conn import get_redis
 
 MAX_FAILURES = 10
 WINDOW_S = 300
@@ -16,7 +17,6 @@ def _keys(username: str, address: str | None) -> list[str]:
 
 
 def _client():
-    from facho.redis_conn import get_redis
     return get_redis()
 
 

@@ -26,6 +26,8 @@ from periodiq import PeriodiqMiddleware
 
 from facho.middleware.app_context import AppContextMiddleware
 from facho.middleware.presence import WorkerPresence
+from facho.config import load_config
+from facho.redis_conn import redis_url_for
 
 NAMESPACE = "facho"
 
@@ -101,8 +103,6 @@ def setup_broker(redis_url: str | None = None) -> RedisBroker:
     """Create the Redis broker and make it Dramatiq's global broker (once per process, when
     `actors` is imported or the web/CLI process first sends)."""
     if redis_url is None:
-        from facho.config import load_config
-        from facho.redis_conn import redis_url_for
         redis_url = redis_url_for(load_config())
     broker = RedisBroker(url=redis_url, namespace=NAMESPACE, heartbeat_timeout=60_000)
     broker.add_middleware(PeriodiqMiddleware(skip_delay=30))
@@ -166,7 +166,6 @@ def send_execution(execution_id: int, job_type: str, delay_ms: int | None = None
 @dataclass(frozen=True)
 class Outgoing:
     """One execution message to enqueue (`delay_ms` 0 = now)."""
-
     execution_id: int
     job_type: str
     message_id: str
@@ -176,7 +175,6 @@ class Outgoing:
 class Sender:
     """Where dispatch puts its messages. The default sends through Dramatiq; tests and
     benchmarks record instead. Implementations raise on a broker failure."""
-
     def send_executions(self, items: Sequence[Outgoing]) -> None:
         raise NotImplementedError
 
@@ -187,7 +185,6 @@ class Sender:
 
 class DramatiqSender(Sender):
     """Sends through the process's broker; many messages go in one Redis pipeline."""
-
     def __init__(self, broker=None):
         self._broker = broker
 

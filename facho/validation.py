@@ -5,6 +5,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from facho.inventory.index_formulas import validate_formula
+from facho.inventory.writes import InventoryConfigError, field_rule
+from facho.scheduling.schedule import parse_interval
+from facho.scheduling.schedule import validate_cron as schedule_validate_cron
 
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _OID = re.compile(r"^\.?[0-2](\.(0|[1-9]\d{0,9})){1,127}$")
@@ -89,8 +93,6 @@ def validate_interval(value: str, minimum_s: int = 1) -> str:
     """`30s`, `5m`, `2h`, `1d`: a positive number and one unit, at most 365 days, and not
     under `minimum_s` (FACHO_MIN_INTERVAL_S): a 1 s job with a 5 s walk only piles up
     skipped slots (80 % of 86,400 rows per OLT per day)."""
-    from facho.scheduling.schedule import parse_interval
-
     value = (value or "").strip()
     seconds = parse_interval(value).total_seconds()  # raises ValueError in Spanish
     if seconds < minimum_s:
@@ -106,8 +108,6 @@ def validate_job_oids(job_type: str, oids) -> list[str]:
     """Spanish problems of a job's OID selection that would only show when it runs: a
     discovery job without a discovery OID, a read job without an OID that writes a field,
     an OID whose default value does not fit its field. Empty when it can work."""
-    from facho.inventory.writes import InventoryConfigError, field_rule
-
     problems = []
     oids = list(oids or ())
     discovery = job_type == "descubrimiento"
@@ -129,10 +129,8 @@ def validate_job_oids(job_type: str, oids) -> list[str]:
 
 def validate_cron(expr: str, tz: str) -> tuple[str, str]:
     """A 5-field cron expression and its IANA time zone; returns both normalised."""
-    from facho.scheduling.schedule import validate_cron as check
-
     tz = validate_timezone(tz)
-    return check((expr or "").strip(), tz), tz
+    return schedule_validate_cron((expr or "").strip(), tz), tz
 
 
 def validate_schedule_choice(interval_raw: str | None, cron_expr: str | None) -> None:
@@ -155,7 +153,6 @@ def validate_formula_params(kind: str, params) -> dict:
     `kind` filled in, as facho.inventory.index_formulas expects it."""
     import json
 
-    from facho.inventory.index_formulas import validate_formula
 
     if isinstance(params, str):
         try:

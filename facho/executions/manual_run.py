@@ -30,6 +30,8 @@ from facho.messaging import BROKER_DOWN
 from facho.messaging import QUEUE_BY_JOB_TYPE
 from facho.models import (PENDING, Execution, SnmpJob, SnmpJobHost,
                           utcnow)
+from facho.messaging import DramatiqSender, Outgoing, PIPELINE_MIN, get_broker
+from facho.scheduling.sql import active_condition
 
 log = logging.getLogger("facho.executions.manual_run")
 
@@ -92,7 +94,6 @@ class RunReport:
 def _active_by_pair(job_ids: list[int]) -> dict[tuple[int, int], int]:
     """Pairs with an execution really queued or running. A slot the scheduler reserved
     ahead (PENDING, future, no message yet) is not a run in progress and blocks nothing."""
-    from facho.scheduling.sql import active_condition
     rows = db.session.execute(
         sa.select(Execution.job_id, Execution.olt_id, Execution.id)
         .where(Execution.job_id.in_(job_ids), active_condition(utcnow()))).all()
@@ -216,8 +217,6 @@ def _send(to_send) -> tuple[set[int], str | None]:
     """Enqueue the messages (ids chosen at insert); returns the execution ids sent and the
     broker error, if any. A batch that failed counts as unsent as a whole: a message of it
     that did reach Redis finds its row deleted, and the worker does nothing with it."""
-    from facho.messaging import PIPELINE_MIN, DramatiqSender, Outgoing
-    from facho.messaging import get_broker
     size = 1 if len(to_send) < PIPELINE_MIN else SEND_BATCH
     sent: set[int] = set()
     try:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from facho.extensions import db
 from facho.models import Brand, IndexFormula, Oid
+from facho.inventory.index_formulas import SHIPPED_FORMULAS
+from facho.inventory.vendor_oids import VENDOR_OIDS
 
 BRANDS = ("Huawei", "ZTE", "FiberHome", "V-SOL", "C-Data")
 
@@ -30,9 +32,6 @@ def seed_summary(added: dict) -> str:
 
 def seed() -> dict:
     """Add what is missing; return counts of rows added per kind."""
-    from facho.inventory.index_formulas import SHIPPED_FORMULAS
-    from facho.inventory.vendor_oids import VENDOR_OIDS
-
     added = {"marcas": 0, "oids": 0, "formulas": 0}
     for nombre in BRANDS:
         if db.session.execute(db.select(Brand).filter_by(nombre=nombre)).scalar_one_or_none():

@@ -10,8 +10,20 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from facho import redis_conn
+from facho.executions.manual_run import run_jobs_now
+from facho.executions.olt_limiter import OltLimiter
 from facho.extensions import db
-from facho.models import User
+from facho.inventory.seed import seed, seed_summary
+from facho.models import Olt, SnmpJob, User
+from facho.ops import status as ops
+from facho.ops.demo import demo
+from facho.ops.health import connection_lost, schema_missing
+from facho.ops.olt_sim import simulate_olt
+from facho.ops.worker_restart import restart_workers
+from facho.redis_conn import get_redis
+from facho.scheduling.reconcile import reconcile
+from facho.validation import validate_username
 
 DATABASE_DOWN = ("la base de datos no responde: verifique que PostgreSQL esté activo y que "
                  "DATABASE_URL sea correcta")
@@ -62,7 +74,6 @@ def _replace_all(text: str, pairs) -> str:
 class SpanishHelpFormatter(click.HelpFormatter):
     """click's help page with its fixed words ("Usage:", "Options", "Show this message and
     exit.", metavars, "[default: …]") in Spanish; our own help texts are Spanish already."""
-
     SECTIONS = {"Options": "Opciones", "Commands": "Comandos",
                 "Positional arguments": "Argumentos"}
 
@@ -87,7 +98,6 @@ class FachoGroup(AppGroup):
     """Every `flask facho` command: a database or Redis outage met anywhere inside a
     command ends with one line saying what is down, not a traceback; help pages are in
     Spanish. No command starts the embedded Redis (`embedded-redis start` aside)."""
-
     context_class = SpanishContext
 
     def add_command(self, cmd, name=None):
@@ -97,13 +107,11 @@ class FachoGroup(AppGroup):
     def invoke(self, ctx):
         import redis
         from sqlalchemy import exc as sa_exc
-        from facho import redis_conn
         redis_conn.autostart_embedded(False)
         try:
             return super().invoke(ctx)
         except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
                 sa_exc.ProgrammingError) as exc:
-            from facho.ops.health import connection_lost, schema_missing
             if schema_missing(exc):
                 fail(SCHEMA_MISSING)
             if isinstance(exc, sa_exc.ProgrammingError) or not connection_lost(exc):
@@ -157,7 +165,6 @@ facho_cli = FachoGroup("facho", help="Operaciones de Facho.")
 @click.option("--update/--no-update", default=False, help="Cambiar la contraseña si existe.")
 def create_user(username: str, staff: bool, password_env: str, update: bool):
     """Crea un usuario (contraseña de $FACHO_PASSWORD o pedida); con --update cambia la de uno existente."""
-    from facho.validation import validate_username
     try:
         username = validate_username(username)
     except ValueError as exc:
@@ -184,7 +191,6 @@ def create_user(username: str, staff: bool, password_env: str, update: bool):
 @facho_cli.command("seed")
 def seed_command():
     """Carga marcas, OIDs de fabricantes y fórmulas de índice (solo agrega lo que falta)."""
-    from facho.inventory.seed import seed, seed_summary
     counts = seed()
     db.session.commit()
     click.echo(seed_summary(counts))
@@ -226,7 +232,6 @@ def ensure_admin():
 def embedded_redis(action: str):
     """Inicia, detiene o consulta el Redis embebido (solo sin REDIS_URL)."""
     from flask import current_app
-    from facho import redis_conn
     config = current_app.config["FACHO"]
     if config.redis_url:
         fail("REDIS_URL está definida: no se usa Redis embebido")
@@ -247,7 +252,6 @@ def embedded_redis(action: str):
 # --- operations (replaces the old gestionar_sistema.py) ----------------------------------
 
 def _redis_or_none():
-    from facho.redis_conn import get_redis
     client = get_redis()
     try:
         client.ping()
@@ -296,7 +300,6 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Salida JSON 
 @json_option
 def status_command(as_json: bool):
     """Ejecuciones (24 h), colas, workers, líder del scheduler y cupos por OLT."""
-    from facho.ops import status as ops
     report = ops.status_report(_redis_or_none())
 
     def render(r):
@@ -333,7 +336,6 @@ def status_command(as_json: bool):
 @json_option
 def recent_command(limit: int, status: str | None, as_json: bool):
     """Las últimas ejecuciones."""
-    from facho.ops import status as ops
     rows = ops.recent_executions(limit, status.upper() if status else None)
     _emit(rows, as_json, lambda r: _table(r, ["id", "status", "job", "olt", "created_at",
                                               "duration_ms", "attempt", "requested_by"]))
@@ -343,7 +345,6 @@ def recent_command(limit: int, status: str | None, as_json: bool):
 @json_option
 def tasks_command(as_json: bool):
     """Ejecuciones pendientes y en curso, con su antigüedad."""
-    from facho.ops import status as ops
     rows = ops.active_tasks()
     _emit(rows, as_json, lambda r: _table(r, ["id", "status", "job", "olt", "age_s",
                                               "attempt", "worker"]))
@@ -353,7 +354,6 @@ def tasks_command(as_json: bool):
 @json_option
 def workers_command(as_json: bool):
     """Workers activos (por sus latidos). Sale con 1 si no hay ninguno."""
-    from facho.ops import status as ops
     client = _redis_or_none()
     if client is None:
         fail(f"{redis_down_message()}; no se pueden listar los workers")
@@ -369,9 +369,6 @@ def workers_command(as_json: bool):
 @json_option
 def locks_command(free_stale: bool, free_olt: str | None, as_json: bool):
     """Cupos de concurrencia por OLT; libera los vencidos de forma segura."""
-    from facho.ops import status as ops
-    from facho.models import Olt
-    from facho.executions.olt_limiter import OltLimiter
     client = _redis_or_none()
     if client is None:
         fail(redis_down_message())
@@ -394,7 +391,6 @@ def locks_command(free_stale: bool, free_olt: str | None, as_json: bool):
 def recover_command(as_json: bool):
     """Reconcilia ahora: reenvía mensajes perdidos y cierra ejecuciones de workers caídos."""
     from dataclasses import asdict
-    from facho.scheduling.reconcile import reconcile
     if _redis_or_none() is None:
         fail(f"{redis_down_message()}; no se puede reconciliar (las ejecuciones siguen en "
              "la base)")
@@ -413,8 +409,6 @@ def recover_command(as_json: bool):
 @click.option("--user", "username", metavar="USUARIO", help="Registrar a nombre de este usuario.")
 def run_command(job: str, olts: tuple[str, ...], username: str | None):
     """Ejecuta TAREA ahora en sus OLTs habilitadas (como «Ejecutar» en el panel)."""
-    from facho.executions.manual_run import run_jobs_now
-    from facho.models import Olt, SnmpJob
     found = db.session.execute(db.select(SnmpJob).filter_by(nombre=job)).scalar_one_or_none()
     if found is None:
         fail(f"la tarea '{job}' no existe", 2)
@@ -443,8 +437,6 @@ def restart_command(espera_s: int):
 
     Las ejecuciones en curso se devuelven a la cola y las retoma el proceso nuevo.
     Sale con 1 si ningún worker confirmó o si el reinicio no terminó en --espera s."""
-    from facho.ops import status as ops
-    from facho.ops.worker_restart import restart_workers
     client = _redis_or_none()
     if client is None:
         fail(f"{redis_down_message()}; no se puede pedir el reinicio de los workers")
@@ -455,8 +447,6 @@ def restart_command(espera_s: int):
 
 
 def init_app(app) -> None:
-    from facho.ops.demo import demo
-    from facho.ops.olt_sim import simulate_olt
     facho_cli.add_command(simulate_olt)
     facho_cli.add_command(demo)
     app.cli.add_command(facho_cli)

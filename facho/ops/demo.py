@@ -23,6 +23,10 @@ from facho.extensions import db
 from facho.labels import STATUS_NAMES
 from facho.models import (FINAL_STATUSES, SUCCESS, Brand, Execution, Oid, Olt, SnmpJob,
                           SnmpJobHost, utcnow)
+from facho.executions.manual_run import run_jobs_now
+from facho.ops.olt_sim import SnmpSim, write_snmprec
+from facho.scheduling.schedule import Schedule, first_run_at
+from facho.scheduling.sql import active_condition
 
 DEMO_OLT = "OLT-DEMO"
 DEMO_COMMUNITY = "demo"
@@ -41,7 +45,6 @@ def _oids(names) -> list[Oid]:
 
 def register_demo(port: int) -> tuple[SnmpJob, SnmpJob]:
     """Create (or update) the demo OLT and its two jobs; idempotent."""
-    from facho.scheduling.schedule import Schedule, first_run_at
     huawei = db.session.execute(db.select(Brand).filter_by(nombre="Huawei")).scalar_one_or_none()
     if huawei is None:
         raise click.ClickException("falta la marca Huawei: ejecute primero `flask facho seed`")
@@ -85,7 +88,6 @@ def _raise_stop(signum, frame):
 
 def _active_execution(job: SnmpJob, olt_id: int) -> int | None:
     """A queued or running execution of `job` on the OLT (manual or scheduled), if any."""
-    from facho.scheduling.sql import active_condition
     db.session.expire_all()
     return db.session.execute(
         sa.select(Execution.id).where(Execution.job_id == job.id, Execution.olt_id == olt_id,
@@ -97,7 +99,6 @@ def run_now_or_join(job: SnmpJob, olt_id: int) -> int | None:
     """Run `job` now on the demo OLT, or join the execution already queued or running for
     it (a slot the scheduler sent, a run left from the last start): that is no reason to
     warn. Returns the execution to wait for; None (after saying why) when none runs."""
-    from facho.executions.manual_run import run_jobs_now
     running = _active_execution(job, olt_id)
     if running is None:
         report = run_jobs_now([job.id], None)
@@ -146,8 +147,6 @@ FIRST_RUN_TIMEOUT_S = 120.0
               help="Cuántas ONUs tiene.")
 def demo(port: int, onus: int) -> None:
     """Sirve una OLT simulada y la registra con una tarea de descubrimiento y una de lectura."""
-    from facho.ops.olt_sim import SnmpSim, write_snmprec
-
     discovery, reading = register_demo(port)
     olt_id = db.session.execute(
         sa.select(Olt.id).filter_by(abreviatura=DEMO_OLT)).scalar_one()

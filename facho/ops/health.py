@@ -23,6 +23,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
 from facho.extensions import db, login_manager
+from facho.ops.status import scheduler_state
+from facho.redis_conn import get_redis
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("facho.web")
@@ -63,14 +65,12 @@ def _database() -> bool:
 
 def _redis_and_scheduler() -> tuple[bool, bool, dict | None]:
     try:
-        from facho.redis_conn import get_redis
         client = get_redis()
         if not client.ping():
             return False, False, None
     except Exception:  # noqa: BLE001
         return False, False, None
     try:
-        from facho.ops.status import scheduler_state
         state = scheduler_state(client)
         jump = state.get("clock_jump")
         # Direction, size and age only: the owner names a host, not for an open endpoint.

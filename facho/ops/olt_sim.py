@@ -25,6 +25,7 @@ import click
 
 from facho.config import REPO_ROOT
 from facho.inventory.index_formulas import HUAWEI_GPON, ZTE_C320, encode_index
+from facho.snmp import SnmpClient, SnmpError, SnmpTarget, run
 
 SYS = "1.3.6.1.2.1.1"
 HW = "1.3.6.1.4.1.2011.6.128.1.1.2"
@@ -152,7 +153,6 @@ def _die_with_parent() -> None:
 
 class SnmpSim:
     """snmpsim serving ``data_dir`` on ``127.0.0.1:port`` (``with SnmpSim(...) as sim:``)."""
-
     def __init__(self, data_dir: str | Path, port: int, *, log_path: str | Path | None = None,
                  extra_args: list[str] | tuple[str, ...] = ()):
         """``extra_args``: more snmpsim options, e.g. ``--v3-user=…`` (SNMPv3 clients then
@@ -191,8 +191,6 @@ class SnmpSim:
 
     def wait_ready(self, community: str, wait_s: float) -> None:
         """Poll sysObjectID until snmpsim answers (it indexes the data files first)."""
-        from facho.snmp import SnmpClient, SnmpError, SnmpTarget, run
-
         client = SnmpClient(SnmpTarget("127.0.0.1", self.port, community=community,
                                        timeout_s=0.2, retries=0))
         deadline = time.monotonic() + wait_s

@@ -18,6 +18,8 @@ from facho.messaging import (QUEUES, WORKER_KEY_PATTERN, dead_key, delayed_key, 
 from facho.extensions import db
 from facho.models import (PENDING, RUNNING, STATUSES, Execution, Olt, SnmpJob, User,
                           utcnow)
+from facho.executions.olt_limiter import OltLimiter
+from facho.scheduling.lease import LeaderLease
 
 TICK_STALE_S = 150         # a minute tick plus margin: older means the scheduler is not ticking
 
@@ -59,7 +61,6 @@ def live_workers(client: redis.Redis) -> list[dict]:
 
 
 def scheduler_state(client: redis.Redis) -> dict:
-    from facho.scheduling.lease import LeaderLease
     lease = LeaderLease(client)
     last = lease.last_tick() or {}
     age_s = None
@@ -81,7 +82,6 @@ def clock_jump_state(client: redis.Redis) -> dict | None:
     """The last wall-clock step the scheduler saw (facho.scheduling.process.ClockWatch) in
     the last 24 h, or None: {"direction": "atrás" | "adelante", "step_s", "age_s", "owner",
     "message"} with `message` one Spanish sentence for the CLI and the dashboard."""
-    from facho.scheduling.lease import LeaderLease
     jump = LeaderLease(client).last_clock_jump()
     if not jump or jump.get("step_s") is None:
         return None
@@ -102,7 +102,6 @@ def clock_jump_state(client: redis.Redis) -> dict | None:
 
 def olt_slots(client: redis.Redis) -> list[dict]:
     """Per-OLT concurrency holders, with the OLT's name; `stale` ones have expired."""
-    from facho.executions.olt_limiter import OltLimiter
     limiter = OltLimiter(client)
     now = limiter.server_now()
     names = dict(db.session.execute(sa.select(Olt.id, Olt.abreviatura)).all())

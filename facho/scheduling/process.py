@@ -37,6 +37,11 @@ import time
 from datetime import timedelta
 
 from facho.scheduling.lease import process_lease
+from facho import messaging
+from facho.extensions import db
+from facho.logging_setup import kv
+from facho.models import utcnow
+from facho.scheduling import claim, release
 
 log = logging.getLogger("facho.scheduling.process")
 
@@ -51,7 +56,6 @@ class ClockWatch:
     readings are arguments. `observe` returns the step in seconds (negative: the wall
     clock went back) when it went back by more than CLOCK_BACK_TOLERANCE_S or forward by
     more than `forward_limit_s` beyond the time that really passed, else None."""
-
     def __init__(self, forward_limit_s: float):
         self.forward_limit_s = forward_limit_s
         self._last: tuple[float, float] | None = None
@@ -102,7 +106,6 @@ def limit_idle_transactions(engine, timeout_ms: int) -> bool:
 class SchedulerProcess:
     """`broker` must have the actors declared (the entry point imports `actors`);
     `tick_actor` is the minute tick it sends while leader."""
-
     def __init__(self, broker, app, tick_actor, *, every_s: float = 0.0, threads: int = 4):
         self.broker = broker
         self.app = app
@@ -116,7 +119,6 @@ class SchedulerProcess:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         with app.app_context():
-            from facho.extensions import db
             self.lease = process_lease()
             config = app.config["FACHO"]
             self.ttl_ms = config.lease_ttl_ms
@@ -127,7 +129,6 @@ class SchedulerProcess:
     # --- the in-process worker -----------------------------------------------------------
     def _start_worker(self):
         from dramatiq import Worker
-        from facho import messaging
         worker = Worker(self.broker, queues={messaging.SCHEDULER_QUEUE, messaging.MAINTENANCE_QUEUE},
                         worker_threads=self.threads, worker_timeout=WORKER_TIMEOUT_MS)
         worker.start()
@@ -142,7 +143,6 @@ class SchedulerProcess:
 
     # --- leadership --------------------------------------------------------------------
     def _keep_lease(self) -> None:
-        from facho.logging_setup import kv
         renew_every = max(0.1, self.ttl_ms / 3000)
         clock = ClockWatch(forward_limit_s=self.every_s or 60)
         while not self.stopping.is_set():
@@ -164,7 +164,6 @@ class SchedulerProcess:
                                                                    FOLLOWER_POLL_S))
 
     def _clock_jumped(self, step_s: float) -> None:
-        from facho.logging_setup import kv
         log.warning(kv(event="clock_jump", step_s=step_s, owner=self.lease.owner))
         try:
             self.lease.record_clock_jump(step_s)
@@ -172,9 +171,6 @@ class SchedulerProcess:
             log.warning(kv(event="clock_jump_record_failed", error=repr(exc)[:200]))
 
     def _become_leader(self) -> None:
-        from facho.scheduling import release
-        from facho.logging_setup import kv
-        from facho.models import utcnow
         with self._lock:
             if self.stopping.is_set():
                 return
@@ -193,7 +189,6 @@ class SchedulerProcess:
             log.error(kv(event="leader_takeover_failed", error=repr(exc)[:200]))
 
     def _step_down(self) -> None:
-        from facho.logging_setup import kv
         with self._lock:
             self.leader = False
             worker, self.worker = self.worker, None
@@ -223,7 +218,6 @@ class SchedulerProcess:
 
         class LeaderOnlyScheduler(Scheduler):
             """periodiq, but only the leader sends: one tick per minute per cluster."""
-
             def send_actors(self, actors, now):
                 if process.leader and not process.stopping.is_set():
                     super().send_actors(actors, now)
@@ -246,7 +240,6 @@ class SchedulerProcess:
             self.periodiq.alarm_q.put_nowait(False)
 
     def run(self) -> int:
-        from facho.logging_setup import kv
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         log.info(kv(event="scheduler_start", every_s=self.every_s or "cron",
@@ -266,7 +259,6 @@ class SchedulerProcess:
         return 0
 
     def shutdown(self) -> None:
-        from facho.logging_setup import kv
         self.stopping.set()
         for thread in self._threads:
             thread.join(5)
@@ -286,9 +278,6 @@ class SchedulerProcess:
 
 def run_once(app) -> int:
     """One tick now, in this process (no lease: safe, the tick is idempotent)."""
-    from facho.scheduling import claim
-    from facho.logging_setup import kv
-    from facho.models import utcnow
     with app.app_context():
         result = claim.tick(utcnow())
     print(kv(**result.log_fields()))
