@@ -5,11 +5,15 @@ Whoever clones Facho has nothing beside the clone, so a test, script or doc that
 """
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+import pytest
+
+from facho.config import REPO_ROOT
+
 
 # `../x` not preceded by a word character or a dot (so `a/../b` inside a URL is left alone).
 RELATIVE_ESCAPE = re.compile(r"(?<![\w./-])((?:\.\./)+)([\w.-]+)")
@@ -73,3 +77,29 @@ def test_the_check_catches_a_path_beside_the_repository():
             (REPO_ROOT / "tests" / "x.py", "Path('../app.py')")]
     assert len(outside_references(escaped)) == 2
     assert outside_references(kept) == []
+
+
+
+@pytest.fixture(scope="module")
+def check_imports():
+    """scripts/check_imports.py, loaded as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("check_imports",
+                                                  REPO_ROOT / "scripts" / "check_imports.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_import_graph_has_no_cycle_and_no_import_back_from_the_domain(check_imports):
+    """Nothing under facho/ imports the web app, the panel or the actors, and no module
+    reaches itself through imports (imports inside functions included)."""
+    edges = check_imports.graph(check_imports.module_files(REPO_ROOT))
+    assert check_imports.find_cycle(edges) is None
+    assert check_imports.forbidden_imports(edges) == []
+
+
+def test_the_import_check_finds_a_cycle_and_an_import_back(check_imports):
+    edges = {"facho.a": [("facho.b", False, 1)], "facho.b": [("facho.a", True, 7)],
+             "facho.c": [("app", True, 3)], "app": []}
+    assert check_imports.find_cycle(edges) == ["facho.a", "facho.b", "facho.a"]
+    assert check_imports.forbidden_imports(edges) == ["facho.c:3 imports app"]
