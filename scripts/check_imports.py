@@ -8,7 +8,7 @@
     python scripts/check_imports.py            # exit 1 with the cycle or the rule broken
     python scripts/check_imports.py --stats    # also: modules, largest, imports in functions
 
-Run by the test suite (tests/test_repository.py).
+Run by the test suite (tests/test_repository.py), so CI fails on a cycle.
 """
 from __future__ import annotations
 

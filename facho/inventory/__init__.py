@@ -1,1 +1,2 @@
-"""facho.inventory.writes."""
+"""What Facho knows about ONUs and how it learns it: discovery, get, index decoding, value
+rules, vendor data and the set-based inventory writes."""
