@@ -290,7 +290,7 @@ def failover(database_url: str, redis_url: str, workdir: str, kills: int = 3,
     schedulers = []
 
     def spawn():
-        proc = subprocess.Popen([sys.executable, "-m", "facho.scheduling.process"], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "actors.scheduler_process"], cwd=ROOT,
                                 env=env, stdout=open(logs / f"fo-sched-{len(schedulers)}.log",
                                                      "wb"), stderr=subprocess.STDOUT)
         schedulers.append(proc)
