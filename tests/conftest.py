@@ -232,8 +232,18 @@ def login(client, username="operador", password="clave-segura-123"):
 
 @pytest.fixture
 def staff_client(app):
-    create_user(app)
+    """A client logged in as a staff user through the login form. The user's password
+    hash is a cheap one (scrypt costs 0.25 s per test): tests of real hashing use
+    `create_user` (test_auth)."""
+    from werkzeug.security import generate_password_hash
+
+    from facho.extensions import db
+    from facho.models import User
+    with app.app_context():
+        db.session.add(User(username="operador", is_staff=True, active=True,
+                            password_hash=generate_password_hash("clave-segura-123",
+                                                                 method="pbkdf2:sha256:1000")))
+        db.session.commit()
     client = app.test_client()
-    response = login(client)
-    assert response.status_code == 302
+    assert login(client).status_code == 302
     return client

@@ -1,5 +1,6 @@
-"""Helpers for the execution tests: catalog rows, OLTs, jobs, executions, an in-process
-Dramatiq worker on the real Redis broker, and a slow Huawei-like fake agent."""
+"""Helpers for the execution tests (rows are built in tests.factories): running an
+execution here or sending it to an in-process Dramatiq worker on the real Redis broker,
+reading the rows back, watching them from a thread, and a slow Huawei-like fake agent."""
 from __future__ import annotations
 
 import bisect
@@ -7,62 +8,22 @@ import threading
 import time
 from contextlib import contextmanager
 
+from facho import messaging
 from facho.extensions import db
 from facho.inventory.index_formulas import HUAWEI_GPON, encode_index
-from facho.models import (FINAL_STATUSES, Brand, Execution, Oid, Olt, Onu, SnmpJob,
-                          SnmpJobHost)
+from facho.models import FINAL_STATUSES, Execution, Onu
+from tests.factories import HW
 from tests.snmp_agents import FakeAgent
 
-HW = "1.3.6.1.4.1.2011.6.128.1.1.2"
-ZTE = "1.3.6.1.4.1.3902.1012.3"
 
-
-def seed_catalog() -> None:
-    """Brands, the shipped vendor OIDs and index formulas (as `flask facho seed`)."""
-    from facho.inventory.seed import seed
-    seed()
-    db.session.commit()
-
-
-def brand(nombre: str) -> Brand:
-    return db.session.execute(db.select(Brand).filter_by(nombre=nombre)).scalar_one()
-
-
-def oid(nombre: str) -> Oid:
-    return db.session.execute(db.select(Oid).filter_by(nombre=nombre)).scalar_one()
-
-
-def make_olt(abreviatura: str, port: int, community: str, marca: str = "Huawei",
-             **fields) -> int:
-    olt = Olt(abreviatura=abreviatura, ip_address="127.0.0.1", snmp_port=port,
-              comunidad=community, brand=brand(marca), **fields)
-    db.session.add(olt)
-    db.session.commit()
-    return olt.id
-
-
-def make_job(nombre: str, oid_names: list[str], marca: str = "Huawei",
-             job_type: str = "descubrimiento", olt_ids: tuple[int, ...] = (),
-             **fields) -> int:
-    fields.setdefault("interval_raw", "1d")
-    job = SnmpJob(nombre=nombre, brand=brand(marca), job_type=job_type, **fields)
-    job.oids = [oid(n) for n in oid_names]
-    db.session.add(job)
-    for olt_id in olt_ids:
-        db.session.add(SnmpJobHost(job=job, olt_id=olt_id))
-    db.session.commit()
-    return job.id
-
-
-def new_execution(job_id: int, olt_id: int, scheduled_for=None) -> int:
-    """A PENDING execution (manual when `scheduled_for` is None: at most one active)."""
-    host = db.session.execute(db.select(SnmpJobHost).filter_by(
-        job_id=job_id, olt_id=olt_id)).scalar_one()
-    execution = Execution(job_id=job_id, olt_id=olt_id, job_host_id=host.id,
-                          scheduled_for=scheduled_for)
-    db.session.add(execution)
-    db.session.commit()
-    return execution.id
+def send_execution(app, execution_id, job_type="descubrimiento"):
+    """Send the execution's message as the scheduler would, recording its message id."""
+    with app.app_context():
+        message_id = messaging.send_execution(execution_id, job_type)
+        row = db.session.get(Execution, execution_id)
+        row.message_id = message_id
+        db.session.commit()
+    return message_id
 
 
 def run_now(app, execution_id: int) -> Execution:
@@ -174,14 +135,6 @@ def slow_huawei_agent(rows: int, delay_s: float):
         yield agent
 
 
-def int_discovery_oid(nombre: str = "Descubrimiento lento") -> str:
-    """An OID row for the fake agent's table (formato int)."""
-    db.session.add(Oid(nombre=nombre, oid=f"{HW}.43.1.3", brand=brand("Huawei"),
-                       espacio="descubrimiento", formato="int"))
-    db.session.commit()
-    return nombre
-
-
 class BackgroundLoop:
     """A daemon thread running `_run` while the `with` block lasts; `_run` loops until
     `self._stop` is set."""
@@ -202,6 +155,39 @@ class BackgroundLoop:
 
     def _run(self) -> None:
         raise NotImplementedError
+
+
+class RowWatcher(BackgroundLoop):
+    """Polls execution rows from its own thread and keeps every distinct state seen."""
+
+    join_timeout_s = 5.0
+
+    def __init__(self, app, execution_ids, every_s: float = 0.01, extra=None):
+        self.app, self.ids, self.every_s, self.extra = app, list(execution_ids), every_s, extra
+        self.history = {i: [] for i in self.ids}
+        self.extra_seen: list = []
+        super().__init__()
+
+    def _run(self):
+        while not self._stop.is_set():
+            with self.app.app_context():
+                for i in self.ids:
+                    row = db.session.get(Execution, i)
+                    state = (row.status, row.worker, row.attempt, row.error_message)
+                    if not self.history[i] or self.history[i][-1][1:] != state:
+                        self.history[i].append((time.time(),) + state)
+                db.session.remove()
+            if self.extra:
+                self.extra_seen.append((time.time(), self.extra()))
+            time.sleep(self.every_s)
+
+    def states(self, execution_id):
+        """(status, worker, attempt) in the order seen, consecutive repeats merged."""
+        out = []
+        for h in self.history[execution_id]:
+            if not out or out[-1] != h[1:4]:
+                out.append(h[1:4])
+        return out
 
 
 def wait_for(predicate, timeout_s: float, what: str):

@@ -1,9 +1,31 @@
-"""Small builders for domain rows used across tests."""
-from facho.extensions import db
-from facho.models import Brand, Olt, SnmpJob, SnmpJobHost
+"""The one place tests build domain rows.
 
+Three ways in, by what the caller already has:
+
+- inside an app context, rows back (flushed, not committed): `brand`, `olt`, `job`;
+- inside an app context on the seeded catalog (`seed_catalog`), ids back (committed):
+  `make_olt`, `make_job`, `new_execution`, `int_discovery_oid` (OLTs on 127.0.0.1 that the
+  SNMP tests' agents answer for);
+- with only the app (each opens its own app context), ids back (committed): `add`,
+  `add_brand`, `add_olt`, `add_oid`, `add_job`, `add_execution` (the panel tests' rows).
+"""
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta, timezone
+
+from facho.extensions import db
+from facho.models import Brand, Execution, Oid, Olt, SnmpJob, SnmpJobHost
+
+UTC = timezone.utc
+COMMUNITY = "c0munidad-s3creta-xyz"
+HW = "1.3.6.1.4.1.2011.6.128.1.1.2"
+
+
+# --- inside an app context: rows ----------------------------------------------------------
 
 def brand(nombre="Huawei"):
+    """The brand called `nombre` (created when the catalog does not have it yet)."""
     found = Brand.query.filter_by(nombre=nombre).one_or_none()
     if found:
         return found
@@ -11,6 +33,11 @@ def brand(nombre="Huawei"):
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def oid(nombre: str) -> Oid:
+    """The catalog's OID row called `nombre` (it must exist)."""
+    return db.session.execute(db.select(Oid).filter_by(nombre=nombre)).scalar_one()
 
 
 def olt(abreviatura, *, marca="Huawei", ip="127.0.0.1", port=161, comunidad="public",
@@ -31,3 +58,105 @@ def job(nombre, *, olts=(), marca="Huawei", job_type="descubrimiento", interval_
         db.session.add(SnmpJobHost(job=row, olt=o, enabled=host_enabled))
     db.session.flush()
     return row
+
+
+# --- inside an app context, on the seeded catalog: ids ------------------------------------
+
+def seed_catalog() -> None:
+    """Brands, the shipped vendor OIDs and index formulas (as `flask facho seed`)."""
+    from facho.inventory.seed import seed
+    seed()
+    db.session.commit()
+
+
+def make_olt(abreviatura: str, port: int, community: str, marca: str = "Huawei",
+             **fields) -> int:
+    """An OLT on 127.0.0.1:`port` (a test agent), committed."""
+    row = olt(abreviatura, marca=marca, ip=fields.pop("ip_address", "127.0.0.1"), port=port,
+              comunidad=community, enabled=fields.pop("habilitar_olt", True), **fields)
+    db.session.commit()
+    return row.id
+
+
+def make_job(nombre: str, oid_names: list[str], marca: str = "Huawei",
+             job_type: str = "descubrimiento", olt_ids: tuple[int, ...] = (),
+             **fields) -> int:
+    """A job reading the catalog OIDs `oid_names` on the OLTs `olt_ids`, committed."""
+    fields.setdefault("interval_raw", "1d")
+    row = SnmpJob(nombre=nombre, brand=brand(marca), job_type=job_type, **fields)
+    row.oids = [oid(n) for n in oid_names]
+    db.session.add(row)
+    for olt_id in olt_ids:
+        db.session.add(SnmpJobHost(job=row, olt_id=olt_id))
+    db.session.commit()
+    return row.id
+
+
+def new_execution(job_id: int, olt_id: int, scheduled_for=None) -> int:
+    """A PENDING execution (manual when `scheduled_for` is None: at most one active)."""
+    host = db.session.execute(db.select(SnmpJobHost).filter_by(
+        job_id=job_id, olt_id=olt_id)).scalar_one()
+    execution = Execution(job_id=job_id, olt_id=olt_id, job_host_id=host.id,
+                          scheduled_for=scheduled_for)
+    db.session.add(execution)
+    db.session.commit()
+    return execution.id
+
+
+def int_discovery_oid(nombre: str = "Descubrimiento lento") -> str:
+    """An OID row for the slow fake agent's table (formato int)."""
+    db.session.add(Oid(nombre=nombre, oid=f"{HW}.43.1.3", brand=brand("Huawei"),
+                       espacio="descubrimiento", formato="int"))
+    db.session.commit()
+    return nombre
+
+
+# --- with only the app: each in its own app context, ids ----------------------------------
+
+def add(app, obj) -> int:
+    with app.app_context():
+        db.session.add(obj)
+        db.session.commit()
+        return obj.id
+
+
+def add_brand(app, nombre="Huawei") -> int:
+    with app.app_context():
+        row = brand(nombre)
+        db.session.commit()
+        return row.id
+
+
+def add_olt(app, brand_id, abreviatura="OLT-1", **kw) -> int:
+    kw.setdefault("ip_address", "10.0.0.1")
+    kw.setdefault("comunidad", COMMUNITY)
+    return add(app, Olt(abreviatura=abreviatura, brand_id=brand_id, **kw))
+
+
+def add_oid(app, brand_id, nombre="Serie", oid="1.3.6.1.4.1.2011.6.128.1.1.2.43.1.3",
+            espacio="serial") -> int:
+    return add(app, Oid(nombre=nombre, oid=oid, brand_id=brand_id, espacio=espacio))
+
+
+def add_job(app, brand_id, olt_ids=(), nombre="Descubrimiento", **kw) -> int:
+    kw.setdefault("job_type", "descubrimiento")
+    if "cron_expr" not in kw:
+        kw.setdefault("interval_raw", "5m")
+    kw.setdefault("anchor_at", datetime(2024, 1, 1, tzinfo=UTC))
+    kw.setdefault("next_run_at", datetime(2030, 1, 1, tzinfo=UTC))
+    row = SnmpJob(nombre=nombre, brand_id=brand_id, **kw)
+    row.job_hosts = [SnmpJobHost(olt_id=olt_id) for olt_id in olt_ids]
+    return add(app, row)
+
+
+_slots = itertools.count()
+
+
+def add_execution(app, job_id, olt_id, status="PENDING", **kw) -> int:
+    """A scheduled execution (its own slot, so several may be active for one pair)."""
+    kw.setdefault("scheduled_for", datetime(2030, 1, 1, tzinfo=UTC)
+                  + timedelta(minutes=next(_slots)))
+    with app.app_context():
+        host = db.session.query(SnmpJobHost).filter_by(job_id=job_id, olt_id=olt_id).first()
+    kw.setdefault("job_host_id", host.id if host else None)
+    return add(app, Execution(job_id=job_id, olt_id=olt_id, status=status, **kw))

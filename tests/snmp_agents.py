@@ -25,12 +25,12 @@ from typing import Callable, NamedTuple
 
 import pytest
 
+from facho.config import REPO_ROOT
 from facho.ops.olt_sim import SimOnu, SnmpSim, snmpsim_binary, write_snmprec
 from facho.snmp import SnmpTarget
 from facho.snmp import codec
 from tests.conftest import require
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 # Real OLT recordings kept in the repository (origin and licence: tests/data/snmprec/README.md).
 RECORDINGS = REPO_ROOT / "tests" / "data" / "snmprec"
 

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from facho.config import ConfigError, load_config
+from facho.config import REPO_ROOT, ConfigError, load_config
 
 
 def test_defaults_run_on_sqlite_and_embedded_redis_in_development(tmp_path):
@@ -57,7 +57,7 @@ def test_the_cli_exits_with_one_clear_line_and_no_traceback(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "facho", "seed"],
         env={"PATH": "/usr/bin:/bin", "FACHO_ENV": "production", "FACHO_VAR_DIR": str(tmp_path)},
-        capture_output=True, text=True, timeout=60, cwd=str(__import__("pathlib").Path(__file__).parent.parent))
+        capture_output=True, text=True, timeout=60, cwd=str(REPO_ROOT))
     assert result.returncode == 2
     assert "SECRET_KEY no definida" in result.stderr
     assert "Traceback" not in result.stderr

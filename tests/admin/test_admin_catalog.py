@@ -1,9 +1,8 @@
 """Brands, OIDs and index formulas: validation with Spanish messages, nothing saved."""
 
 from facho.models import Brand, IndexFormula, Oid
-from tests.test_admin_support import (count, fetch, field_errors, make_brand, post, table,
-                                      text)
-from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap login
+from tests.factories import add_brand, add_olt
+from tests.panel import count, fetch, field_errors, post, table, text
 
 
 def test_brand_is_created_and_listed(app, staff_client):
@@ -14,7 +13,7 @@ def test_brand_is_created_and_listed(app, staff_client):
 
 
 def test_duplicate_brand_is_refused(app, staff_client):
-    make_brand(app, "Huawei")
+    add_brand(app, "Huawei")
     page = text(post(staff_client, "/admin/brands/new/", {"nombre": "Huawei"}))
     assert "Ya existe una marca con este nombre." in field_errors(page)["nombre"]
     assert count(app, Brand) == 1
@@ -61,7 +60,7 @@ def formula_form(brand_id, **overrides):
 
 
 def test_index_formula_is_saved_with_its_kind_in_the_params(app, staff_client):
-    brand = make_brand(app)
+    brand = add_brand(app)
     page = text(post(staff_client, "/admin/index_formulas/new/", formula_form(brand)))
     assert "Registro creado." in page
     with app.app_context():
@@ -80,7 +79,7 @@ BAD_FORMULAS = [
 
 
 def test_bad_formula_params_are_refused(app, staff_client):
-    brand = make_brand(app)
+    brand = add_brand(app)
     for overrides, message in BAD_FORMULAS:
         page = text(post(staff_client, "/admin/index_formulas/new/",
                          formula_form(brand, **overrides)))
@@ -90,7 +89,7 @@ def test_bad_formula_params_are_refused(app, staff_client):
 
 
 def test_second_formula_for_the_same_brand_and_model_is_refused(app, staff_client):
-    brand = make_brand(app)
+    brand = add_brand(app)
     post(staff_client, "/admin/index_formulas/new/", formula_form(brand))
     page = text(post(staff_client, "/admin/index_formulas/new/",
                      formula_form(brand, nombre="Otra")))
@@ -106,13 +105,12 @@ def test_second_formula_for_the_same_brand_and_model_is_refused(app, staff_clien
 
 
 def test_brand_in_use_cannot_be_deleted(app, staff_client):
-    from tests.test_admin_support import make_olt
-    brand = make_brand(app, "Huawei")
-    make_olt(app, brand)
+    brand = add_brand(app, "Huawei")
+    add_olt(app, brand)
     page = text(post(staff_client, "/admin/brands/delete/", {"id": str(brand)}))
     assert "No se puede eliminar la marca Huawei: la usan 1 OLTs." in page
     assert count(app, Brand) == 1
-    unused = make_brand(app, "ZTE")
+    unused = add_brand(app, "ZTE")
     page = text(post(staff_client, "/admin/brands/delete/", {"id": str(unused)}))
     assert "Registro eliminado." in page
     assert count(app, Brand) == 1

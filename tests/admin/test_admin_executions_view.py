@@ -13,10 +13,9 @@ from dramatiq.brokers.redis import RedisBroker
 from facho.messaging import NAMESPACE
 from facho.models import FAILED, PENDING, Execution, utcnow
 from tests.conftest import create_user, free_port
-from tests.test_admin_run_action import alerts
-from tests.test_admin_support import (UTC, count, make_brand, make_execution, make_job,
-                                      make_olt, post, run_action, table, text)
-from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap login
+from tests.panel import alerts
+from tests.factories import UTC, add_brand, add_execution, add_job, add_olt
+from tests.panel import count, post, run_action, table, text
 
 LONG_ERROR = ("Tiempo de espera agotado consultando 127.0.0.1:161 (3 intentos de 2 s). "
               "Verifique que la OLT responde SNMP, la comunidad y el puerto.\n"
@@ -32,13 +31,13 @@ RETRIED_SLOT = datetime(2030, 6, 1, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 def rows(app):
-    brand = make_brand(app)
-    olt_a, olt_b = make_olt(app, brand, "OLT-A"), make_olt(app, brand, "OLT-B")
-    olt_off = make_olt(app, brand, "OLT-OFF", habilitar_olt=False)
-    job_1 = make_job(app, brand, [olt_a, olt_b, olt_off], nombre="Descubrimiento")
-    job_2 = make_job(app, brand, [olt_a], nombre="Lectura rx", job_type="get")
+    brand = add_brand(app)
+    olt_a, olt_b = add_olt(app, brand, "OLT-A"), add_olt(app, brand, "OLT-B")
+    olt_off = add_olt(app, brand, "OLT-OFF", habilitar_olt=False)
+    job_1 = add_job(app, brand, [olt_a, olt_b, olt_off], nombre="Descubrimiento")
+    job_2 = add_job(app, brand, [olt_a], nombre="Lectura rx", job_type="get")
     jefa = create_user(app, username="jefa")
-    made = lambda **kw: make_execution(app, **kw)  # noqa: E731
+    made = lambda **kw: add_execution(app, **kw)  # noqa: E731
     ids = {
         "failed_a1": made(job_id=job_1, olt_id=olt_a, status=FAILED, error_message=LONG_ERROR),
         "failed_a2": made(job_id=job_1, olt_id=olt_a, status=FAILED, error_message="otro"),
@@ -124,7 +123,7 @@ def test_the_list_refreshes_itself_only_while_something_on_it_is_active(app, sta
                                                                         rows):
     page = text(staff_client.get("/admin/executions/"))
     assert 'data-active="0"' in page and "live_list.js" not in page
-    running = make_execution(app, rows["job_2"], rows["olt_a"], "RUNNING")
+    running = add_execution(app, rows["job_2"], rows["olt_a"], "RUNNING")
     page = text(staff_client.get("/admin/executions/"))
     assert 'data-active="1"' in page
     script = re.search(r'<script src="([^"]+)" id="live-list-script"\s+'
@@ -187,9 +186,9 @@ def _maintenance_messages(redis_client):
 
 
 def test_old_executions_are_deleted_in_the_background(app, staff_client, rows, redis_client):
-    old = make_execution(app, rows["job_2"], rows["olt_a"], "SUCCESS",
+    old = add_execution(app, rows["job_2"], rows["olt_a"], "SUCCESS",
                          created_at=utcnow() - timedelta(days=40))
-    make_execution(app, rows["job_2"], rows["olt_a"], "PENDING",
+    add_execution(app, rows["job_2"], rows["olt_a"], "PENDING",
                    created_at=utcnow() - timedelta(days=40))      # never counted: active
     page = text(staff_client.get("/admin/executions/"))
     assert 'href="/admin/executions/eliminar-antiguas/"' in page
@@ -236,7 +235,7 @@ def test_purge_form_refuses_bad_days_broker_down_and_missing_token(app, staff_cl
 
 
 def test_created_dates_are_shown_in_the_operators_zone(app, staff_client, rows):
-    made = make_execution(app, rows["job_2"], rows["olt_a"], "SUCCESS",
+    made = add_execution(app, rows["job_2"], rows["olt_a"], "SUCCESS",
                           created_at=datetime(2025, 1, 10, 16, 0, tzinfo=UTC))
     page = text(staff_client.get("/admin/executions/"))
     assert "2025-01-10 11:00:00" in row_html(page, made)     # 16:00 UTC = 11:00 Lima

@@ -8,10 +8,8 @@ import pytest
 
 from facho.models import Execution, SnmpJob, SnmpJobHost, utcnow
 from facho.scheduling.schedule import parse_interval
-from tests.test_admin_support import (UTC, count, fetch, field_errors, make_brand,
-                                      make_execution, make_job, make_oid, make_olt, post,
-                                      run_action, table, text)
-from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap login
+from tests.factories import UTC, add_brand, add_execution, add_job, add_oid, add_olt
+from tests.panel import count, fetch, field_errors, post, run_action, table, text
 
 
 DISCOVERY_OIDS: dict[int, int] = {}     # brand id -> its discovery OID (huawei fixture)
@@ -38,11 +36,11 @@ def host_olts(app, job_id):
 
 @pytest.fixture
 def huawei(app):
-    brand = make_brand(app, "Huawei")
-    DISCOVERY_OIDS[brand] = make_oid(app, brand, nombre="Huawei ONT descubrimiento",
+    brand = add_brand(app, "Huawei")
+    DISCOVERY_OIDS[brand] = add_oid(app, brand, nombre="Huawei ONT descubrimiento",
                                      oid="1.3.6.1.4.1.2011.6.128.1.1.2.43.1.9",
                                      espacio="descubrimiento")
-    return brand, make_olt(app, brand, "OLT-A"), make_olt(app, brand, "OLT-B")
+    return brand, add_olt(app, brand, "OLT-A"), add_olt(app, brand, "OLT-B")
 
 
 def test_created_job_gets_job_hosts_and_a_first_run_on_its_grid(app, staff_client, huawei):
@@ -66,18 +64,18 @@ def test_created_job_gets_job_hosts_and_a_first_run_on_its_grid(app, staff_clien
 
 def test_next_run_is_shown_in_the_operator_time_zone(app, staff_client, huawei):
     brand, olt_a, _ = huawei
-    make_job(app, brand, [olt_a], next_run_at=datetime(2030, 1, 1, 15, 0, tzinfo=UTC))
+    add_job(app, brand, [olt_a], next_run_at=datetime(2030, 1, 1, 15, 0, tzinfo=UTC))
     page = text(staff_client.get("/admin/snmp_jobs/"))
     assert "2030-01-01 10:00:00" in page  # Lima is UTC-5
 
 
 def test_editing_the_selection_adds_and_removes_job_hosts(app, staff_client, huawei):
     brand, olt_a, olt_b = huawei
-    olt_c = make_olt(app, brand, "OLT-C")
-    job = make_job(app, brand, [olt_a, olt_b], nombre="Descubrimiento norte")
+    olt_c = add_olt(app, brand, "OLT-C")
+    job = add_job(app, brand, [olt_a, olt_b], nombre="Descubrimiento norte")
     with app.app_context():
         kept_host = SnmpJobHost.query.filter_by(job_id=job, olt_id=olt_a).one().id
-    pending_b = make_execution(app, job, olt_b, "PENDING")
+    pending_b = add_execution(app, job, olt_b, "PENDING")
     page = text(post(staff_client, f"/admin/snmp_jobs/edit/?id={job}",
                      job_form(brand, [olt_a, olt_c])))
     assert "Cambios guardados." in page
@@ -90,7 +88,7 @@ def test_editing_the_selection_adds_and_removes_job_hosts(app, staff_client, hua
 
 def test_edit_form_shows_the_current_olts_selected(app, staff_client, huawei):
     brand, olt_a, olt_b = huawei
-    job = make_job(app, brand, [olt_b])
+    job = add_job(app, brand, [olt_b])
     page = text(staff_client.get(f"/admin/snmp_jobs/edit/?id={job}"))
     olts_select = re.search(r'<select[^>]*id="olts".*?</select>', page, flags=re.S).group(0)
     assert f'<option selected value="{olt_b}">' in olts_select
@@ -100,7 +98,7 @@ def test_edit_form_shows_the_current_olts_selected(app, staff_client, huawei):
 def test_changing_the_interval_replans_from_the_new_grid(app, staff_client, huawei):
     brand, olt_a, _ = huawei
     old_anchor = datetime(2024, 1, 1, tzinfo=UTC)
-    job = make_job(app, brand, [olt_a], interval_raw="1d", anchor_at=old_anchor,
+    job = add_job(app, brand, [olt_a], interval_raw="1d", anchor_at=old_anchor,
                    next_run_at=datetime(2030, 1, 1, tzinfo=UTC))
     before = utcnow()
     post(staff_client, f"/admin/snmp_jobs/edit/?id={job}",
@@ -116,7 +114,7 @@ def test_changing_the_interval_replans_from_the_new_grid(app, staff_client, huaw
 def test_editing_other_fields_keeps_the_grid(app, staff_client, huawei):
     brand, olt_a, _ = huawei
     anchor, next_run = datetime(2024, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
-    job = make_job(app, brand, [olt_a], anchor_at=anchor, next_run_at=next_run)
+    job = add_job(app, brand, [olt_a], anchor_at=anchor, next_run_at=next_run)
     post(staff_client, f"/admin/snmp_jobs/edit/?id={job}",
          job_form(brand, [olt_a], descripcion="otra descripción"))
     stored = fetch(app, SnmpJob, job)
@@ -164,8 +162,8 @@ def test_bad_schedule_input_is_refused_and_nothing_is_saved(app, staff_client, h
 
 def test_olt_of_another_brand_is_refused(app, staff_client, huawei):
     brand, olt_a, _ = huawei
-    zte = make_brand(app, "ZTE")
-    olt_zte = make_olt(app, zte, "OLT-ZTE")
+    zte = add_brand(app, "ZTE")
+    olt_zte = add_olt(app, zte, "OLT-ZTE")
     page = text(post(staff_client, "/admin/snmp_jobs/new/", job_form(brand, [olt_a, olt_zte])))
     assert ("La OLT OLT-ZTE es de la marca ZTE, no de Huawei: quítela o cambie la marca "
             "de la tarea.") in field_errors(page)["olts"]
@@ -174,9 +172,9 @@ def test_olt_of_another_brand_is_refused(app, staff_client, huawei):
 
 def test_oid_of_another_brand_is_refused_but_a_brandless_oid_fits(app, staff_client, huawei):
     brand, olt_a, _ = huawei
-    zte = make_brand(app, "ZTE")
-    zte_oid = make_oid(app, zte, nombre="Serie ZTE", oid="1.3.6.1.4.1.3902.1012.3.28.1.1.5")
-    any_oid = make_oid(app, None, nombre="sysDescr", oid="1.3.6.1.2.1.1.1.0")
+    zte = add_brand(app, "ZTE")
+    zte_oid = add_oid(app, zte, nombre="Serie ZTE", oid="1.3.6.1.4.1.3902.1012.3.28.1.1.5")
+    any_oid = add_oid(app, None, nombre="sysDescr", oid="1.3.6.1.2.1.1.1.0")
     page = text(post(staff_client, "/admin/snmp_jobs/new/",
                      job_form(brand, [olt_a], [zte_oid, any_oid])))
     assert "El OID Serie ZTE es de la marca ZTE, no de Huawei." in field_errors(page)["oids"]
@@ -196,7 +194,7 @@ def test_job_form_page_carries_the_brand_map_for_client_side_filtering(app, staf
 
 def test_duplicate_job_name_is_refused(app, staff_client, huawei):
     brand, olt_a, _ = huawei
-    make_job(app, brand, [olt_a], nombre="Descubrimiento norte")
+    add_job(app, brand, [olt_a], nombre="Descubrimiento norte")
     page = text(post(staff_client, "/admin/snmp_jobs/new/", job_form(brand, [olt_a])))
     assert "Ya existe una tarea con este nombre." in field_errors(page)["nombre"]
     assert count(app, SnmpJob) == 1
@@ -204,12 +202,12 @@ def test_duplicate_job_name_is_refused(app, staff_client, huawei):
 
 def test_bulk_disable_interrupts_pending_of_those_jobs_only(app, staff_client, huawei):
     brand, olt_a, olt_b = huawei
-    job_1 = make_job(app, brand, [olt_a, olt_b], nombre="T1")
-    job_2 = make_job(app, brand, [olt_a], nombre="T2")
-    pending = [make_execution(app, job_1, olt_a), make_execution(app, job_1, olt_b)]
-    running = make_execution(app, job_1, olt_a, "RUNNING")
-    failed = make_execution(app, job_1, olt_b, "FAILED")
-    other = make_execution(app, job_2, olt_a)
+    job_1 = add_job(app, brand, [olt_a, olt_b], nombre="T1")
+    job_2 = add_job(app, brand, [olt_a], nombre="T2")
+    pending = [add_execution(app, job_1, olt_a), add_execution(app, job_1, olt_b)]
+    running = add_execution(app, job_1, olt_a, "RUNNING")
+    failed = add_execution(app, job_1, olt_b, "FAILED")
+    other = add_execution(app, job_2, olt_a)
 
     page = text(run_action(staff_client, "snmp_jobs", "deshabilitar", [job_1]))
 
@@ -228,7 +226,7 @@ def test_bulk_disable_interrupts_pending_of_those_jobs_only(app, staff_client, h
 def test_bulk_enable_replans_from_now(app, staff_client, huawei):
     brand, olt_a, _ = huawei
     stale = datetime(2020, 1, 1, tzinfo=UTC)
-    job = make_job(app, brand, [olt_a], enabled=False, anchor_at=stale, next_run_at=stale)
+    job = add_job(app, brand, [olt_a], enabled=False, anchor_at=stale, next_run_at=stale)
     before = utcnow()
     page = text(run_action(staff_client, "snmp_jobs", "habilitar", [job]))
     assert "Se habilitó 1 tarea." in page
@@ -241,8 +239,8 @@ def test_bulk_enable_replans_from_now(app, staff_client, huawei):
 
 def test_disabling_in_the_edit_form_interrupts_pending(app, staff_client, huawei):
     brand, olt_a, _ = huawei
-    job = make_job(app, brand, [olt_a])
-    pending = make_execution(app, job, olt_a)
+    job = add_job(app, brand, [olt_a])
+    pending = add_execution(app, job, olt_a)
     form = job_form(brand, [olt_a])
     del form["enabled"]
     post(staff_client, f"/admin/snmp_jobs/edit/?id={job}", form)
@@ -252,9 +250,9 @@ def test_disabling_in_the_edit_form_interrupts_pending(app, staff_client, huawei
 
 def test_filters_by_enabled_and_job_type(app, staff_client, huawei):
     brand, olt_a, _ = huawei
-    make_job(app, brand, [olt_a], nombre="Tarea activa")
-    make_job(app, brand, [olt_a], nombre="Tarea apagada", enabled=False)
-    make_job(app, brand, [olt_a], nombre="Lectura rx", job_type="get")
+    add_job(app, brand, [olt_a], nombre="Tarea activa")
+    add_job(app, brand, [olt_a], nombre="Tarea apagada", enabled=False)
+    add_job(app, brand, [olt_a], nombre="Lectura rx", job_type="get")
     page = table(text(staff_client.get("/admin/snmp_jobs/?flt0_habilitada_igual_a=0")))
     assert "Tarea apagada" in page and "Tarea activa" not in page
     page = table(text(staff_client.get("/admin/snmp_jobs/?flt0_tipo_igual_a=get")))
@@ -264,10 +262,10 @@ def test_filters_by_enabled_and_job_type(app, staff_client, huawei):
 def test_changing_the_schedule_interrupts_reservations_of_the_old_grid(app, staff_client,
                                                                        huawei):
     brand, olt_a, _ = huawei
-    job = make_job(app, brand, [olt_a], interval_raw="1m")
+    job = add_job(app, brand, [olt_a], interval_raw="1m")
     now = utcnow()
-    due = make_execution(app, job, olt_a, scheduled_for=now - timedelta(seconds=5))
-    reserved = make_execution(app, job, olt_a, scheduled_for=now + timedelta(seconds=40))
+    due = add_execution(app, job, olt_a, scheduled_for=now - timedelta(seconds=5))
+    reserved = add_execution(app, job, olt_a, scheduled_for=now + timedelta(seconds=40))
     page = text(post(staff_client, f"/admin/snmp_jobs/edit/?id={job}",
                      job_form(brand, [olt_a], interval_raw="10m")))
     assert "1 ejecución pendiente fue interrumpida." in page
@@ -297,8 +295,8 @@ def test_a_new_job_s_first_slot_is_claimed_and_sent_at_save_time(app, staff_clie
 
 def test_the_jobs_list_shows_a_claimed_pending_slot_as_the_next_run(app, staff_client, huawei):
     brand, olt_a, _ = huawei
-    job = make_job(app, brand, [olt_a], next_run_at=datetime(2030, 1, 1, 15, 1, tzinfo=UTC))
-    make_execution(app, job, olt_a, scheduled_for=datetime(2030, 1, 1, 15, 0, tzinfo=UTC))
+    job = add_job(app, brand, [olt_a], next_run_at=datetime(2030, 1, 1, 15, 1, tzinfo=UTC))
+    add_execution(app, job, olt_a, scheduled_for=datetime(2030, 1, 1, 15, 0, tzinfo=UTC))
     page = table(text(staff_client.get("/admin/snmp_jobs/")))
     assert "2030-01-01 10:00:00" in page                   # the reserved slot (Lima, UTC-5)
     assert "2030-01-01 10:01:00" not in page
@@ -332,7 +330,7 @@ def test_a_job_whose_oids_cannot_work_is_refused_under_the_field(app, staff_clie
                                                                 job_type, oid_kw, field,
                                                                 message):
     brand, olt_a, _ = huawei
-    oid = make_oid(app, brand, nombre="Uno", **oid_kw)
+    oid = add_oid(app, brand, nombre="Uno", **oid_kw)
     page = text(post(staff_client, "/admin/snmp_jobs/new/",
                      job_form(brand, [olt_a], [oid], job_type=job_type)))
     assert any(message in m for m in field_errors(page).get(field, [])), field_errors(page)
@@ -343,7 +341,7 @@ def test_an_oid_whose_default_does_not_fit_its_field_is_refused(app, staff_clien
     from facho.extensions import db
     from facho.models import Oid
     brand, olt_a, _ = huawei
-    oid = make_oid(app, brand, nombre="Potencia RX", espacio="rx_power")
+    oid = add_oid(app, brand, nombre="Potencia RX", espacio="rx_power")
     with app.app_context():
         row = db.session.get(Oid, oid)
         row.formato, row.default_value = "dbm_huawei", "sin dato"
@@ -357,10 +355,10 @@ def test_an_oid_whose_default_does_not_fit_its_field_is_refused(app, staff_clien
 
 def test_the_edit_form_lists_only_the_jobs_brand_oids(app, staff_client, huawei):
     brand, olt_a, _ = huawei
-    zte = make_brand(app, "ZTE")
-    make_oid(app, zte, nombre="Serie ZTE", oid="1.3.6.1.4.1.3902.1012.3.28.1.1.5")
-    make_oid(app, None, nombre="sysDescr", oid="1.3.6.1.2.1.1.1.0")
-    job = make_job(app, brand, [olt_a])
+    zte = add_brand(app, "ZTE")
+    add_oid(app, zte, nombre="Serie ZTE", oid="1.3.6.1.4.1.3902.1012.3.28.1.1.5")
+    add_oid(app, None, nombre="sysDescr", oid="1.3.6.1.2.1.1.1.0")
+    job = add_job(app, brand, [olt_a])
     page = text(staff_client.get(f"/admin/snmp_jobs/edit/?id={job}"))
     oids_select = re.search(r'<select[^>]*id="oids".*?</select>', page, flags=re.S).group(0)
     assert "sysDescr" in oids_select and "Serie ZTE" not in oids_select

@@ -6,19 +6,18 @@ import pytest
 
 from facho.models import Execution, Onu, SnmpJobHost
 from tests.conftest import create_user
-from tests.test_admin_support import (UTC, add, fetch, make_brand, make_execution, make_job,
-                                      make_olt, post, run_action, table, text)
-from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap login
+from tests.factories import UTC, add, add_brand, add_execution, add_job, add_olt
+from tests.panel import fetch, post, run_action, table, text
 
 
 @pytest.fixture
 def history(app):
-    brand = make_brand(app)
-    olt_a, olt_b = make_olt(app, brand, "OLT-A"), make_olt(app, brand, "OLT-B")
-    job_1 = make_job(app, brand, [olt_a, olt_b], nombre="Descubrimiento")
-    job_2 = make_job(app, brand, [olt_a], nombre="Lectura rx", job_type="get")
+    brand = add_brand(app)
+    olt_a, olt_b = add_olt(app, brand, "OLT-A"), add_olt(app, brand, "OLT-B")
+    job_1 = add_job(app, brand, [olt_a, olt_b], nombre="Descubrimiento")
+    job_2 = add_job(app, brand, [olt_a], nombre="Lectura rx", job_type="get")
     admin_id = create_user(app, username="jefa")
-    made = lambda **kw: make_execution(app, **kw)  # noqa: E731
+    made = lambda **kw: add_execution(app, **kw)  # noqa: E731
     rows = {
         "old_ok": made(job_id=job_1, olt_id=olt_a, status="SUCCESS", duration_ms=1530,
                        created_at=datetime(2025, 1, 10, 4, 0, tzinfo=UTC)),
@@ -80,8 +79,8 @@ def test_execution_details_are_read_only(app, staff_client, history):
 
 
 def test_onu_filters_and_search(app, staff_client):
-    brand = make_brand(app)
-    olt_a, olt_b = make_olt(app, brand, "OLT-A"), make_olt(app, brand, "OLT-B")
+    brand = add_brand(app)
+    olt_a, olt_b = add_olt(app, brand, "OLT-A"), add_olt(app, brand, "OLT-B")
     for olt, index, slot, port, serial, desc, status, present in [
         (olt_a, "1.1", 1, 3, "HWTCA3B1799D", "Cliente Pérez", "online", True),
         (olt_a, "1.2", 2, 3, "HWTC00000001", "Cliente Gómez", "offline", True),

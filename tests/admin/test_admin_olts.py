@@ -2,10 +2,8 @@
 
 from facho.models import Execution, Olt
 from tests.conftest import create_user, login
-from tests.test_admin_support import (COMMUNITY, count, fetch, field_errors, make_brand,
-                                      make_execution, make_job, make_olt, post, run_action,
-                                      table, text)
-from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap login
+from tests.factories import COMMUNITY, add_brand, add_execution, add_job, add_olt
+from tests.panel import count, fetch, field_errors, post, run_action, table, text
 
 
 def olt_form(brand_id, **overrides):
@@ -18,7 +16,7 @@ def olt_form(brand_id, **overrides):
 
 
 def test_olt_is_created_from_the_form(app, staff_client):
-    brand = make_brand(app)
+    brand = add_brand(app)
     page = text(post(staff_client, "/admin/olts/new/", olt_form(brand)))
     assert "Registro creado." in page
     with app.app_context():
@@ -29,7 +27,7 @@ def test_olt_is_created_from_the_form(app, staff_client):
 
 
 def test_community_never_appears_in_list_details_or_edit_form(app, staff_client):
-    olt = make_olt(app, make_brand(app), descripcion="visible")
+    olt = add_olt(app, add_brand(app), descripcion="visible")
     for url in ("/admin/olts/", f"/admin/olts/details/?id={olt}",
                 f"/admin/olts/edit/?id={olt}"):
         page = text(staff_client.get(url))
@@ -40,15 +38,15 @@ def test_community_never_appears_in_list_details_or_edit_form(app, staff_client)
 
 
 def test_export_is_not_offered(app, staff_client):
-    make_olt(app, make_brand(app))
+    add_olt(app, add_brand(app))
     response = staff_client.get("/admin/olts/export/csv/")
     assert COMMUNITY not in text(response)
     assert response.status_code in (302, 404)
 
 
 def test_empty_community_on_edit_keeps_the_stored_one(app, staff_client):
-    brand = make_brand(app)
-    olt = make_olt(app, brand, abreviatura="OLT-NORTE")
+    brand = add_brand(app)
+    olt = add_olt(app, brand, abreviatura="OLT-NORTE")
     post(staff_client, f"/admin/olts/edit/?id={olt}",
          olt_form(brand, comunidad="", descripcion="cambiada"))
     stored = fetch(app, Olt, olt)
@@ -72,7 +70,7 @@ BAD_OLT_INPUT = [
 
 
 def test_bad_input_is_refused_under_the_field_and_nothing_is_saved(app, staff_client):
-    brand = make_brand(app)
+    brand = add_brand(app)
     for field, value, message in BAD_OLT_INPUT:
         page = text(post(staff_client, "/admin/olts/new/", olt_form(brand, **{field: value})))
         errors = field_errors(page)
@@ -82,8 +80,8 @@ def test_bad_input_is_refused_under_the_field_and_nothing_is_saved(app, staff_cl
 
 
 def test_duplicate_abreviatura_is_refused_before_the_database(app, staff_client):
-    brand = make_brand(app)
-    make_olt(app, brand, abreviatura="OLT-NORTE")
+    brand = add_brand(app)
+    add_olt(app, brand, abreviatura="OLT-NORTE")
     page = text(post(staff_client, "/admin/olts/new/", olt_form(brand)))
     assert "Ya existe una OLT con esta abreviatura." in field_errors(page)["abreviatura"]
     assert count(app, Olt) == 1
@@ -97,8 +95,8 @@ def test_integrity_error_on_commit_shows_spanish_and_rolls_back(any_app, monkeyp
     create_user(any_app)
     client = any_app.test_client()
     login(client)
-    brand = make_brand(any_app)
-    make_olt(any_app, brand, abreviatura="OLT-NORTE")
+    brand = add_brand(any_app)
+    add_olt(any_app, brand, abreviatura="OLT-NORTE")
     page = text(post(client, "/admin/olts/new/", olt_form(brand)))
     assert "Ya existe una OLT con esta abreviatura." in page
     for raw in ("UNIQUE", "unique constraint", "IntegrityError", "INSERT INTO",
@@ -112,9 +110,9 @@ def test_integrity_error_on_commit_shows_spanish_and_rolls_back(any_app, monkeyp
 
 
 def test_filter_by_habilitar_olt_shows_only_matching_rows(app, staff_client):
-    brand = make_brand(app)
-    make_olt(app, brand, abreviatura="OLT-ACTIVA", habilitar_olt=True)
-    make_olt(app, brand, abreviatura="OLT-APAGADA", habilitar_olt=False)
+    brand = add_brand(app)
+    add_olt(app, brand, abreviatura="OLT-ACTIVA", habilitar_olt=True)
+    add_olt(app, brand, abreviatura="OLT-APAGADA", habilitar_olt=False)
     page = table(text(staff_client.get("/admin/olts/?flt0_habilitada_igual_a=0")))
     assert "OLT-APAGADA" in page and "OLT-ACTIVA" not in page
     page = table(text(staff_client.get("/admin/olts/?flt0_habilitada_igual_a=1")))
@@ -122,9 +120,9 @@ def test_filter_by_habilitar_olt_shows_only_matching_rows(app, staff_client):
 
 
 def test_filter_by_brand_and_model_and_search_by_ip(app, staff_client):
-    huawei, zte = make_brand(app, "Huawei"), make_brand(app, "ZTE")
-    make_olt(app, huawei, abreviatura="OLT-HW", ip_address="10.1.1.1", modelo="MA5800")
-    make_olt(app, zte, abreviatura="OLT-ZTE", ip_address="10.2.2.2", modelo="C320")
+    huawei, zte = add_brand(app, "Huawei"), add_brand(app, "ZTE")
+    add_olt(app, huawei, abreviatura="OLT-HW", ip_address="10.1.1.1", modelo="MA5800")
+    add_olt(app, zte, abreviatura="OLT-ZTE", ip_address="10.2.2.2", modelo="C320")
     page = text(staff_client.get("/admin/olts/?flt0_modelo_igual_a=C320"))
     assert "OLT-ZTE" in table(page) and "OLT-HW" not in table(page)
     assert '"C320"' in page and '"MA5800"' in page  # the model filter offers stored models
@@ -135,13 +133,13 @@ def test_filter_by_brand_and_model_and_search_by_ip(app, staff_client):
 
 
 def test_bulk_disable_interrupts_only_pending_executions_of_those_olts(app, staff_client):
-    brand = make_brand(app)
-    olt_a, olt_b = make_olt(app, brand, "OLT-A"), make_olt(app, brand, "OLT-B")
-    job = make_job(app, brand, [olt_a, olt_b])
-    pending_a = make_execution(app, job, olt_a, "PENDING")
-    running_a = make_execution(app, job, olt_a, "RUNNING")
-    done_a = make_execution(app, job, olt_a, "SUCCESS")
-    pending_b = make_execution(app, job, olt_b, "PENDING")
+    brand = add_brand(app)
+    olt_a, olt_b = add_olt(app, brand, "OLT-A"), add_olt(app, brand, "OLT-B")
+    job = add_job(app, brand, [olt_a, olt_b])
+    pending_a = add_execution(app, job, olt_a, "PENDING")
+    running_a = add_execution(app, job, olt_a, "RUNNING")
+    done_a = add_execution(app, job, olt_a, "SUCCESS")
+    pending_b = add_execution(app, job, olt_b, "PENDING")
 
     page = text(run_action(staff_client, "olts", "deshabilitar", [olt_a]))
 
@@ -163,9 +161,9 @@ def test_bulk_disable_interrupts_only_pending_executions_of_those_olts(app, staf
 
 
 def test_disabling_from_the_edit_form_interrupts_pending(app, staff_client):
-    brand = make_brand(app)
-    olt = make_olt(app, brand, abreviatura="OLT-NORTE")
-    pending = make_execution(app, make_job(app, brand, [olt]), olt, "PENDING")
+    brand = add_brand(app)
+    olt = add_olt(app, brand, abreviatura="OLT-NORTE")
+    pending = add_execution(app, add_job(app, brand, [olt]), olt, "PENDING")
     form = olt_form(brand, comunidad="")
     del form["habilitar_olt"]  # an unchecked checkbox is not sent
     page = text(post(staff_client, f"/admin/olts/edit/?id={olt}", form))

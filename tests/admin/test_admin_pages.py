@@ -3,9 +3,8 @@ import re
 from datetime import datetime
 
 from facho.models import IndexFormula, Onu
-from tests.test_admin_support import (UTC, add, make_brand, make_execution, make_job, make_oid,
-                                      make_olt, text)
-from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap login
+from tests.factories import UTC, add, add_brand, add_execution, add_job, add_oid, add_olt
+from tests.panel import text
 
 ENGLISH = ("With selected", "Add Filter", "There are no items", "Save and Add Another",
            "Record was", "Create New Record", "Traceback")
@@ -19,11 +18,11 @@ EMOJI_ALONE = re.compile("(?:>|\"|title=\")\\s*[\U0001F300-\U0001FAFF\u2600-\u27
 
 
 def test_every_page_renders_in_spanish(app, staff_client):
-    brand = make_brand(app)
-    olt = make_olt(app, brand)
-    oid = make_oid(app, brand)
-    job = make_job(app, brand, [olt], cron_expr="0 2 * * *")
-    execution = make_execution(app, job, olt, "SUCCESS", duration_ms=10,
+    brand = add_brand(app)
+    olt = add_olt(app, brand)
+    oid = add_oid(app, brand)
+    job = add_job(app, brand, [olt], cron_expr="0 2 * * *")
+    execution = add_execution(app, job, olt, "SUCCESS", duration_ms=10,
                                result_summary={"onus": 3},
                                finished_at=datetime(2025, 1, 1, tzinfo=UTC))
     formula = add(app, IndexFormula(nombre="Huawei", brand_id=brand, kind="linear",

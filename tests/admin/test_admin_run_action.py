@@ -12,9 +12,8 @@ from dramatiq.brokers.redis import RedisBroker
 from facho.messaging import NAMESPACE
 from facho.models import PENDING, Execution, SnmpJob
 from tests.conftest import create_user, csrf_token_from, free_port, login
-from tests.test_admin_support import (count, fetch, make_brand, make_job, make_olt, run_action,
-                                      text)
-from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap login
+from tests.factories import add_brand, add_job, add_olt
+from tests.panel import alerts, count, fetch, queued_message_ids, run_action, text
 
 RUN = "ejecutar"
 SUCCESS_LINE = "🚀 Encolada 1 tarea: 1 ejecución creada y encolada"
@@ -25,27 +24,15 @@ INFO_LINE = ('📊 Las ejecuciones aparecerán en "Ejecuciones" y se procesarán
 @pytest.fixture
 def three_jobs(app):
     """One enabled job on two OLTs (one disabled), one disabled job, one job without OLTs."""
-    brand = make_brand(app)
-    up = make_olt(app, brand, "OLT-UP")
-    down = make_olt(app, brand, "OLT-DOWN", habilitar_olt=False)
+    brand = add_brand(app)
+    up = add_olt(app, brand, "OLT-UP")
+    down = add_olt(app, brand, "OLT-DOWN", habilitar_olt=False)
     return {
-        "enabled": make_job(app, brand, [up, down], nombre="descubrir-norte"),
-        "disabled": make_job(app, brand, [up], nombre="descubrir-sur", enabled=False),
-        "orphan": make_job(app, brand, [], nombre="leer-potencia", job_type="get"),
+        "enabled": add_job(app, brand, [up, down], nombre="descubrir-norte"),
+        "disabled": add_job(app, brand, [up], nombre="descubrir-sur", enabled=False),
+        "orphan": add_job(app, brand, [], nombre="leer-potencia", job_type="get"),
         "up": up, "down": down,
     }
-
-
-def alerts(page: str) -> list[tuple[str, str]]:
-    """(bootstrap class, text) of every flashed message on the page, in order."""
-    found = re.findall(r'<div class="alert alert-(\w+) alert-dismissable">\s*'
-                       r'<button[^>]*>&times;</button>\s*(.*?)\s*</div>', page, flags=re.S)
-    return [(kind, unescape(message).strip()) for kind, message in found]
-
-
-def queued_message_ids(redis_client, queue="discovery_main") -> set[str]:
-    return {json.loads(raw)["message_id"]
-            for raw in redis_client.hvals(f"{NAMESPACE}:{queue}.msgs")}
 
 
 def test_the_action_is_offered_first_with_a_spanish_confirmation(app, staff_client, three_jobs):
@@ -102,8 +89,8 @@ def test_two_simultaneous_clicks_create_one_execution(tmp_path, redis_url):
     app = make_test_app(f"sqlite:///{tmp_path / 'race.db'}", tmp_path)
     with app.app_context():
         db.create_all()
-    brand = make_brand(app)
-    job = make_job(app, brand, [make_olt(app, brand, "OLT-UP")], nombre="descubrir")
+    brand = add_brand(app)
+    job = add_job(app, brand, [add_olt(app, brand, "OLT-UP")], nombre="descubrir")
     create_user(app)
     clients, tokens = [], []
     for _ in range(2):

@@ -5,17 +5,16 @@ import pytest
 
 from facho.models import Olt, SnmpJob
 from tests.conftest import create_user, csrf_token_from, login
-from tests.test_admin_support import (count, fetch, make_brand, make_job, make_olt, post,
-                                      run_action, text)
-from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap login
+from tests.factories import add_brand, add_job, add_olt
+from tests.panel import count, fetch, post, run_action, text
 
 
 @pytest.mark.parametrize("endpoint, model", [("olts", Olt), ("snmp_jobs", SnmpJob)])
 def test_bulk_action_without_csrf_token_is_refused_and_changes_nothing(
         app, staff_client, endpoint, model):
-    brand = make_brand(app)
-    olt = make_olt(app, brand)
-    target = olt if model is Olt else make_job(app, brand, [olt])
+    brand = add_brand(app)
+    olt = add_olt(app, brand)
+    target = olt if model is Olt else add_job(app, brand, [olt])
     response = run_action(staff_client, endpoint, "deshabilitar", [target], with_token=False)
     assert response.status_code == 400
     assert "Solicitud rechazada" in text(response)
@@ -24,7 +23,7 @@ def test_bulk_action_without_csrf_token_is_refused_and_changes_nothing(
 
 
 def test_bulk_action_with_a_forged_token_is_refused(app, staff_client):
-    olt = make_olt(app, make_brand(app))
+    olt = add_olt(app, add_brand(app))
     response = staff_client.post("/admin/olts/action/", data={
         "action": "deshabilitar", "rowid": [str(olt)], "csrf_token": "forjado.123"})
     assert response.status_code == 400
@@ -32,7 +31,7 @@ def test_bulk_action_with_a_forged_token_is_refused(app, staff_client):
 
 
 def test_a_token_from_another_session_is_refused(app, staff_client):
-    olt = make_olt(app, make_brand(app))
+    olt = add_olt(app, add_brand(app))
     create_user(app, username="otro")
     other = app.test_client()
     login(other, username="otro")
@@ -44,7 +43,7 @@ def test_a_token_from_another_session_is_refused(app, staff_client):
 
 
 def test_list_pages_carry_the_token_in_the_action_form(app, staff_client):
-    make_olt(app, make_brand(app))
+    add_olt(app, add_brand(app))
     page = text(staff_client.get("/admin/olts/"))
     action_form = re.search(r'<form id="action_form".*?</form>', page, flags=re.S).group(0)
     assert 'name="csrf_token"' in action_form
@@ -59,7 +58,7 @@ def test_create_form_without_token_saves_nothing(app, staff_client):
 
 
 def test_non_staff_user_cannot_run_actions(app):
-    olt = make_olt(app, make_brand(app))
+    olt = add_olt(app, add_brand(app))
     create_user(app, username="invitado", staff=False)
     client = app.test_client()
     login(client, username="invitado")
@@ -97,7 +96,7 @@ def test_unexpected_errors_show_a_spanish_message_not_the_exception(app, staff_c
 
 
 def test_panel_pages_load_no_external_assets(app, staff_client):
-    make_olt(app, make_brand(app))
+    add_olt(app, add_brand(app))
     for url in ("/admin/", "/admin/olts/", "/admin/olts/new/", "/admin/snmp_jobs/new/",
                 "/admin/executions/", "/login"):
         page = text(staff_client.get(url))
@@ -110,7 +109,7 @@ def test_panel_forms_check_the_token_themselves_too(app, staff_client):
     """Defence in depth: with Flask-WTF's global check switched off, the panel's own forms
     (SecureForm with the same token) still refuse a POST without it."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
-    olt = make_olt(app, make_brand(app))
+    olt = add_olt(app, add_brand(app))
     page = text(staff_client.post("/admin/olts/action/", follow_redirects=True,
                                   data={"action": "deshabilitar", "rowid": [str(olt)]}))
     assert "No se pudo ejecutar la acción." in page

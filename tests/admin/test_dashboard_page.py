@@ -15,15 +15,8 @@ from facho.extensions import db
 from facho.models import Execution, Onu, utcnow
 from tests import factories as f
 from tests.conftest import free_port, login, make_test_app
-from tests.test_admin_support import (add, make_brand, make_execution, make_job, make_olt,
-                                      text)
-from tests.test_admin_support import staff_client  # noqa: F401 - fixture, cheap login
-
-
-def chart_json(page: str) -> dict:
-    raw = re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>',
-                    page, flags=re.S).group(1)
-    return json.loads(raw)
+from tests.factories import add, add_brand, add_execution, add_job, add_olt
+from tests.panel import chart_json, text
 
 
 def section(page: str, element_id: str) -> str:
@@ -34,23 +27,23 @@ def section(page: str, element_id: str) -> str:
 
 @pytest.fixture
 def populated(app, redis_client):
-    brand = make_brand(app)
-    olt_a, olt_b = make_olt(app, brand, "OLT-A"), make_olt(app, brand, "OLT-B")
-    make_olt(app, brand, "OLT-C")          # no execution at all: no rate, not 0 %
+    brand = add_brand(app)
+    olt_a, olt_b = add_olt(app, brand, "OLT-A"), add_olt(app, brand, "OLT-B")
+    add_olt(app, brand, "OLT-C")          # no execution at all: no rate, not 0 %
     soon = utcnow() + timedelta(minutes=4, seconds=30)
-    job = make_job(app, brand, [olt_a, olt_b], nombre="Descubrir norte", next_run_at=soon)
-    make_job(app, brand, [olt_a], nombre="Apagada", enabled=False, next_run_at=soon)
+    job = add_job(app, brand, [olt_a, olt_b], nombre="Descubrir norte", next_run_at=soon)
+    add_job(app, brand, [olt_a], nombre="Apagada", enabled=False, next_run_at=soon)
     now = utcnow()
     # inside the current hour whatever the minute (now - 5 min falls in the previous hour
     # during the first five minutes of each hour)
     this_hour = now.replace(minute=0, second=0, microsecond=0)
     for status in ("SUCCESS", "SUCCESS", "SUCCESS", "FAILED"):
-        make_execution(app, job, olt_a, status, created_at=this_hour)
-    make_execution(app, job, olt_b, "FAILED", created_at=this_hour)
-    make_execution(app, job, olt_b, "SUCCESS", created_at=now - timedelta(hours=30))
+        add_execution(app, job, olt_a, status, created_at=this_hour)
+    add_execution(app, job, olt_b, "FAILED", created_at=this_hour)
+    add_execution(app, job, olt_b, "SUCCESS", created_at=now - timedelta(hours=30))
     # a scheduled run that started 4 s after its slot, one hour ago
     slot = now - timedelta(hours=1)
-    make_execution(app, job, olt_a, "SUCCESS", scheduled_for=slot,
+    add_execution(app, job, olt_a, "SUCCESS", scheduled_for=slot,
                    started_at=slot + timedelta(seconds=4), created_at=slot)
     for i in range(5):
         add(app, Onu(olt_id=olt_a, raw_index=str(i), present=i < 3))
@@ -140,10 +133,10 @@ def test_dashboard_with_redis_down_still_answers_in_spanish(tmp_path, redis_url)
                         REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     with app.app_context():
         db.create_all()
-    brand = make_brand(app)
-    olt = make_olt(app, brand, "OLT-A")
-    job = make_job(app, brand, [olt], nombre="Descubrir")
-    make_execution(app, job, olt, "SUCCESS", created_at=utcnow() - timedelta(minutes=1))
+    brand = add_brand(app)
+    olt = add_olt(app, brand, "OLT-A")
+    job = add_job(app, brand, [olt], nombre="Descubrir")
+    add_execution(app, job, olt, "SUCCESS", created_at=utcnow() - timedelta(minutes=1))
     from tests.conftest import create_user
     create_user(app)
     client = app.test_client()

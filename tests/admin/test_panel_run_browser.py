@@ -15,7 +15,8 @@ from facho.extensions import db
 from facho.models import INTERRUPTED, PENDING, SUCCESS, Execution, utcnow
 from facho.ops.olt_sim import write_snmprec
 from tests.browser import USERNAME, browser, live_app, live_server, log_in, page  # noqa: F401
-from tests.execution_helpers import in_process_worker, make_job, make_olt, seed_catalog
+from tests.execution_helpers import in_process_worker
+from tests.factories import make_job, make_olt, seed_catalog
 from tests.snmp_agents import snmpsim_factory  # noqa: F401
 
 ONUS = 24

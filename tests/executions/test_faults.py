@@ -14,17 +14,17 @@ from datetime import timedelta
 
 import pytest
 
-from facho import messaging
+from facho.config import REPO_ROOT
 from facho.extensions import db
-from facho.models import FAILED, PENDING, RUNNING, SUCCESS, Execution, Olt, utcnow
+from facho.models import FAILED, PENDING, RUNNING, SUCCESS, Olt, utcnow
 from facho.executions.olt_limiter import OltLimiter
 from tests.conftest import _fresh_schema, make_test_app
-from tests.execution_helpers import (BackgroundLoop, fetch, in_process_worker,
-                                     int_discovery_oid, make_job, make_olt, new_execution, onus,
-                                     peak_overlap, seed_catalog, slow_huawei_agent, wait_final)
+from tests.execution_helpers import (RowWatcher, fetch, in_process_worker, onus, peak_overlap,
+                                     send_execution, slow_huawei_agent, wait_final)
+from tests.factories import int_discovery_oid, make_job, make_olt, new_execution, seed_catalog
 from tests.snmp_agents import olt_agents, snmpsim_factory, udp_free_port  # noqa: F401
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = str(REPO_ROOT)
 
 
 @pytest.fixture
@@ -42,48 +42,6 @@ def _app(tmp_path, **env):
     return app
 
 
-def _send(app, execution_id, job_type="descubrimiento"):
-    with app.app_context():
-        message_id = messaging.send_execution(execution_id, job_type)
-        row = db.session.get(Execution, execution_id)
-        row.message_id = message_id
-        db.session.commit()
-    return message_id
-
-
-class RowWatcher(BackgroundLoop):
-    """Polls execution rows from its own thread and keeps every distinct state seen."""
-
-    join_timeout_s = 5.0
-
-    def __init__(self, app, execution_ids, every_s: float = 0.01, extra=None):
-        self.app, self.ids, self.every_s, self.extra = app, list(execution_ids), every_s, extra
-        self.history = {i: [] for i in self.ids}
-        self.extra_seen: list = []
-        super().__init__()
-
-    def _run(self):
-        while not self._stop.is_set():
-            with self.app.app_context():
-                for i in self.ids:
-                    row = db.session.get(Execution, i)
-                    state = (row.status, row.worker, row.attempt, row.error_message)
-                    if not self.history[i] or self.history[i][-1][1:] != state:
-                        self.history[i].append((time.time(),) + state)
-                db.session.remove()
-            if self.extra:
-                self.extra_seen.append((time.time(), self.extra()))
-            time.sleep(self.every_s)
-
-    def states(self, execution_id):
-        """(status, worker, attempt) in the order seen, consecutive repeats merged."""
-        out = []
-        for h in self.history[execution_id]:
-            if not out or out[-1] != h[1:4]:
-                out.append(h[1:4])
-        return out
-
-
 def test_a_closed_port_fails_with_a_clear_message_after_its_retries(
         tmp_path, redis_url, fast_requeue):
     app = _app(tmp_path, FACHO_SNMP_TIMEOUT_S="0.5", FACHO_SNMP_RETRIES="0")
@@ -94,7 +52,7 @@ def test_a_closed_port_fails_with_a_clear_message_after_its_retries(
                           max_retries=2, retry_delay_seconds=1)
         execution_id = new_execution(job_id, olt_id)
     with in_process_worker(app), RowWatcher(app, [execution_id]) as watcher:
-        _send(app, execution_id)
+        send_execution(app, execution_id)
         row = wait_final(app, [execution_id], timeout_s=20)[execution_id]
     assert row.status == FAILED and row.attempt == 3
     assert "rechazó la conexión SNMP" in row.error_message
@@ -122,7 +80,7 @@ def test_a_wrong_community_times_out_retries_and_fails(tmp_path, redis_url, olt_
                           max_retries=1, retry_delay_seconds=0)
         execution_id = new_execution(job_id, olt_id)
     with in_process_worker(app):
-        _send(app, execution_id)
+        send_execution(app, execution_id)
         row = wait_final(app, [execution_id], timeout_s=20)[execution_id]
     assert row.status == FAILED and row.attempt == 2
     assert row.error_message.startswith(
@@ -187,7 +145,7 @@ def test_a_worker_killed_mid_walk_finishes_once_and_frees_its_olt_slot(tmp_path,
             limiter = OltLimiter(__import__("redis").Redis.from_url(redis_url))
             live_holders = lambda: [h.token for h in limiter.holders(olt_id)]  # noqa: E731
             with RowWatcher(app, [first, second], extra=live_holders) as watcher:
-                _send(app, first)
+                send_execution(app, first)
                 deadline = time.monotonic() + 15
                 while not (fetch(app, first).status == RUNNING and len(agent.requests) >= 3):
                     assert time.monotonic() < deadline, log_path.read_text()
@@ -211,7 +169,7 @@ def test_a_worker_killed_mid_walk_finishes_once_and_frees_its_olt_slot(tmp_path,
                         module_busy = module.BUSY_DELAY_MS
                         module.BUSY_DELAY_MS = (50, 150)
                         try:
-                            _send(app, second)
+                            send_execution(app, second)
                             rows = wait_final(app, [first, second], timeout_s=30)
                         finally:
                             module.BUSY_DELAY_MS = module_busy
@@ -266,7 +224,7 @@ def test_ten_executions_on_one_olt_respect_max_concurrent(request, database, lim
                    for k in range(10)]
         with in_process_worker(app, threads=10):
             for execution_id in ids:
-                _send(app, execution_id)
+                send_execution(app, execution_id)
             rows = wait_final(app, ids, timeout_s=60)
     assert all(r.status == SUCCESS and r.attempt == 1 for r in rows.values()), [
         (r.status, r.attempt, r.error_message) for r in rows.values()]

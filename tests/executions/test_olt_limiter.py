@@ -10,13 +10,13 @@ import textwrap
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
+from facho.config import REPO_ROOT
 from facho.executions.olt_limiter import OltBusy, OltLimiter
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 T0 = 1_700_000_000_000  # an injected "now", ms since the epoch
 SLACK_S = 0.2
 

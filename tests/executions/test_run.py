@@ -16,8 +16,8 @@ from facho.extensions import db
 from facho.models import (FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Execution,
                           SnmpJobHost, utcnow)
 from facho.executions.olt_limiter import OltLimiter
-from tests.execution_helpers import (fetch, in_process_worker, make_job, make_olt,
-                                     new_execution, onus, seed_catalog, wait_final)
+from tests.execution_helpers import fetch, in_process_worker, onus, wait_final
+from tests.factories import make_job, make_olt, new_execution, seed_catalog
 from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
 
 
@@ -238,7 +238,8 @@ def test_a_long_walk_heartbeats_and_the_time_limit_ends_it_as_failed(sqlite_app,
     import actors  # noqa: F401 - the broker, with every actor declared
 
     import facho.executions.run as module
-    from tests.execution_helpers import int_discovery_oid, slow_huawei_agent
+    from tests.execution_helpers import slow_huawei_agent
+    from tests.factories import int_discovery_oid
     monkeypatch.setattr(module, "HEARTBEAT_EVERY_S", 0.2)
     app = sqlite_app
     with slow_huawei_agent(rows=300, delay_s=0.2) as agent:     # 13 requests, about 2.6 s

@@ -17,8 +17,8 @@ from facho.models import FAILED, SUCCESS, IndexFormula
 from facho.ops.olt_sim import write_snmprec
 from facho.inventory.values import gpon_serial
 from tests.conftest import make_test_app, _fresh_schema
-from tests.execution_helpers import (brand, make_job, make_olt, new_execution, onus, run_now,
-                                     seed_catalog)
+from tests.execution_helpers import onus, run_now
+from tests.factories import brand, make_job, make_olt, new_execution, seed_catalog
 from tests.snmp_agents import RECORDINGS, olt_agents, snmpsim_factory  # noqa: F401
 
 HUAWEI_DISCOVERY = ["Huawei ONT descubrimiento", "Huawei ONT estado", "Huawei ONT descripción"]

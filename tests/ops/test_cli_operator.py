@@ -11,10 +11,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from facho.config import REPO_ROOT
 from facho.extensions import db
 from facho.models import User
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 FLASK = str(Path(sys.executable).parent / "flask")
 
 

@@ -13,11 +13,12 @@ import psutil
 import pytest
 import sqlalchemy as sa
 
+from facho.config import REPO_ROOT
 from tests.conftest import require
 from tests.processes import start_process, stop_process
 from tests.snmp_agents import snmpsim_installed, udp_free_port
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 BIN = Path(sys.executable).parent
 DEMO_FOLDERS = "/tmp/facho-demo-olt-*"
 

@@ -7,9 +7,10 @@ import sys
 import time
 from pathlib import Path
 
+from facho.config import REPO_ROOT
 from tests.processes import start_process, stop_process
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 BIN = Path(sys.executable).parent
 
 

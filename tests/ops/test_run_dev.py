@@ -8,7 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from facho.config import REPO_ROOT
+
+REPO = REPO_ROOT
 
 
 def test_ctrl_c_ends_make_run_quietly(tmp_path):

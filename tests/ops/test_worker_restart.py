@@ -18,17 +18,17 @@ from pathlib import Path
 import psutil
 import sqlalchemy as sa
 
+from facho.config import REPO_ROOT
 from facho.ops import worker_restart
 from facho.messaging import NAMESPACE
 from facho.extensions import db
 from facho.messaging import send_execution
 from facho.models import RUNNING, SUCCESS, Execution, Onu
-from tests.execution_helpers import (fetch, int_discovery_oid, make_job, make_olt,
-                                     new_execution, seed_catalog, slow_huawei_agent,
-                                     wait_final, wait_for)
+from tests.execution_helpers import fetch, slow_huawei_agent, wait_final, wait_for
+from tests.factories import int_discovery_oid, make_job, make_olt, new_execution, seed_catalog
 from tests.processes import start_process, stop_process
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 BIN = Path(sys.executable).parent
 SLOW_ROWS = 400
 NO_WORKER = "ningún worker confirmó el reinicio"

@@ -15,11 +15,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from facho.config import REPO_ROOT
 from facho import messaging
 from facho.extensions import db
 from facho.models import Execution, SnmpJobHost
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 
 WORKER_SCRIPT = textwrap.dedent("""
     import os, sys, time

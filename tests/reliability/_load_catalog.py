@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from facho.extensions import db
 from facho.models import (FAILED, SUCCESS, Execution, Olt, Onu, SnmpJob, SnmpJobHost,
                           utcnow)
-from tests.execution_helpers import brand, make_job, seed_catalog
+from tests.factories import brand, make_job, seed_catalog
 
 INTERVAL = timedelta(minutes=5)
 SLOTS_PER_DAY = 288

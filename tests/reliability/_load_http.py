@@ -17,9 +17,10 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from facho.config import REPO_ROOT
 from tests.conftest import csrf_token_from, free_port
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 BIN = Path(sys.executable).parent
 SECRET = "test-secret-key-0123456789"
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from facho.snmp import codec
-from tests.execution_helpers import HW, huawei_indexes
+from tests.execution_helpers import huawei_indexes
+from tests.factories import HW
 from tests.snmp_agents import (END_OF_MIB_VIEW_VALUE, NO_SUCH_OBJECT_VALUE, FakeAgent,
                                Request, encode_response)
 

@@ -30,7 +30,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-REPO = Path(__file__).resolve().parents[2]
+from facho.config import REPO_ROOT
+
+REPO = REPO_ROOT
 UTC = timezone.utc
 DELIVERIES_KEY = "facho:test:kill:deliveries"     # execution id -> deliveries
 REFUSED_KEY = "facho:test:kill:refused"           # execution id -> guard refusals

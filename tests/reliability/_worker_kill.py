@@ -13,10 +13,12 @@ import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
-from tests.execution_helpers import HW, huawei_indexes, slow_table_policy
+from facho.config import REPO_ROOT
+from tests.execution_helpers import huawei_indexes, slow_table_policy
+from tests.factories import HW
 from tests.snmp_agents import FakeAgent
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = str(REPO_ROOT)
 
 # A real `dramatiq.Worker` in its own process. The knobs are production's with shorter
 # times: the execution heartbeat and the stale threshold (facho.executions.run), the re-send

@@ -17,8 +17,8 @@ import pytest
 from facho.models import FAILED, SUCCESS
 from facho.ops.olt_sim import write_snmprec
 from tests.conftest import _fresh_schema, make_test_app
-from tests.execution_helpers import (int_discovery_oid, make_job, make_olt, onus,
-                                     seed_catalog, slow_huawei_agent)
+from tests.execution_helpers import onus, slow_huawei_agent
+from tests.factories import int_discovery_oid, make_job, make_olt, seed_catalog
 from tests.reliability._bad_olts import WorkerProcess, final_rows, send_wave
 from tests.reliability._udp_proxy import LossyUdpProxy
 from tests.snmp_agents import FakeAgent, snmpsim_factory, udp_free_port  # noqa: F401

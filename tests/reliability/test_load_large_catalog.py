@@ -29,7 +29,7 @@ from tests.conftest import create_user, login
 from tests.reliability._load_catalog import create_jobs, grow, slot_now, totals
 from facho.ops.dashboard import MAX_OLTS_SHOWN
 from tests.reliability._load_http import percentile
-from tests.test_dashboard_page import chart_json
+from tests.panel import chart_json
 
 QUEUES = ("discovery_main", "get_main")
 SMALL_OLTS = 60          # already more than one page of everything
@@ -184,8 +184,8 @@ COOKIE_LIMIT = 4093      # bytes browsers keep for one cookie (werkzeug warns ab
 
 def click_run(app, client, counter: QueryCounter) -> dict:
     """"🚀 Ejecutar" on every job, as the panel's list form posts it."""
-    from tests.test_admin_run_action import alerts
-    from tests.test_admin_support import run_action
+    from tests.panel import alerts
+    from tests.panel import run_action
     with app.app_context():
         jobs = db.session.execute(sa.select(SnmpJob.id)).scalars().all()
     with counter.counting():

@@ -25,11 +25,12 @@ import sqlalchemy as sa
 from facho.extensions import db
 from facho.models import ACTIVE_STATUSES, FINAL_STATUSES, Execution, SnmpJob
 from tests.conftest import create_user, csrf_token_from
-from tests.execution_helpers import BackgroundLoop, make_job, make_olt, seed_catalog
+from tests.execution_helpers import BackgroundLoop
+from tests.factories import make_job, make_olt, seed_catalog
 from tests.reliability._load_http import (Session, gunicorn_server, location_path,
                                           percentile, worker_process)
 from tests.snmp_agents import udp_free_port
-from tests.test_admin_run_action import alerts, queued_message_ids
+from tests.panel import alerts, queued_message_ids
 
 SESSIONS = 20
 OLTS, OLTS_PER_JOB, JOBS = 10, 5, 7        # job j runs on OLTs j..j+4 (mod 10): overlaps

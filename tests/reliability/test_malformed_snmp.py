@@ -18,8 +18,8 @@ from facho.models import FAILED, SUCCESS, Execution
 from facho.ops.olt_sim import write_snmprec
 from facho.snmp import codec
 from tests.conftest import TEST_REDIS_DB, _fresh_schema, make_test_app
-from tests.execution_helpers import (in_process_worker, make_job, make_olt,
-                                     new_execution, onus, seed_catalog, wait_final)
+from tests.execution_helpers import in_process_worker, onus, wait_final
+from tests.factories import make_job, make_olt, new_execution, seed_catalog
 from tests.reliability import _malformed_agents as bad
 from tests.reliability._malformed_agents import Variant
 from tests.snmp_agents import (END_OF_MIB_VIEW_VALUE, NO_SUCH_OBJECT_VALUE, Raw,  # noqa: F401

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from facho.config import REPO_ROOT
 from facho.extensions import db
 from tests.conftest import (_fresh_schema, create_user, csrf_token_from, free_port, login,
                             make_test_app, require)
@@ -18,7 +19,7 @@ from tests.reliability._ui_pages import (CLI_ARGS, TRACEBACK_MARKS, cli_commands
                                          first_ids, panel_get_urls, seed_panel, verdict)
 from tests.reliability._ui_private_pg import pg_bin, private_postgres
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = str(REPO_ROOT)
 CLOSED_REDIS = "redis://127.0.0.1:{port}/0"
 NEEDS_REDIS = {"status", "workers", "locks", "recover", "run", "demo"}
 NO_DATABASE = {"workers", "embedded-redis", "simulate-olt"}

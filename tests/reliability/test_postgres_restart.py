@@ -28,6 +28,7 @@ import pytest
 import redis as redis_lib
 import sqlalchemy as sa
 
+from facho.config import REPO_ROOT
 from facho.scheduling import claim
 
 from tests.scheduling import simulation
@@ -36,12 +37,12 @@ from facho.scheduling.lease import LeaderLease
 from facho.models import (FINAL_STATUSES, INTERRUPTED, RUNNING, SKIPPED, SUCCESS,
                           Execution, SnmpJob, utcnow)
 from tests.conftest import _fresh_schema, make_test_app, require
-from tests.execution_helpers import (fetch, int_discovery_oid, make_job, make_olt, onus,
-                                     seed_catalog, slow_huawei_agent, wait_final, wait_for)
+from tests.execution_helpers import fetch, onus, slow_huawei_agent, wait_final, wait_for
+from tests.factories import int_discovery_oid, make_job, make_olt, seed_catalog
 from tests.processes import start_process, stop_process
 from tests.reliability._servers import PrivatePostgres, postgres_usable
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 BIN = Path(sys.executable).parent
 T = Execution.__table__
 J = SnmpJob.__table__

@@ -29,6 +29,7 @@ import redis as redis_lib
 import sqlalchemy as sa
 from dramatiq.brokers.redis import RedisBroker
 
+from facho.config import REPO_ROOT
 from facho.scheduling import claim
 
 from facho import messaging
@@ -42,13 +43,13 @@ from facho.extensions import db
 from facho.models import PENDING, RUNNING, SUCCESS, Execution, SnmpJob, utcnow
 from facho.executions.olt_limiter import OltLimiter
 from tests.conftest import _fresh_schema, create_user, login, make_test_app, require
-from tests.execution_helpers import (fetch, int_discovery_oid, make_job, make_olt, onus,
-                                     peak_overlap, seed_catalog, slow_huawei_agent,
-                                     wait_final, wait_for)
+from tests.execution_helpers import (fetch, onus, peak_overlap, slow_huawei_agent, wait_final,
+                                     wait_for)
+from tests.factories import int_discovery_oid, make_job, make_olt, seed_catalog
 from tests.processes import start_process, stop_process
 from tests.reliability._servers import PrivateRedis, redis_binary
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 SLOW_ROWS, FAST_ROWS = 600, 40
 T = Execution.__table__
 

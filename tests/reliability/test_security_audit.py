@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from facho.config import REPO_ROOT
 from facho.extensions import db
 from facho import models as m
 from tests.conftest import create_user, csrf_token_from, login
@@ -23,7 +24,7 @@ from tests.reliability._ui_pages import (SECRET_COMMUNITY, first_ids, model_view
                                          panel_get_urls, seed_panel)
 from tests.snmp_agents import olt_agents, snmpsim_factory, udp_free_port  # noqa: F401
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = str(REPO_ROOT)
 PUBLIC = {"auth.login", "static", "admin.static", "health.healthz"}
 INJECTIONS = ["' OR '1'='1", "1 OR 1=1", "'; DROP TABLE olts; --", "\" OR \"\"=\"",
               "1' UNION SELECT comunidad FROM olts --", "%' --", "admin'--", ") OR (1=1",
@@ -102,7 +103,8 @@ def _worker(env: dict, stderr_path):
 def test_the_community_appears_in_no_page_export_log_cli_output_or_error_message(
         tmp_path, redis_url, olt_agents, caplog, reliability):  # noqa: F811
     from tests.conftest import _fresh_schema, make_test_app
-    from tests.execution_helpers import make_job, make_olt, seed_catalog, wait_final
+    from tests.execution_helpers import wait_final
+    from tests.factories import make_job, make_olt, seed_catalog
     db_url = f"sqlite:///{tmp_path / 'leak.db'}"
     snmp_env = {"FACHO_SNMP_TIMEOUT_S": "0.3", "FACHO_SNMP_RETRIES": "0"}
     app = make_test_app(db_url, tmp_path, **snmp_env)

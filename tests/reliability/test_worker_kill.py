@@ -41,12 +41,11 @@ from facho.scheduling import reconcile
 from facho.extensions import db
 from facho.models import FINAL_STATUSES, INTERRUPTED, RUNNING, SUCCESS, Execution, Onu
 from facho.executions.olt_limiter import OltLimiter
-from tests.execution_helpers import (BackgroundLoop, int_discovery_oid, make_job, make_olt,
-                                     new_execution, onus, peak_overlap, seed_catalog,
-                                     wait_final)
+from tests.execution_helpers import (BackgroundLoop, RowWatcher, onus, peak_overlap,
+                                     send_execution, wait_final)
+from tests.factories import int_discovery_oid, make_job, make_olt, new_execution, seed_catalog
 from tests.reliability._worker_kill import (REPO, holders_by_olt, lease_expiries, slow_olts,
                                             start_worker)
-from tests.test_actor_faults import RowWatcher, _send
 
 EXECUTIONS = 50
 WITHOUT_RETRIES = 10        # the last 10 jobs allow one attempt: they must end INTERRUPTED
@@ -133,7 +132,7 @@ def test_a_worker_killed_with_50_discoveries_running_ends_each_once_without_copi
                             extra=lambda: holders_by_olt(limiter, olt_ids)) as watcher:
                 sent_at = time.time()
                 for execution_id in ids:
-                    _send(app, execution_id)
+                    send_execution(app, execution_id)
                 deadline = time.monotonic() + 40
                 while not (_running_under(app, victim.pid) == EXECUTIONS
                            and all(agent.agent.requests for agent in agents)):

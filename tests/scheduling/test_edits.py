@@ -6,24 +6,24 @@ import pytest
 
 from facho.scheduling import edits as lifecycle
 from facho.models import Execution, Olt, SnmpJob, SnmpJobHost
-from tests.test_admin_support import (UTC, fetch, make_brand, make_execution, make_job,
-                                      make_olt)
+from tests.factories import UTC, add_brand, add_execution, add_job, add_olt
+from tests.panel import fetch
 
 
 @pytest.fixture
 def world(any_app):
     """Two OLTs, two jobs; job 1 runs on both OLTs, job 2 on OLT A."""
     app = any_app
-    brand = make_brand(app)
-    olt_a, olt_b = make_olt(app, brand, "OLT-A"), make_olt(app, brand, "OLT-B")
-    job_1 = make_job(app, brand, [olt_a, olt_b], nombre="T1")
-    job_2 = make_job(app, brand, [olt_a], nombre="T2")
+    brand = add_brand(app)
+    olt_a, olt_b = add_olt(app, brand, "OLT-A"), add_olt(app, brand, "OLT-B")
+    job_1 = add_job(app, brand, [olt_a, olt_b], nombre="T1")
+    job_2 = add_job(app, brand, [olt_a], nombre="T2")
     rows = {
-        "1a_pending": make_execution(app, job_1, olt_a),
-        "1a_running": make_execution(app, job_1, olt_a, "RUNNING"),
-        "1a_success": make_execution(app, job_1, olt_a, "SUCCESS"),
-        "1b_pending": make_execution(app, job_1, olt_b),
-        "2a_pending": make_execution(app, job_2, olt_a),
+        "1a_pending": add_execution(app, job_1, olt_a),
+        "1a_running": add_execution(app, job_1, olt_a, "RUNNING"),
+        "1a_success": add_execution(app, job_1, olt_a, "SUCCESS"),
+        "1b_pending": add_execution(app, job_1, olt_b),
+        "2a_pending": add_execution(app, job_2, olt_a),
     }
     return app, dict(olt_a=olt_a, olt_b=olt_b, job_1=job_1, job_2=job_2), rows
 
@@ -143,8 +143,8 @@ def test_new_interval_job_starts_now_on_a_fresh_anchor():
 
 def test_changed_interval_starts_the_new_grid_at_the_edit_when_no_claimed_slot_collides(app):
     from facho.extensions import db
-    brand = make_brand(app)
-    job_id = make_job(app, brand, interval_raw="1h", anchor_at=datetime(2024, 1, 1, tzinfo=UTC),
+    brand = add_brand(app)
+    job_id = add_job(app, brand, interval_raw="1h", anchor_at=datetime(2024, 1, 1, tzinfo=UTC),
                       next_run_at=NOW + timedelta(seconds=20))
     with app.app_context():
         job = db.session.get(SnmpJob, job_id)
@@ -160,9 +160,9 @@ def test_changed_interval_starts_the_new_grid_at_the_edit_when_no_claimed_slot_c
 
 def test_unchanged_schedule_is_not_replanned(app):
     from facho.extensions import db
-    brand = make_brand(app)
+    brand = add_brand(app)
     anchor, next_run = datetime(2024, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
-    job_id = make_job(app, brand, anchor_at=anchor, next_run_at=next_run)
+    job_id = add_job(app, brand, anchor_at=anchor, next_run_at=next_run)
     with app.app_context():
         job = db.session.get(SnmpJob, job_id)
         job.interval_raw = "5m"  # same value

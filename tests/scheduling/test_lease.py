@@ -7,14 +7,14 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 import redis as redis_lib
 
+from facho.config import REPO_ROOT
 from facho.scheduling.lease import LeaderLease
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 SHORT_TTL_MS = 300
 SLACK_S = 0.15  # scheduling noise on a loaded test machine
 

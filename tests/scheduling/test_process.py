@@ -23,13 +23,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from facho.config import REPO_ROOT
 from facho.extensions import db
 from facho.models import FINAL_STATUSES, Execution, SnmpJob, utcnow
-from tests.execution_helpers import make_job, make_olt, seed_catalog
+from tests.factories import make_job, make_olt, seed_catalog
 from tests.processes import start_process, stop_process
 from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 INTERVAL_S = 30
 SLOTS = 5                 # 0, 30, 60, 90, 120 s: two minutes of slots
 
@@ -144,7 +145,7 @@ def test_a_killed_leader_is_replaced_within_5_s_with_the_default_lease(
                PYTHONPATH=str(REPO))
     env.pop("FACHO_LEASE_TTL_MS", None)
     env.pop("FACHO_TICK_EVERY_S", None)
-    procs = [start_process([sys.executable, "-m", "facho.scheduling.process"], env,
+    procs = [start_process([sys.executable, "-m", "actors.scheduler_process"], env,
                            tmp_path / f"scheduler-{i}.log", REPO) for i in range(2)]
     lease = LeaderLease(redis_client)
 
