@@ -1,7 +1,7 @@
 """Discovery executions against real snmpsim agents on 127.0.0.1: a simulated Huawei OLT
 (2,048 ONUs), the real ZTE C320 recording, ONUs leaving and coming back, empty walks and
 configuration errors. The actor's body runs in the test thread (Dramatiq is exercised in
-test_actors.py)."""
+tests/executions/test_run.py)."""
 from __future__ import annotations
 
 import os

@@ -5,7 +5,7 @@ Its execution must end FAILED with a clear Spanish message (or SUCCESS where the
 did send is acceptable, e.g. a stale reply skipped, a column that ends early), with no
 traceback text and no community in the message; then the same worker runs a healthy
 discovery against a real snmpsim agent, successfully. The client-level cases in
-tests/test_snmp_client.py are not repeated here: these go through the worker.
+tests/snmp/test_client.py are not repeated here: these go through the worker.
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The panel and `flask facho` while Redis or the database is down (issue 6): every page
 and every command, enumerated from the app, answers in Spanish with what is down and what
 to do; no bare 500, no traceback. Existing single-page checks (dashboard and status with
-Redis down, /healthz) are in tests/test_dashboard_page.py, test_cli.py, test_healthz.py."""
+Redis down, /healthz) are in tests/admin/test_dashboard_page.py, tests/ops/test_cli.py
+and tests/ops/test_health.py."""
 from __future__ import annotations
 
 import os
@@ -168,7 +169,7 @@ def test_a_private_postgresql_stopped_mid_session_gives_503_then_the_panel_recov
         seed_panel(app)
         create_user(app)
         ids = first_ids(app)
-        # /healthz stays 503 after the restart (no scheduler ticks here): test_healthz.py
+        # /healthz stays 503 after the restart (no scheduler ticks here): tests/ops/test_health.py
         urls = [(e, u) for e, u in panel_get_urls(app, ids)
                 if "ajax" not in u and e != "health.healthz"]
         client = _staff_client(app)

@@ -1,6 +1,6 @@
 """SIGKILL the scheduler leader under 500 job-OLT pairs at 30 s (issue 6, faults).
 
-The real-process, real-clock companion of tests/test_scheduler_race.py (which races on a
+The real-process, real-clock companion of tests/scheduling/test_scheduler_race.py (which races on a
 simulated clock): several `python -m actors.scheduler_process --every 3` processes against
 PostgreSQL and real Redis, 50 jobs x 10 OLTs at 30 s with their anchors spread over the
 30 s (about 17 slots due every second), and a stub worker consuming the real execution

@@ -2,7 +2,7 @@
 injection payloads, and the SNMP community grepped for everywhere an operator or a log
 reader could see it (pages, exports, CLI output, the web's and a real worker's logs, the
 stored error messages). Route auth, CSRF, cookies and throttling are tested in
-tests/test_security.py and tests/test_admin_security.py; a compact re-run here only
+tests/admin/test_security.py and tests/admin/test_admin_security.py; a compact re-run here only
 records their figures."""
 from __future__ import annotations
 
