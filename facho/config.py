@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,7 +39,6 @@ class Config:
     olt_lease_ttl_ms: int
     retention_days: int
     absent_after_misses: int
-    extra: dict = field(default_factory=dict)
 
     @property
     def claim_horizon_s(self) -> int:

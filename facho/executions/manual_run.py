@@ -18,7 +18,6 @@ commit). Messages list at most MAX_LISTED names, so a flash fits in the session 
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -30,8 +29,8 @@ from facho.messaging import BROKER_DOWN
 from facho.messaging import QUEUE_BY_JOB_TYPE
 from facho.models import (PENDING, Execution, SnmpJob, SnmpJobHost,
                           utcnow)
-from facho.messaging import DramatiqSender, Outgoing, PIPELINE_MIN, get_broker
-from facho.scheduling.sql import active_condition
+from facho.messaging import PIPELINE_MIN, DramatiqSender, Outgoing, get_broker, new_message_id
+from facho.scheduling.sql import active_condition, insert_ignoring_duplicates
 
 log = logging.getLogger("facho.executions.manual_run")
 
@@ -197,14 +196,10 @@ def _insert_pending(wanted, user_id: int | None) -> dict[tuple[int, int], tuple[
     now = utcnow()
     rows = [{"job_id": job.id, "job_host_id": host.id, "olt_id": host.olt_id,
              "status": PENDING, "scheduled_for": None, "requested_by_id": user_id,
-             "message_id": str(uuid.uuid4()), "attempt": 0, "created_at": now}
+             "message_id": new_message_id(), "attempt": 0, "created_at": now}
             for job, host in wanted]
     table = Execution.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).on_conflict_do_nothing().returning(
+    stmt = insert_ignoring_duplicates(table).returning(
         table.c.id, table.c.job_id, table.c.olt_id, table.c.message_id)
     out = {}
     for i in range(0, len(rows), 1000):

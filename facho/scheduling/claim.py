@@ -23,7 +23,8 @@ from facho.messaging import Outgoing, Sender, default_sender, new_message_id
 from facho.reasons import overlap_reason
 from facho.scheduling.release import active_execution_id, arm_slots, arm_pending, send_due, send_outgoing
 from facho.scheduling.schedule import schedule_of
-from facho.scheduling.sql import DEFAULT_BATCH, EXECS, HOSTS, JOBS, OLTS, app_config, aware, chunks
+from facho.scheduling.sql import (DEFAULT_BATCH, EXECS, HOSTS, JOBS, OLTS, app_config, aware,
+                                  chunks, insert_ignoring_duplicates)
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -275,12 +276,7 @@ def _insert(rows: list[dict], ignore_conflicts: bool):
         return []
     session = db.session
     if ignore_conflicts:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(EXECS).on_conflict_do_nothing()
+        stmt = insert_ignoring_duplicates(EXECS, session)
     else:
         stmt = sa.insert(EXECS)
     stmt = stmt.returning(EXECS.c.id, EXECS.c.job_id, EXECS.c.olt_id,

@@ -2,36 +2,26 @@
 configuration, aware UTC, batching, and what counts as an execution in progress."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 
-from facho.models import (PENDING, RUNNING, Execution, Olt, SnmpJob, SnmpJobHost)
+from facho.extensions import db
+from facho.models import PENDING, RUNNING, Execution, Olt, SnmpJob, SnmpJobHost
 
-
-log = logging.getLogger(__name__)
 UTC = timezone.utc
-
-
 DEFAULT_BATCH = 1000
-
-
 JOBS = SnmpJob.__table__
-
-
 HOSTS = SnmpJobHost.__table__
-
-
 OLTS = Olt.__table__
-
-
 EXECS = Execution.__table__
 
 
 def app_config():
-    from flask import current_app
+    """The running app's Config (facho.config)."""
     return current_app.config["FACHO"]
 
 
@@ -54,3 +44,12 @@ def active_condition(now: datetime):
     reservation = sa.and_(EXECS.c.scheduled_for > aware(now), EXECS.c.message_id.is_(None))
     return sa.or_(EXECS.c.status == RUNNING,
                   sa.and_(EXECS.c.status == PENDING, sa.not_(reservation)))
+
+
+def insert_ignoring_duplicates(table, session=None):
+    """`INSERT … ON CONFLICT DO NOTHING` for the session's database (PostgreSQL or SQLite):
+    a row that would break a unique key is left out instead of failing the statement."""
+    session = session or db.session
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
