@@ -292,6 +292,17 @@ class Simulation:
 
 # --- audits ---------------------------------------------------------------------------------
 
+def execution_rows(job_id: int, **filters) -> list:
+    """The job's execution rows (column filters by name), by slot then OLT."""
+    table = Execution.__table__
+    query = sa.select(table).where(table.c.job_id == job_id)
+    for key, value in filters.items():
+        query = query.where(getattr(table.c, key) == value)
+    rows = db.session.execute(query.order_by(table.c.scheduled_for, table.c.olt_id)).all()
+    db.session.rollback()
+    return rows
+
+
 def ideal_slots(job_id: int, a: datetime, b: datetime) -> list[datetime]:
     """Grid slots of the job in [a, b) (from its stored schedule)."""
     job = db.session.get(SnmpJob, job_id)

@@ -6,25 +6,15 @@ day runs in seconds (tests/scheduling/simulation.py). Nothing here sleeps.
 """
 from __future__ import annotations
 
-import json
-import logging
-from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from tests.scheduling.simulation import Simulation, audit, fast_commits, seed
-from facho.scheduling import claim
-from facho.scheduling import edits
 from facho import reasons
-from facho.scheduling import release
-from facho.scheduling import schedule
-from tests.scheduling import simulation
-from facho.scheduling import sql
 from facho.extensions import db
-from facho.scheduling.lease import LeaderLease
-from facho.models import (INTERRUPTED, PENDING, RUNNING, SKIPPED, SUCCESS, Execution, SnmpJob,
-                          SnmpJobHost)
+from facho.models import INTERRUPTED, PENDING, RUNNING, SKIPPED, SUCCESS, Execution, SnmpJob
+from facho.scheduling import claim, edits
+from tests.scheduling.simulation import Simulation, audit, execution_rows, fast_commits, seed
 
 UTC = timezone.utc
 START = datetime(2025, 6, 2, 0, 0, tzinfo=UTC)
@@ -34,15 +24,6 @@ T = Execution.__table__
 def _sim(**kw) -> Simulation:
     # A warm-up tick one minute before START claims START itself ahead of time.
     return Simulation(start=START - timedelta(minutes=1), **kw)
-
-
-def _rows(job_id, **filters):
-    query = sa.select(T).where(T.c.job_id == job_id)
-    for key, value in filters.items():
-        query = query.where(getattr(T.c, key) == value)
-    rows = db.session.execute(query.order_by(T.c.scheduled_for, T.c.olt_id)).all()
-    db.session.rollback()
-    return rows
 
 
 # --- exactness -------------------------------------------------------------------------------
@@ -86,14 +67,14 @@ def test_cron_jobs_follow_wall_clock_across_both_dst_changes(sqlite_app):
         ids = seed(1, [{"nombre": "hourly", "cron_expr": "0 * * * *",
                         "cron_tz": "Europe/Madrid"}], start=fall_start)["jobs"]
         Simulation(start=fall_start - timedelta(minutes=1)).run_until(fall_end)
-        got = [r.scheduled_for for r in _rows(ids["hourly"])
+        got = [r.scheduled_for for r in execution_rows(ids["hourly"])
                if r.scheduled_for < fall_end]
         expected = ([fall_start + timedelta(hours=h) for h in range(3)]          # 00,01,02 CEST
                     + [fall_start + timedelta(hours=h) for h in range(4, 25)])   # 03..23 CET
         assert len(expected) == 24
         assert got == expected
         assert all(r.status == SUCCESS and r.started_at == r.scheduled_for
-                   for r in _rows(ids["hourly"]) if r.scheduled_for < fall_end)
+                   for r in execution_rows(ids["hourly"]) if r.scheduled_for < fall_end)
 
         spring_start = datetime(2025, 3, 29, 23, 0, tzinfo=UTC)    # 00:00 CET
         ids = seed(1, [{"nombre": "nightly", "cron_expr": "30 2 * * *",
@@ -103,9 +84,9 @@ def test_cron_jobs_follow_wall_clock_across_both_dst_changes(sqlite_app):
                    start=spring_start, olt_prefix="S")["jobs"]
         Simulation(start=spring_start - timedelta(minutes=1)).run_until(
             spring_start + timedelta(hours=4))
-        assert [r.scheduled_for for r in _rows(ids["nightly"])] == [
+        assert [r.scheduled_for for r in execution_rows(ids["nightly"])] == [
             datetime(2025, 3, 30, 1, 0, tzinfo=UTC)]
-        assert [r.scheduled_for for r in _rows(ids["half-past"])
+        assert [r.scheduled_for for r in execution_rows(ids["half-past"])
                 if r.scheduled_for < spring_start + timedelta(hours=4)] == [
             datetime(2025, 3, 29, 23, 30, tzinfo=UTC),   # 00:30 CET
             datetime(2025, 3, 30, 0, 30, tzinfo=UTC),    # 01:30 CET
@@ -132,7 +113,7 @@ def test_a_scheduler_down_for_three_hours_sends_one_run_per_job(any_app):
         for name, job_id in ids.items():
             interval = {"30s": 30, "5m": 300, "1h": 3600}[name]
             gap_slots = int((back - down_from).total_seconds()) // interval
-            ran = [r for r in _rows(job_id, status=SUCCESS)
+            ran = [r for r in execution_rows(job_id, status=SUCCESS)
                    if down_from <= r.scheduled_for <= back]
             # one run per OLT for the whole outage: the most recent slot (here `back` itself)
             assert len(ran) == 2 and {r.scheduled_for for r in ran} == {back}, name
@@ -140,11 +121,11 @@ def test_a_scheduler_down_for_three_hours_sends_one_run_per_job(any_app):
             assert job.missed_slots == gap_slots, name     # every other slot of the outage
             # and nothing is unaccounted for: ran + missed == ideal, per OLT
             report = audit(job_id, START, end)
-            ran_slots = {r.scheduled_for for r in _rows(job_id, status=SUCCESS)
+            ran_slots = {r.scheduled_for for r in execution_rows(job_id, status=SUCCESS)
                          if r.scheduled_for < end}
             assert len(ran_slots) + job.missed_slots == report["ideal"], name
             assert report["duplicates"] == 0
-            late = [r for r in _rows(job_id, status=SKIPPED)]
+            late = [r for r in execution_rows(job_id, status=SKIPPED)]
             assert all("no se despachó a tiempo" in r.error_message for r in late)
             db.session.rollback()
 
@@ -157,7 +138,7 @@ def test_a_walk_longer_than_its_interval_skips_slots_instead_of_queueing(any_app
         sim = _sim(durations={job_id: 75}, check_overlap=True)
         end = START + timedelta(minutes=10)
         sim.run_until(end)
-        rows = [r for r in _rows(job_id) if r.scheduled_for < end]
+        rows = [r for r in execution_rows(job_id) if r.scheduled_for < end]
         assert len(rows) == 20
         # runs at slots 0, 3, 6, ... (each lasts 75 s); the two slots in between are skipped
         for k, row in enumerate(rows):
@@ -183,7 +164,7 @@ def test_disabling_a_job_mid_day_interrupts_its_pending_executions(any_app):
         sim = _sim()
         cut = START + timedelta(hours=1, seconds=10)
         sim.run_until(cut)
-        reserved = {name: len([r for r in _rows(job_id, status=PENDING)
+        reserved = {name: len([r for r in execution_rows(job_id, status=PENDING)
                                if r.scheduled_for > cut]) for name, job_id in ids.items()}
         assert reserved["orm"] > 0 and reserved["core"] > 0
         job = db.session.get(SnmpJob, ids["orm"])
@@ -194,12 +175,12 @@ def test_disabling_a_job_mid_day_interrupts_its_pending_executions(any_app):
         db.session.commit()
         sim.run_until(START + timedelta(hours=2))
         for name in ("orm", "core"):
-            after = [r for r in _rows(ids[name]) if r.scheduled_for > cut]
+            after = [r for r in execution_rows(ids[name]) if r.scheduled_for > cut]
             assert len(after) == reserved[name], name          # nothing new was claimed
             assert {r.status for r in after} == {INTERRUPTED}, name
             assert {r.error_message for r in after} == {
                 "Interrumpida: la tarea fue deshabilitada"}
-            assert not [r for r in _rows(ids[name], status=SUCCESS) if r.started_at > cut]
+            assert not [r for r in execution_rows(ids[name], status=SUCCESS) if r.started_at > cut]
         # the job left enabled keeps running on its grid
         other = audit(ids["other"], START, START + timedelta(hours=2))
         assert set(other["per_olt"].values()) == {240} and other["missing"] == 0
@@ -219,7 +200,7 @@ def test_changing_5m_to_1h_mid_day_follows_the_new_grid(any_app):
         db.session.commit()
         end = START + timedelta(hours=8)
         sim.run_until(end)
-        rows = [r for r in _rows(job_id) if r.scheduled_for < end]
+        rows = [r for r in execution_rows(job_id) if r.scheduled_for < end]
         before = [r for r in rows if r.scheduled_for < edit]
         after = [r for r in rows if r.scheduled_for >= edit and r.status != INTERRUPTED]
         # 5-minute slots until the edit: 00:00 .. 03:00 (37 per OLT) ...
@@ -233,203 +214,6 @@ def test_changing_5m_to_1h_mid_day_follows_the_new_grid(any_app):
         withdrawn = [r for r in rows if r.status == INTERRUPTED]
         assert len(withdrawn) == interrupted
         assert all(r.error_message == reasons.REASON_REPLANNED for r in withdrawn)
-
-
-# --- idempotence and the last line of defence ---------------------------------------------------
-
-def _snapshot():
-    rows = db.session.execute(sa.select(T.c.id, T.c.job_id, T.c.olt_id, T.c.scheduled_for,
-                                        T.c.status, T.c.message_id).order_by(T.c.id)).all()
-    jobs = db.session.execute(sa.select(SnmpJob.id, SnmpJob.next_run_at,
-                                        SnmpJob.missed_slots).order_by(SnmpJob.id)).all()
-    db.session.rollback()
-    return [tuple(r) for r in rows], [tuple(j) for j in jobs]
-
-
-def test_duplicate_ticks_at_the_same_instant_change_nothing(any_app):
-    with any_app.app_context():
-        seed(3, [{"nombre": n, "interval_raw": n} for n in ("30s", "5m")], start=START)
-        now = START + timedelta(seconds=3)
-        first_sender = simulation.RecordingSender()
-        first = claim.tick(now, horizon_s=75, send=first_sender)
-        assert first.claimed == 3 * 3 + 3 and first.sent == 6   # START due at once, 2 ahead
-        before = _snapshot()
-        for _ in range(2):
-            again_sender = simulation.RecordingSender()
-            again = claim.tick(now, horizon_s=75, send=again_sender)
-            assert (again.claimed, again.skipped, again.sent, again.armed) == (0, 0, 0, 0)
-            assert again_sender.executions == [] and again_sender.slots == []
-        assert _snapshot() == before
-
-
-def test_the_unique_constraint_stops_a_duplicate_slot_and_the_job_moves_on(any_app):
-    with any_app.app_context():
-        ids = seed(1, [{"nombre": "a", "interval_raw": "30s"},
-                       {"nombre": "b", "interval_raw": "30s"}], start=START)["jobs"]
-        host = SnmpJobHost.query.filter_by(job_id=ids["a"]).one()
-        # A row for a slot job "a" has not claimed yet (what a bad edit could leave behind).
-        clash = START + timedelta(seconds=30)
-        db.session.add(Execution(job_id=ids["a"], olt_id=host.olt_id, job_host_id=host.id,
-                                 scheduled_for=clash, status=PENDING))
-        db.session.commit()
-        result = claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
-        assert result.conflicts == 1
-        for job_id in ids.values():
-            slots = Counter(r.scheduled_for for r in _rows(job_id))
-            assert max(slots.values()) == 1
-            assert sorted(slots) == [START + timedelta(seconds=s) for s in (0, 30, 60)]
-            assert db.session.get(SnmpJob, job_id).next_run_at == START + timedelta(seconds=90)
-        again = claim.tick(START + timedelta(seconds=60), horizon_s=75,
-                              send=simulation.RecordingSender())
-        assert again.conflicts == 0 and again.claimed == 4       # 90 s and 120 s, both jobs
-
-
-def test_next_run_at_off_the_grid_is_brought_back_to_it(sqlite_app):
-    with sqlite_app.app_context():
-        ids = seed(1, [{"nombre": "a", "interval_raw": "30s"}], start=START)["jobs"]
-        db.session.execute(sa.update(SnmpJob.__table__).values(
-            next_run_at=START + timedelta(seconds=7)))
-        db.session.commit()
-        claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
-        assert [r.scheduled_for for r in _rows(ids["a"])] == [
-            START + timedelta(seconds=30), START + timedelta(seconds=60)]
-        assert db.session.get(SnmpJob, ids["a"]).next_run_at == START + timedelta(seconds=90)
-
-
-def test_a_job_never_planned_is_planned_by_the_tick(sqlite_app):
-    with sqlite_app.app_context():
-        ids = seed(1, [{"nombre": "a", "interval_raw": "5m"}], start=START)["jobs"]
-        db.session.execute(sa.update(SnmpJob.__table__).values(next_run_at=None, anchor_at=None))
-        db.session.commit()
-        now = START + timedelta(seconds=12, microseconds=5000)
-        result = claim.tick(now, horizon_s=75, send=simulation.RecordingSender())
-        job = db.session.get(SnmpJob, ids["a"])
-        assert job.anchor_at == START + timedelta(seconds=12)
-        assert [r.scheduled_for for r in _rows(ids["a"])] == [START + timedelta(seconds=12)]
-        assert result.sent == 1 and job.next_run_at == START + timedelta(minutes=5, seconds=12)
-
-
-def test_a_reservation_is_not_an_execution_in_progress(sqlite_app):
-    """What manual runs and the panel should ask: reservations (slots claimed ahead, no
-    message yet) do not count as queued or running."""
-    with sqlite_app.app_context():
-        seed(1, [{"nombre": "a", "interval_raw": "30s"}], start=START)
-        claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
-        by_slot = {r.scheduled_for: r.id for r in db.session.execute(sa.select(T)).all()}
-        assert len(by_slot) == 3
-        active = set(db.session.execute(sa.select(T.c.id).where(
-            sql.active_condition(START + timedelta(seconds=1)))).scalars())
-        assert active == {by_slot[START]}                    # sent, not yet started
-        # at the reservation's second, before its fan-out ran, it counts as due
-        later = set(db.session.execute(sa.select(T.c.id).where(
-            sql.active_condition(START + timedelta(seconds=30)))).scalars())
-        assert later == {by_slot[START], by_slot[START + timedelta(seconds=30)]}
-
-
-# --- messages: fan-out per slot second, through the real broker -------------------------------
-
-def test_fanout_arms_one_message_per_slot_second_and_sends_each_execution_once(
-        sqlite_app, redis_client):
-    import actors  # noqa: F401 - the broker
-    from facho.models import utcnow
-    with sqlite_app.app_context():
-        now = utcnow().replace(microsecond=0)
-        ids = seed(3, [{"nombre": f"j{i}", "interval_raw": "30s"} for i in range(10)],
-                   start=now)["jobs"]
-        # half of the jobs a second later: two distinct slot seconds per 30 s
-        later = [job_id for i, job_id in enumerate(ids.values()) if i % 2]
-        db.session.execute(sa.update(SnmpJob.__table__).where(SnmpJob.__table__.c.id.in_(later))
-                           .values(anchor_at=now + timedelta(seconds=1),
-                                   next_run_at=now + timedelta(seconds=1)))
-        db.session.commit()
-        result = claim.tick(now, horizon_s=75)
-        # due now: 5 jobs x 3 OLTs, sent at once; reservations armed per second, not per row
-        assert result.sent == 15
-        reserved = db.session.execute(sa.select(T.c.scheduled_for).where(
-            T.c.message_id.is_(None), T.c.status == PENDING)).scalars().all()
-        assert len(reserved) == 5 * 3 * 2 + 5 * 3 * 3
-        armed = release.armed_slot_epochs(redis_client)
-        assert armed == {schedule.slot_epoch_s(s) for s in reserved}
-        assert result.armed == len(armed) == 5
-        queued = _queued_execution_ids(redis_client, "discovery_main")
-        sent_rows = db.session.execute(sa.select(T.c.id, T.c.message_id).where(
-            T.c.message_id.is_not(None))).all()
-        assert set(queued) == {(r.id, r.message_id) for r in sent_rows}
-
-        second = now + timedelta(seconds=1)
-        first = release.dispatch_slot(schedule.slot_epoch_s(second), now=second)
-        assert first.sent == 15 and first.skipped == 0
-        again = release.dispatch_slot(schedule.slot_epoch_s(second), now=second)
-        assert again.sent == 0
-        queued = _queued_execution_ids(redis_client, "discovery_main")
-        assert len(queued) == 30 and len({i for i, _ in queued}) == 30
-        # a fan-out message that arrives early re-arms itself instead of sending early
-        early = release.dispatch_slot(schedule.slot_epoch_s(now + timedelta(seconds=30)),
-                                       now=now + timedelta(seconds=29))
-        assert early is None
-
-
-def _queued_execution_ids(client, queue):
-    found = []
-    for _, body in client.hscan_iter(f"facho:{queue}.msgs"):
-        message = json.loads(body)
-        found.append((message["args"][0], message["message_id"]))
-    return found
-
-
-# --- lease and logs ----------------------------------------------------------------------------
-
-def test_only_the_lease_holder_ticks_and_it_records_its_last_tick(sqlite_app, redis_client):
-    with sqlite_app.app_context():
-        seed(1, [{"nombre": "a", "interval_raw": "30s"}], start=START)
-        leader = LeaderLease(redis_client, name="facho:test:leader", ttl_ms=5000, owner="one")
-        other = LeaderLease(redis_client, name="facho:test:leader", ttl_ms=5000, owner="two")
-        assert claim.tick(START, horizon_s=75, send=simulation.RecordingSender(),
-                             lease=leader).claimed == 3
-        follower = claim.tick(START, horizon_s=75, send=simulation.RecordingSender(),
-                                 lease=other)
-        assert follower.leader is False and follower.claimed == 0
-        info = leader.last_tick()
-        assert info["owner"] == "one" and info["claimed"] == 3 and info["leader"] is True
-
-
-def test_one_log_line_per_tick_that_did_something_and_none_for_idle_ones(sqlite_app, caplog):
-    with sqlite_app.app_context():
-        seed(1, [{"nombre": "a", "interval_raw": "1h"}], start=START)
-        with caplog.at_level(logging.INFO, logger="facho.scheduling.claim"):
-            claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
-            claim.tick(START + timedelta(minutes=1), horizon_s=75,
-                          send=simulation.RecordingSender())
-        lines = [r.getMessage() for r in caplog.records if r.name == "facho.scheduling.claim"]
-        assert len(lines) == 1
-        assert lines[0].startswith("event=tick claimed=1 skipped=0 missed=0 interrupted=0 ")
-        assert "lag_ms=0" in lines[0]
-
-
-def test_a_tick_whose_planning_outlasts_the_idle_transaction_timeout_still_claims(
-        pg_app, monkeypatch):
-    """The scheduler process cuts PostgreSQL sessions idle in a transaction (a frozen
-    leader must not hold the job rows); the tick must not sit in its read transaction
-    while it plans."""
-    import time as time_lib
-
-    from facho.scheduling import schedule as sched
-    with pg_app.app_context():
-        seed(2, [{"nombre": "a", "interval_raw": "5m"}, {"nombre": "b", "interval_raw": "5m"}],
-             start=START)
-        db.session.execute(sa.text("SET idle_in_transaction_session_timeout = 1000"))
-        slow_plan = sched.plan_due
-
-        def plan_due_slowly(*args, **kwargs):
-            time_lib.sleep(0.7)             # two jobs: 1.4 s of planning, past the 1 s limit
-            return slow_plan(*args, **kwargs)
-
-        monkeypatch.setattr(sched, "plan_due", plan_due_slowly)
-        result = claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
-        assert result.claimed == 4 and result.conflicts == 0
-        assert db.session.execute(sa.select(sa.func.count()).select_from(T)).scalar() == 4
-        db.session.execute(sa.text("RESET idle_in_transaction_session_timeout"))
-        db.session.commit()
 
 
 # --- edits: the new grid starts at the edit, skipping only what would collide (issue 9) ----
