@@ -43,4 +43,4 @@ def scheduler_tick():
                 priority=0, max_retries=3, min_backoff=500, max_backoff=5000,
                 time_limit=SLOT_TIME_LIMIT_MS)
 def dispatch_slot(slot_epoch_s: int):
-    release.dispatch_slot(int(slot_epoch_s))
+    release.release_slot(int(slot_epoch_s))

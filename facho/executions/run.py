@@ -169,10 +169,10 @@ def _execute(app, config, started: Started, info: JobSnapshot, job_type: str) ->
     with Heartbeat(app, execution_id, worker, HEARTBEAT_EVERY_S):
         try:
             if job_type == "descubrimiento":
-                summary = discovery.run_discovery(execution_id, job, olt, target,
+                summary = discovery.discover(execution_id, job, olt, target,
                                                   config.absent_after_misses, utcnow())
             else:
-                summary = get_values.run_get(execution_id, job, olt, target, utcnow())
+                summary = get_values.read_values(execution_id, job, olt, target, utcnow())
         except SnmpError as exc:
             db.session.rollback()
             failed_or_retry(execution_id, worker, info, attempt, exc.message, exc.transient,

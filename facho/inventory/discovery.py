@@ -145,7 +145,7 @@ def collect(client: SnmpClient, rules: list[FieldRule], params: dict) -> tuple[d
     return found, stats
 
 
-def run_discovery(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
+def discover(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
                   absent_after: int, now: datetime) -> dict:
     """Walk and write the inventory (not committed). Returns the result_summary.
 

@@ -85,7 +85,7 @@ def read_get(client: SnmpClient, rules: list[FieldRule], wanted: dict[str, int]
     return read
 
 
-def run_get(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
+def read_values(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
             now: datetime) -> dict:
     """Read and write (not committed). Returns the result_summary."""
     started = time.monotonic()

@@ -237,7 +237,7 @@ def active_execution_id(key: tuple[int, int]) -> int | None:
         .order_by(EXECS.c.id).limit(1)).scalar()
 
 
-def dispatch_slot(slot_epoch: int, *, now: datetime | None = None,
+def release_slot(slot_epoch: int, *, now: datetime | None = None,
                   sender: Sender | None = None) -> SendResult | None:
     """Body of the `dispatch_slot` actor: at a slot second, send what is due.
 

@@ -47,14 +47,14 @@ def test_fanout_arms_one_message_per_slot_second_and_sends_each_execution_once(
         assert set(queued) == {(r.id, r.message_id) for r in sent_rows}
 
         second = now + timedelta(seconds=1)
-        first = release.dispatch_slot(schedule.slot_epoch_s(second), now=second)
+        first = release.release_slot(schedule.slot_epoch_s(second), now=second)
         assert first.sent == 15 and first.skipped == 0
-        again = release.dispatch_slot(schedule.slot_epoch_s(second), now=second)
+        again = release.release_slot(schedule.slot_epoch_s(second), now=second)
         assert again.sent == 0
         queued = _queued_execution_ids(redis_client, "discovery_main")
         assert len(queued) == 30 and len({i for i, _ in queued}) == 30
         # a fan-out message that arrives early re-arms itself instead of sending early
-        early = release.dispatch_slot(schedule.slot_epoch_s(now + timedelta(seconds=30)),
+        early = release.release_slot(schedule.slot_epoch_s(now + timedelta(seconds=30)),
                                        now=now + timedelta(seconds=29))
         assert early is None
 
