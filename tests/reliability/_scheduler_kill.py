@@ -36,6 +36,7 @@ REPO = REPO_ROOT
 UTC = timezone.utc
 DELIVERIES_KEY = "facho:test:kill:deliveries"     # execution id -> deliveries
 REFUSED_KEY = "facho:test:kill:refused"           # execution id -> guard refusals
+DELIVERY_LOG_KEY = "facho:test:kill:delivery_log"  # "execution id message id" per delivery
 READY_KEY = "facho:test:kill:worker_ready"
 
 
@@ -46,6 +47,7 @@ def worker_main(redis_url: str, threads: int = 8) -> None:
 
     import dramatiq
     import redis
+    from dramatiq.middleware import CurrentMessage
 
     from facho.messaging import setup_broker
     from facho.messaging import ACTOR_BY_JOB_TYPE
@@ -53,11 +55,16 @@ def worker_main(redis_url: str, threads: int = 8) -> None:
     from facho.models import SUCCESS
 
     broker = setup_broker(redis_url)
+    broker.add_middleware(CurrentMessage())
     client = redis.Redis.from_url(redis_url)
 
     def guard_only(execution_id: int) -> None:
         from facho.executions import transitions as executions
         client.hincrby(DELIVERIES_KEY, str(execution_id), 1)
+        # Which message brought it: a twice-delivered execution then tells apart one
+        # message delivered twice (the broker) from two messages sent (the product).
+        message = CurrentMessage.get_current_message()
+        client.rpush(DELIVERY_LOG_KEY, f"{execution_id} {message.message_id if message else '?'}")
         started = executions.start(int(execution_id), executions.worker_name())
         if started is None:
             client.hincrby(REFUSED_KEY, str(execution_id), 1)
@@ -357,6 +364,11 @@ def audit_window(app, redis_client, a: datetime, b: datetime) -> dict:
     t = Execution.__table__
     deliveries = {int(k): int(v) for k, v in redis_client.hgetall(DELIVERIES_KEY).items()}
     refused = {int(k): int(v) for k, v in redis_client.hgetall(REFUSED_KEY).items()}
+    delivered_by: dict[int, list[str]] = {}
+    for entry in redis_client.lrange(DELIVERY_LOG_KEY, 0, -1):
+        execution_id, message_id = entry.decode().split(" ", 1)
+        delivered_by.setdefault(int(execution_id), []).append(message_id)
+    twice = []
     out = Counter()
     with app.app_context():
         for job_id in db.session.execute(sa.select(SnmpJob.id)).scalars().all():
@@ -385,6 +397,10 @@ def audit_window(app, redis_client, a: datetime, b: datetime) -> dict:
             n = deliveries.get(r.id, 0)
             out["sent"] += 1
             out["delivered_twice"] += n > 1
+            if n > 1:   # shown by the failing assertion: messages received vs the row's
+                twice.append(dict(id=r.id, slot=r.scheduled_for.isoformat(),
+                                  status=r.status, row_message_id=r.message_id,
+                                  delivered_by=delivered_by.get(r.id, [])))
             out["not_delivered"] += n == 0
         if r.started_at is not None:
             lags.append((r.scheduled_for.timestamp(),
@@ -392,6 +408,8 @@ def audit_window(app, redis_client, a: datetime, b: datetime) -> dict:
     out["guard_refusals"] = sum(refused.values())
     out["lost_in_window"] = out["missing"] + out["never_sent"] + out["skipped_late"]
     result = dict(out)
+    if twice:
+        result["delivered_twice_detail"] = twice
     result["lags"] = sorted(lags)      # (slot epoch s, start lag s), by slot
     return result
 
