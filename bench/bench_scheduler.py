@@ -522,6 +522,8 @@ def summarize(results: dict) -> dict:
         summary["lag_p50_ms_worker_timeout_100"] = tuned["lag_p50_ms"]
         summary["lag_p99_ms_worker_timeout_100"] = tuned["lag_p99_ms"]
     for backend, rows in results.get("tick", {}).items():
+        if backend.startswith("_"):
+            continue          # "_date" of a partial run
         main_row = rows.get("100x100") or next(iter(rows.values()))
         summary[f"tick_idle_ms_{backend}"] = main_row["tick_idle_ms"]
         summary[f"tick_10k_due_s_{backend}"] = main_row["tick_due_s"]
