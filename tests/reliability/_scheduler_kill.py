@@ -49,11 +49,12 @@ def worker_main(redis_url: str, threads: int = 8) -> None:
     import redis
     from dramatiq.middleware import CurrentMessage
 
-    from facho.messaging import setup_broker
-    from facho.messaging import ACTOR_BY_JOB_TYPE
-    from facho.messaging import QUEUE_BY_JOB_TYPE
+    from app import create_app
+    from facho.messaging import ACTOR_BY_JOB_TYPE, QUEUE_BY_JOB_TYPE, setup_broker
+    from facho.middleware.app_context import set_app_factory
     from facho.models import SUCCESS
 
+    set_app_factory(create_app)   # what `import actors` does for a real worker
     broker = setup_broker(redis_url)
     broker.add_middleware(CurrentMessage())
     client = redis.Redis.from_url(redis_url)
