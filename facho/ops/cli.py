@@ -318,9 +318,10 @@ def status_command(as_json: bool):
                 click.echo(sched["clock_jump"]["message"])
             stale = [s for s in r["olt_slots"] if s["stale"]]
             click.echo(f"Cupos por OLT: {len(r['olt_slots'])} ocupados, {len(stale)} vencidos")
-        click.echo("Estado: OK" if r["healthy"] else "Problemas: " + "; ".join(r["problems"]))
-        if "queues" not in r:
-            click.echo(redis_down_message()[:1].upper() + redis_down_message()[1:])
+        problems = r["problems"]
+        if "queues" not in r:   # Redis down: say it once, with what to check
+            problems = [redis_down_message() if p == ops.REDIS_DOWN else p for p in problems]
+        click.echo("Estado: OK" if r["healthy"] else "Problemas: " + "; ".join(problems))
 
     _emit(report, as_json, render)
     if not report["healthy"]:

@@ -21,6 +21,7 @@ from facho.models import (PENDING, RUNNING, STATUSES, Execution, Olt, SnmpJob, U
 from facho.executions.olt_limiter import OltLimiter
 from facho.scheduling.lease import LeaderLease
 
+REDIS_DOWN = "Redis no responde"
 TICK_STALE_S = 150         # a minute tick plus margin: older means the scheduler is not ticking
 
 
@@ -163,7 +164,7 @@ def status_report(client: redis.Redis | None, now: datetime | None = None) -> di
     report = {"executions_24h": executions_by_status(now - timedelta(hours=24)),
               "problems": []}
     if client is None:
-        report["problems"].append("Redis no responde")
+        report["problems"].append(REDIS_DOWN)
         report["healthy"] = False
         return report
     try:
@@ -172,7 +173,7 @@ def status_report(client: redis.Redis | None, now: datetime | None = None) -> di
         report["scheduler"] = scheduler_state(client)
         report["olt_slots"] = olt_slots(client)
     except (redis.RedisError, OSError):
-        report["problems"].append("Redis no responde")
+        report["problems"].append(REDIS_DOWN)
         report["healthy"] = False
         return report
     if not report["workers"]:

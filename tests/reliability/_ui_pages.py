@@ -114,6 +114,7 @@ CLI_ARGS = {
     "locks": [],
     "recover": [],
     "run": ["descubrir-ui"],
+    "restart": ["--espera", "1"],
     "demo": ["--onus", "4"],
     "simulate-olt": None,     # serves UDP until Ctrl-C and needs neither Redis nor the DB
 }

@@ -22,8 +22,8 @@ from tests.reliability._ui_private_pg import pg_bin, private_postgres
 
 REPO = str(REPO_ROOT)
 CLOSED_REDIS = "redis://127.0.0.1:{port}/0"
-NEEDS_REDIS = {"status", "workers", "locks", "recover", "run", "demo"}
-NO_DATABASE = {"workers", "embedded-redis", "simulate-olt"}
+NEEDS_REDIS = {"status", "workers", "locks", "recover", "run", "demo", "restart"}
+NO_DATABASE = {"workers", "embedded-redis", "simulate-olt", "restart"}
 
 
 def _staff_app(tmp_path, name="up.db", **env):

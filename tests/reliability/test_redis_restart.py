@@ -59,7 +59,7 @@ def _statuses_on_page(html: str) -> dict[int, str]:
     found = {}
     for chunk in html.split('name="rowid"')[1:]:
         row_id = re.search(r'value="(\d+)"', chunk)
-        status = re.search(r'class="badge badge-\w+" title="([A-Z]+)"', chunk)
+        status = re.search(r'class="badge badge-\w+"[^>]*data-status="([A-Z]+)"', chunk)
         if row_id and status:
             found[int(row_id.group(1))] = status.group(1)
     return found
