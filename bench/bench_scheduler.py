@@ -379,13 +379,13 @@ def tick_cost(database_url: str, redis_url: str, workdir: str, jobs: int, olts: 
             db.session.commit()
         sender = messaging.DramatiqSender()
         started, cpu = time.perf_counter(), time.process_time()
-        due = claim.tick(now, send=sender)
+        due = claim.tick(now, sender=sender)
         due_wall, due_cpu = time.perf_counter() - started, time.process_time() - cpu
         queued = client.llen("facho:discovery_main")
         idle = []
         for i in range(7):    # every job claimed: nothing due for the next hour
             started = time.perf_counter()
-            result = claim.tick(now + timedelta(seconds=1 + i), send=sender)
+            result = claim.tick(now + timedelta(seconds=1 + i), sender=sender)
             idle.append((time.perf_counter() - started) * 1000)
             assert result.claimed == 0
     dispose(app)

@@ -91,7 +91,7 @@ _PLAN_COLUMNS = (JOBS.c.id, JOBS.c.job_type, JOBS.c.interval_raw, JOBS.c.cron_ex
 
 
 def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int | None = None,
-         send: Sender | None = None, lease=None, fanout: bool = True,
+         sender: Sender | None = None, lease=None, fanout: bool = True,
          batch_size: int = DEFAULT_BATCH,
          on_claim: Callable[[list[int]], None] | None = None,
          only_jobs: Sequence[int] | None = None) -> TickResult:
@@ -115,7 +115,7 @@ def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int |
     horizon = timedelta(seconds=config.claim_horizon_s if horizon_s is None else horizon_s)
     window_s = config.catchup_window_s if catchup_window_s is None else catchup_window_s
     window = timedelta(seconds=window_s)
-    sender = send or default_sender()
+    sender = sender or default_sender()
     result = TickResult(now=now)
 
     if only_jobs is None:
@@ -221,7 +221,7 @@ def claim_jobs(job_ids: Sequence[int], now: datetime, *, sender: Sender | None =
     racing it claims nothing twice. Also re-arms their reservations (revived ones too)."""
     now = aware(now)
     sender = sender or default_sender()
-    result = tick(now, send=sender, only_jobs=list(job_ids))
+    result = tick(now, sender=sender, only_jobs=list(job_ids))
     try:
         result.armed += arm_pending(now, now + timedelta(seconds=default_horizon_s()),
                                     sender=sender, job_ids=list(job_ids))

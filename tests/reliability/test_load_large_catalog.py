@@ -213,19 +213,19 @@ def tick_cost(now) -> dict:
     have left them), then ticks with nothing due while all of them wait in the queue."""
     sender = messaging.DramatiqSender()
     started, cpu = time.perf_counter(), time.process_time()
-    due = claim.tick(now, send=sender)
+    due = claim.tick(now, sender=sender)
     due_s, due_cpu = time.perf_counter() - started, time.process_time() - cpu
     idle = []
     for i in range(5):
         started = time.perf_counter()
-        again = claim.tick(now + timedelta(seconds=1 + i), send=sender)
+        again = claim.tick(now + timedelta(seconds=1 + i), sender=sender)
         idle.append((time.perf_counter() - started) * 1000)
         assert again.claimed == 0
     examined = None
     if db.engine.dialect.name == "postgresql":   # EXPLAIN (ANALYZE, FORMAT JSON)
         counter = RowsExamined(db.engine)
         with counter.capturing():
-            claim.tick(now + timedelta(seconds=10), send=sender)
+            claim.tick(now + timedelta(seconds=10), sender=sender)
         examined = counter.total()
     return {"claimed": due.claimed, "sent": due.sent, "skipped": due.skipped,
             "tick_due_s": round(due_s, 2), "tick_due_cpu_s": round(due_cpu, 2),

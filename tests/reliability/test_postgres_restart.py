@@ -238,15 +238,15 @@ def test_postgres_crash_inside_a_tick_claim_writes_nothing_and_the_next_tick_cla
                 restarts.append(private_pg.restart("immediate", down_s=0.5))
 
         sender = simulation.RecordingSender()
-        crashed = claim.tick(now, send=sender, on_claim=crash_inside_the_claim)
+        crashed = claim.tick(now, sender=sender, on_claim=crash_inside_the_claim)
         db.session.remove()
         after_crash = db.session.execute(sa.select(J.c.next_run_at, J.c.anchor_at)
                                          .where(J.c.id == job_id)).one()
         rows_after_crash = db.session.execute(sa.select(sa.func.count()).select_from(T)).scalar()
         reconnect_started = time.monotonic()
-        ticked = claim.tick(now + timedelta(seconds=1), send=sender)
+        ticked = claim.tick(now + timedelta(seconds=1), sender=sender)
         reconnect_s = time.monotonic() - reconnect_started
-        again = claim.tick(now + timedelta(seconds=2), send=sender)
+        again = claim.tick(now + timedelta(seconds=2), sender=sender)
         rows = db.session.execute(sa.select(T.c.olt_id, T.c.scheduled_for, T.c.status)).all()
         job = db.session.execute(sa.select(J.c.next_run_at).where(J.c.id == job_id)).one()
     slots = sorted({r.scheduled_for for r in rows})

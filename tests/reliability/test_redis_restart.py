@@ -161,7 +161,7 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
                 slot = (utcnow() + timedelta(seconds=5)).replace(microsecond=0)
                 job.anchor_at = job.next_run_at = slot
                 db.session.commit()
-                ticked = claim.tick(utcnow(), send=sender)
+                ticked = claim.tick(utcnow(), sender=sender)
                 assert (ticked.claimed, ticked.armed) == (2, 1)
                 reserved = db.session.execute(sa.select(T.c.id).where(
                     T.c.job_id == jobs["Descubrir reservada"])).scalars().all()

@@ -222,7 +222,7 @@ class Simulation:
                     continue
                 result = claim.tick(at, horizon_s=self.horizon_s,
                                        catchup_window_s=self.catchup_window_s,
-                                       send=self.sender)
+                                       sender=self.sender)
                 self.ticks.append(result)
                 if on_tick:
                     on_tick(self, result)
@@ -414,7 +414,7 @@ def racer_main(spec_json: str, name: str) -> None:
                         time.sleep(3600)
             try:
                 result = claim.tick(now, horizon_s=spec.horizon_s,
-                                       catchup_window_s=spec.catchup_window_s, send=sender,
+                                       catchup_window_s=spec.catchup_window_s, sender=sender,
                                        lease=lease, on_claim=hook)
             except Exception as exc:  # noqa: BLE001 - report, keep racing
                 totals["errors"] += 1

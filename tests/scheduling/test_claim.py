@@ -40,12 +40,12 @@ def test_duplicate_ticks_at_the_same_instant_change_nothing(any_app):
         seed(3, [{"nombre": n, "interval_raw": n} for n in ("30s", "5m")], start=START)
         now = START + timedelta(seconds=3)
         first_sender = simulation.RecordingSender()
-        first = claim.tick(now, horizon_s=75, send=first_sender)
+        first = claim.tick(now, horizon_s=75, sender=first_sender)
         assert first.claimed == 3 * 3 + 3 and first.sent == 6   # START due at once, 2 ahead
         before = _snapshot()
         for _ in range(2):
             again_sender = simulation.RecordingSender()
-            again = claim.tick(now, horizon_s=75, send=again_sender)
+            again = claim.tick(now, horizon_s=75, sender=again_sender)
             assert (again.claimed, again.skipped, again.sent, again.armed) == (0, 0, 0, 0)
             assert again_sender.executions == [] and again_sender.slots == []
         assert _snapshot() == before
@@ -61,7 +61,7 @@ def test_the_unique_constraint_stops_a_duplicate_slot_and_the_job_moves_on(any_a
         db.session.add(Execution(job_id=ids["a"], olt_id=host.olt_id, job_host_id=host.id,
                                  scheduled_for=clash, status=PENDING))
         db.session.commit()
-        result = claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
+        result = claim.tick(START, horizon_s=75, sender=simulation.RecordingSender())
         assert result.conflicts == 1
         for job_id in ids.values():
             slots = Counter(r.scheduled_for for r in execution_rows(job_id))
@@ -69,7 +69,7 @@ def test_the_unique_constraint_stops_a_duplicate_slot_and_the_job_moves_on(any_a
             assert sorted(slots) == [START + timedelta(seconds=s) for s in (0, 30, 60)]
             assert db.session.get(SnmpJob, job_id).next_run_at == START + timedelta(seconds=90)
         again = claim.tick(START + timedelta(seconds=60), horizon_s=75,
-                              send=simulation.RecordingSender())
+                              sender=simulation.RecordingSender())
         assert again.conflicts == 0 and again.claimed == 4       # 90 s and 120 s, both jobs
 
 
@@ -79,7 +79,7 @@ def test_next_run_at_off_the_grid_is_brought_back_to_it(sqlite_app):
         db.session.execute(sa.update(SnmpJob.__table__).values(
             next_run_at=START + timedelta(seconds=7)))
         db.session.commit()
-        claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
+        claim.tick(START, horizon_s=75, sender=simulation.RecordingSender())
         assert [r.scheduled_for for r in execution_rows(ids["a"])] == [
             START + timedelta(seconds=30), START + timedelta(seconds=60)]
         assert db.session.get(SnmpJob, ids["a"]).next_run_at == START + timedelta(seconds=90)
@@ -91,7 +91,7 @@ def test_a_job_never_planned_is_planned_by_the_tick(sqlite_app):
         db.session.execute(sa.update(SnmpJob.__table__).values(next_run_at=None, anchor_at=None))
         db.session.commit()
         now = START + timedelta(seconds=12, microseconds=5000)
-        result = claim.tick(now, horizon_s=75, send=simulation.RecordingSender())
+        result = claim.tick(now, horizon_s=75, sender=simulation.RecordingSender())
         job = db.session.get(SnmpJob, ids["a"])
         assert job.anchor_at == START + timedelta(seconds=12)
         assert [r.scheduled_for for r in execution_rows(ids["a"])] == [START + timedelta(seconds=12)]
@@ -103,7 +103,7 @@ def test_a_reservation_is_not_an_execution_in_progress(sqlite_app):
     message yet) do not count as queued or running."""
     with sqlite_app.app_context():
         seed(1, [{"nombre": "a", "interval_raw": "30s"}], start=START)
-        claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
+        claim.tick(START, horizon_s=75, sender=simulation.RecordingSender())
         by_slot = {r.scheduled_for: r.id for r in db.session.execute(sa.select(T)).all()}
         assert len(by_slot) == 3
         active = set(db.session.execute(sa.select(T.c.id).where(
@@ -122,9 +122,9 @@ def test_only_the_lease_holder_ticks_and_it_records_its_last_tick(sqlite_app, re
         seed(1, [{"nombre": "a", "interval_raw": "30s"}], start=START)
         leader = LeaderLease(redis_client, name="facho:test:leader", ttl_ms=5000, owner="one")
         other = LeaderLease(redis_client, name="facho:test:leader", ttl_ms=5000, owner="two")
-        assert claim.tick(START, horizon_s=75, send=simulation.RecordingSender(),
+        assert claim.tick(START, horizon_s=75, sender=simulation.RecordingSender(),
                              lease=leader).claimed == 3
-        follower = claim.tick(START, horizon_s=75, send=simulation.RecordingSender(),
+        follower = claim.tick(START, horizon_s=75, sender=simulation.RecordingSender(),
                                  lease=other)
         assert follower.leader is False and follower.claimed == 0
         info = leader.last_tick()
@@ -135,9 +135,9 @@ def test_one_log_line_per_tick_that_did_something_and_none_for_idle_ones(sqlite_
     with sqlite_app.app_context():
         seed(1, [{"nombre": "a", "interval_raw": "1h"}], start=START)
         with caplog.at_level(logging.INFO, logger="facho.scheduling.claim"):
-            claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
+            claim.tick(START, horizon_s=75, sender=simulation.RecordingSender())
             claim.tick(START + timedelta(minutes=1), horizon_s=75,
-                          send=simulation.RecordingSender())
+                          sender=simulation.RecordingSender())
         lines = [r.getMessage() for r in caplog.records if r.name == "facho.scheduling.claim"]
         assert len(lines) == 1
         assert lines[0].startswith("event=tick claimed=1 skipped=0 missed=0 interrupted=0 ")
@@ -163,7 +163,7 @@ def test_a_tick_whose_planning_outlasts_the_idle_transaction_timeout_still_claim
             return slow_plan(*args, **kwargs)
 
         monkeypatch.setattr(sched, "plan_due", plan_due_slowly)
-        result = claim.tick(START, horizon_s=75, send=simulation.RecordingSender())
+        result = claim.tick(START, horizon_s=75, sender=simulation.RecordingSender())
         assert result.claimed == 4 and result.conflicts == 0
         assert db.session.execute(sa.select(sa.func.count()).select_from(T)).scalar() == 4
         db.session.execute(sa.text("RESET idle_in_transaction_session_timeout"))

@@ -186,7 +186,7 @@ def test_an_interval_edit_between_the_ticks_read_and_its_claim_is_not_overwritte
 
         monkeypatch.setattr(schedule, "plan_due", plan_then_edit)
         tick_at = EDIT_T0 + timedelta(minutes=4, seconds=30, milliseconds=100)
-        claim.tick(tick_at, send=simulation.RecordingSender())
+        claim.tick(tick_at, sender=simulation.RecordingSender())
         monkeypatch.setattr(schedule, "plan_due", real_plan_due)
         assert edits, "the edit ran"
 
@@ -196,7 +196,7 @@ def test_an_interval_edit_between_the_ticks_read_and_its_claim_is_not_overwritte
         db.session.rollback()
         # the following ticks claim every slot of the new grid from the edit on
         later = EDIT_T0 + timedelta(minutes=5, seconds=40)
-        claim.tick(later, send=simulation.RecordingSender())
+        claim.tick(later, sender=simulation.RecordingSender())
         rows = _job_rows(job_id)
         slots = {s for _, s, _ in rows}
         for k in range(3):                    # 00:05:00, 00:05:30, 00:06:00
@@ -218,7 +218,7 @@ def test_a_tick_cannot_claim_the_old_grid_between_an_edits_replan_and_its_commit
     edit_at = EDIT_T0 + timedelta(minutes=1, seconds=1)
     with pg_app.app_context():
         job_id = seed(2, [{"nombre": "30s", "interval_raw": "30s"}], start=EDIT_T0)["jobs"]["30s"]
-        claim.tick(EDIT_T0 + timedelta(seconds=0.5), send=simulation.RecordingSender())
+        claim.tick(EDIT_T0 + timedelta(seconds=0.5), sender=simulation.RecordingSender())
         # the panel's edit: 30s -> 1d, not committed yet
         job = db.session.get(SnmpJob, job_id)
         with db.session.no_autoflush:         # as the panel's update_model: the job row is
@@ -226,7 +226,7 @@ def test_a_tick_cannot_claim_the_old_grid_between_an_edits_replan_and_its_commit
             lifecycle.plan_job(job, created=False, now=edit_at)
 
         thread, box = _in_thread(pg_app, lambda: claim.tick(
-            edit_at + timedelta(seconds=0.2), send=simulation.RecordingSender()))
+            edit_at + timedelta(seconds=0.2), sender=simulation.RecordingSender()))
 
         def tick_waits_on_a_lock():
             with db.engine.connect() as conn:
