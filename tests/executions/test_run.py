@@ -172,7 +172,7 @@ def test_a_bug_ends_as_failed_with_a_spanish_message(zte, monkeypatch):
     def broken(*args, **kwargs):
         raise KeyError("campo")
 
-    monkeypatch.setattr(discovery, "run_discovery", broken)
+    monkeypatch.setattr(discovery, "discover", broken)
     with app.app_context():
         execution_id = new_execution(discover, olt_id)
     with in_process_worker(app):
