@@ -53,11 +53,6 @@ def olt_limits(olt, config) -> OltLimits:
     )
 
 
-def olt_label(olt) -> str:
-    """How logs and messages name an OLT: its abbreviation and address, no secrets."""
-    return f"{olt.abreviatura} ({olt.ip_address}:{olt.snmp_port})"
-
-
 def run_snmp(coro):
     """Run one SNMP coroutine to completion on a fresh event loop in this (worker) thread.
 
