@@ -181,6 +181,26 @@ def exactness_race(app, redis_url: str, workdir: str, hours: int, *, lease: bool
 
 # --- 2. live lag -----------------------------------------------------------------------------
 
+def _process_env(database_url: str, redis_url: str, workdir: str, drop=()) -> dict:
+    """The environment of the real worker and scheduler processes a benchmark starts."""
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, FACHO_ENV="testing",
+               FACHO_VAR_DIR=workdir, SECRET_KEY=SECRET, PYTHONPATH=str(ROOT),
+               FACHO_LOG_LEVEL="WARNING")
+    for name in drop:
+        env.pop(name, None)
+    return env
+
+
+def _start_worker(env: dict, log_path: Path, worker_timeout_ms: int | None):
+    """A real `dramatiq actors` worker on the execution queues (20 threads)."""
+    if worker_timeout_ms:
+        env = dict(env, dramatiq_worker_timeout=str(worker_timeout_ms))
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "dramatiq"), "actors", "actors.executions",
+         "--processes", "1", "--threads", "20", "--queues", "discovery_main", "get_main"],
+        cwd=ROOT, env=env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
+
+
 def live_lag(database_url: str, redis_url: str, workdir: str, run_s: int,
              worker_timeout_ms: int | None, olts: int = 10) -> dict:
     from facho.extensions import db
@@ -198,20 +218,9 @@ def live_lag(database_url: str, redis_url: str, workdir: str, run_s: int,
         db.session.add_all([brand, job, *rows, *(SnmpJobHost(job=job, olt=o) for o in rows)])
         db.session.commit()
         job_id = job.id
-    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, FACHO_ENV="testing",
-               FACHO_VAR_DIR=workdir, SECRET_KEY=SECRET, PYTHONPATH=str(ROOT),
-               FACHO_LOG_LEVEL="WARNING")
-    env.pop("FACHO_TICK_EVERY_S", None)
-    worker_env = dict(env)
-    if worker_timeout_ms:
-        worker_env["dramatiq_worker_timeout"] = str(worker_timeout_ms)
-    bin_dir = Path(sys.executable).parent
+    env = _process_env(database_url, redis_url, workdir, drop=("FACHO_TICK_EVERY_S",))
     logs = Path(workdir)
-    worker = subprocess.Popen(
-        [str(bin_dir / "dramatiq"), "actors", "actors.executions", "--processes", "1",
-         "--threads", "20", "--queues", "discovery_main", "get_main"],
-        cwd=ROOT, env=worker_env, stdout=open(logs / "lag-worker.log", "wb"),
-        stderr=subprocess.STDOUT)
+    worker = _start_worker(env, logs / "lag-worker.log", worker_timeout_ms)
     scheduler = subprocess.Popen([sys.executable, "-m", "actors.scheduler_process"], cwd=ROOT,
                                  env=env, stdout=open(logs / "lag-scheduler.log", "wb"),
                                  stderr=subprocess.STDOUT)
@@ -274,19 +283,11 @@ def failover(database_url: str, redis_url: str, workdir: str, kills: int = 3,
         db.session.add_all([brand, job, *rows, *(SnmpJobHost(job=job, olt=o) for o in rows)])
         db.session.commit()
         job_id = job.id
-    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, FACHO_ENV="testing",
-               FACHO_VAR_DIR=workdir, SECRET_KEY=SECRET, PYTHONPATH=str(ROOT),
-               FACHO_LOG_LEVEL="WARNING")
-    for name in ("FACHO_TICK_EVERY_S", "FACHO_LEASE_TTL_MS"):
-        env.pop(name, None)                      # the defaults, as shipped
-    worker_env = dict(env, dramatiq_worker_timeout="100")
-    bin_dir = Path(sys.executable).parent
+    # the defaults, as shipped
+    env = _process_env(database_url, redis_url, workdir,
+                       drop=("FACHO_TICK_EVERY_S", "FACHO_LEASE_TTL_MS"))
     logs = Path(workdir)
-    worker = subprocess.Popen(
-        [str(bin_dir / "dramatiq"), "actors", "actors.executions", "--processes", "1",
-         "--threads", "20", "--queues", "discovery_main", "get_main"],
-        cwd=ROOT, env=worker_env, stdout=open(logs / "fo-worker.log", "wb"),
-        stderr=subprocess.STDOUT)
+    worker = _start_worker(env, logs / "fo-worker.log", 100)
     schedulers = []
 
     def spawn():

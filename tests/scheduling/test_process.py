@@ -20,12 +20,12 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from facho.config import REPO_ROOT
 from facho.extensions import db
 from facho.models import FINAL_STATUSES, Execution, SnmpJob, utcnow
+from tests.execution_helpers import wait_for
 from tests.factories import make_job, make_olt, seed_catalog
 from tests.processes import start_process, stop_process
 from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
@@ -35,17 +35,9 @@ INTERVAL_S = 30
 SLOTS = 5                 # 0, 30, 60, 90, 120 s: two minutes of slots
 
 
-def _agent_port(request) -> tuple[int, bool]:
-    try:
-        return request.getfixturevalue("olt_agents").port, True
-    except pytest.skip.Exception:
-        from tests.snmp_agents import udp_free_port
-        return udp_free_port(), False     # nobody listens: executions fail fast
-
-
 def test_a_30s_job_on_two_olts_runs_at_its_slots_with_a_real_worker_and_scheduler(
-        sqlite_app, redis_url, tmp_path, request):
-    port, real_agent = _agent_port(request)
+        sqlite_app, redis_url, tmp_path, olt_agents):
+    port = olt_agents.port
     app = sqlite_app
     with app.app_context():
         seed_catalog()
@@ -97,8 +89,7 @@ def test_a_30s_job_on_two_olts_runs_at_its_slots_with_a_real_worker_and_schedule
     for (olt, slot), row in sorted(by_key.items(), key=lambda kv: kv[0][1]):
         assert row.status in FINAL_STATUSES and row.status != "SKIPPED", (slot, row.status,
                                                                           row.error_message)
-        if real_agent:
-            assert row.status == "SUCCESS", (slot, row.error_message)
+        assert row.status == "SUCCESS", (slot, row.error_message)
         assert row.attempt == 1 and row.started_at is not None
         lag = (row.started_at - row.scheduled_for).total_seconds()
         assert lag >= 0, f"started {-lag:.3f} s before its slot"
@@ -107,7 +98,7 @@ def test_a_30s_job_on_two_olts_runs_at_its_slots_with_a_real_worker_and_schedule
     lags.sort()
     p99 = lags[min(len(lags) - 1, int(round(0.99 * (len(lags) - 1))))]
     print(f"\nlive: {len(lags)} executions over {len(slots)} slots x {len(olts)} OLTs "
-          f"({'snmpsim' if real_agent else 'closed port'}); start lag ms: "
+          f"(snmpsim); start lag ms: "
           f"p50={statistics.median(lags):.0f} p99={p99:.0f} max={lags[-1]:.0f}")
 
 
@@ -148,15 +139,6 @@ def test_a_killed_leader_is_replaced_within_5_s_with_the_default_lease(
     procs = [start_process([sys.executable, "-m", "actors.scheduler_process"], env,
                            tmp_path / f"scheduler-{i}.log", REPO) for i in range(2)]
     lease = LeaderLease(redis_client)
-
-    def wait_for(condition, timeout_s, what):
-        deadline = time.monotonic() + timeout_s
-        while True:
-            value = condition()
-            if value:
-                return value
-            assert time.monotonic() < deadline, what
-            time.sleep(0.02)
 
     try:
         first = wait_for(lambda: (lease.last_tick() or {}).get("owner"), 60,
