@@ -11,9 +11,9 @@ a query per ONU:
 
 Nothing here commits: the caller (the actor) commits together with the execution's final
 state, so a worker that lost its execution (`executions.finish` returns False) rolls the
-inventory back too. Before writing, `lock_olt` takes the OLT row FOR UPDATE on PostgreSQL,
-so two executions on the same OLT write one after the other (SQLite serialises writers by
-itself).
+inventory back too. Before reading what exists, `lock_olt` takes the OLT's write lock (a
+row lock on PostgreSQL, the database's on SQLite), so two executions on the same OLT write
+one after the other.
 
 Value rules (per `Oid` row): the raw SNMP value goes through `Oid.formato`
 (`facho.inventory.values`); when the device gives no value (no row, or a sentinel such as
@@ -137,17 +137,25 @@ def field_rule(oid, *, discovery: bool = False) -> FieldRule:
 
 
 def lock_olt(olt_id: int) -> None:
-    """Serialise inventory writers of one OLT (row lock on PostgreSQL; no-op on SQLite,
-    which serialises writers anyway).
+    """Serialise inventory writers of one OLT, before they read what exists.
 
-    FOR NO KEY UPDATE, not FOR UPDATE: it still excludes the other writers, but not the
-    key-share locks that foreign key checks take on the OLT row. With FOR UPDATE, the tick
-    inserting this OLT's next executions (job row locked first) and this transaction
-    (OLT row first, then the job's `last_run_at`) deadlocked."""
+    PostgreSQL: FOR NO KEY UPDATE on the OLT row, not FOR UPDATE: it still excludes the
+    other writers, but not the key-share locks that foreign key checks take on the OLT
+    row. With FOR UPDATE, the tick inserting this OLT's next executions (job row locked
+    first) and this transaction (OLT row first, then the job's `last_run_at`) deadlocked.
+
+    SQLite: a no-op write takes the database's write lock now (waiting up to the busy
+    timeout). pysqlite runs a SELECT outside any transaction, so without it two
+    discoveries of one OLT both read "no ONUs", and the second's INSERT broke the
+    (olt_id, raw_index) constraint and cost a retry."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(Olt.__table__.c.id)
                            .where(Olt.__table__.c.id == olt_id)
                            .with_for_update(key_share=True))
+    else:
+        # text, not a Core update: Core would add the table's onupdate columns
+        db.session.execute(sa.text("UPDATE olts SET id = id WHERE id = :olt_id"),
+                           {"olt_id": olt_id})
 
 
 def _existing(olt_id: int, fields: Iterable[str], present_only: bool = False):
