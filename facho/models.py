@@ -24,10 +24,14 @@ ACTIVE_STATUSES = (PENDING, RUNNING)
 FINAL_STATUSES = (SUCCESS, FAILED, INTERRUPTED, SKIPPED)
 
 JOB_TYPES = ("descubrimiento", "get")
-SNMP_VERSIONS = ("v1", "v2c")
+SNMP_VERSIONS = ("v1", "v2c", "v3")
+V3_AUTH_PROTOCOLS = ("", "md5", "sha1")   # "" = noAuth
+V3_PRIV_PROTOCOLS = ("", "des", "aes")    # "" = noPriv
 ESPACIOS = ("descubrimiento", "descripcion", "serial", "estado", "mac", "plan_onu",
             "distancia_onu", "modelo_onu", "rx_power", "tx_power")
-FORMULA_KINDS = ("linear", "bitshift", "dotted")
+FORMULA_KINDS = ("linear", "bitshift", "dotted", "string")
+# Oid.unidad: what the raw number is in, converted to dBm ("" = no conversion)
+VALUE_UNITS = ("", "mw", "uw", "decimas_uw")
 
 
 def utcnow() -> datetime:
@@ -98,6 +102,12 @@ class Olt(db.Model):
     snmp_port = sa.Column(sa.Integer, nullable=False, default=161, server_default="161")
     snmp_version = sa.Column(sa.String(4), nullable=False, default="v2c", server_default="v2c")
     comunidad = sa.Column(sa.String(255), nullable=False)  # secret: never listed or logged
+    # SNMPv3 (snmp_version "v3"): the keys are secrets like `comunidad`
+    v3_usuario = sa.Column(sa.String(80), nullable=False, default="", server_default="")
+    v3_auth_proto = sa.Column(sa.String(10), nullable=False, default="", server_default="")
+    v3_auth_clave = sa.Column(sa.String(255), nullable=False, default="", server_default="")
+    v3_priv_proto = sa.Column(sa.String(10), nullable=False, default="", server_default="")
+    v3_priv_clave = sa.Column(sa.String(255), nullable=False, default="", server_default="")
     brand_id = sa.Column(sa.Integer, sa.ForeignKey("brands.id"), nullable=False)
     modelo = sa.Column(sa.String(80), nullable=False, default="", server_default="")
     descripcion = sa.Column(sa.Text, nullable=False, default="", server_default="")
@@ -111,6 +121,8 @@ class Olt(db.Model):
     __table_args__ = (
         sa.CheckConstraint("snmp_port BETWEEN 1 AND 65535", name="snmp_port_range"),
         sa.CheckConstraint(_in("snmp_version", SNMP_VERSIONS), name="snmp_version"),
+        sa.CheckConstraint(_in("v3_auth_proto", V3_AUTH_PROTOCOLS), name="v3_auth_proto"),
+        sa.CheckConstraint(_in("v3_priv_proto", V3_PRIV_PROTOCOLS), name="v3_priv_proto"),
         sa.CheckConstraint("max_concurrent >= 1", name="max_concurrent_positive"),
         sa.CheckConstraint("max_starts_per_minute >= 1", name="max_starts_positive"),
     )
@@ -130,10 +142,19 @@ class Oid(db.Model):
     keep_previous_value = sa.Column(sa.Boolean, nullable=False, default=False,
                                     server_default=sa.text("false"))
     default_value = sa.Column(sa.String(255))  # written when the device gives no value
+    # Value rule (facho.inventory.value_rules), applied after `formato`:
+    regex = sa.Column(sa.String(255))            # extracts the number/text (group 1)
+    sin_valor = sa.Column(sa.String(255), nullable=False, default="", server_default="")
+    unidad = sa.Column(sa.String(20), nullable=False, default="", server_default="")
+    escala = sa.Column(sa.Float)                 # value * escala + desplazamiento
+    desplazamiento = sa.Column(sa.Float)
+    decimales = sa.Column(sa.Integer)
+    etiquetas = sa.Column(sa.JSON)               # {"1": "en línea", ...} raw -> label
 
     brand = relationship(Brand)
 
-    __table_args__ = (sa.CheckConstraint(_in("espacio", ESPACIOS), name="espacio"),)
+    __table_args__ = (sa.CheckConstraint(_in("espacio", ESPACIOS), name="espacio"),
+                      sa.CheckConstraint(_in("unidad", VALUE_UNITS), name="unidad"))
 
     def __str__(self):
         return f"{self.nombre} ({self.oid})"
@@ -335,3 +356,19 @@ class OnuReading(db.Model):
     espacio = sa.Column(sa.String(40), nullable=False)
     value = sa.Column(sa.String(255))
     read_at = sa.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+
+
+class AuditEvent(db.Model):
+    """Who did what to the data from the panel (ONU deletions, profile imports…)."""
+
+    __tablename__ = "audit_events"
+    id = sa.Column(sa.Integer, primary_key=True)
+    at = sa.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    username = sa.Column(sa.String(80), nullable=False)
+    action = sa.Column(sa.String(40), nullable=False)
+    target = sa.Column(sa.String(120), nullable=False, default="", server_default="")
+    count = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    detail = sa.Column(sa.Text, nullable=False, default="", server_default="")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.target}"
