@@ -173,18 +173,19 @@ class SnmpClient:
 
     # -- walks ---------------------------------------------------------------------------
 
-    def _limits(self, bulk_size, deadline_s, max_rows) -> WalkLimits:
+    def _limits(self, bulk_size, deadline_s, max_rows, head_rows=None) -> WalkLimits:
         t = self.target
         return WalkLimits(bulk_size=bulk_size or t.bulk_size,
                           deadline_s=deadline_s or t.walk_deadline_s,
-                          max_rows=max_rows or t.max_rows)
+                          max_rows=max_rows or t.max_rows, head_rows=head_rows)
 
     async def walk_columns(self, roots: Sequence[str], *, bulk_size: int | None = None,
-                           deadline_s: float | None = None,
-                           max_rows: int | None = None) -> dict[str, list[tuple[Index, Any]]]:
-        """Walk several columns in the same requests: ``{root: [(index, value), ...]}``."""
+                           deadline_s: float | None = None, max_rows: int | None = None,
+                           head_rows: int | None = None) -> dict[str, list[tuple[Index, Any]]]:
+        """Walk several columns in the same requests: ``{root: [(index, value), ...]}``;
+        with ``head_rows`` only the first rows of each column (a preview)."""
         parsed = [_oid(r) for r in roots]
-        limits = self._limits(bulk_size, deadline_s, max_rows)
+        limits = self._limits(bulk_size, deadline_s, max_rows, head_rows)
         stats: dict[str, int] = {}
         try:
             async with self._use() as session:

@@ -32,11 +32,13 @@ Index = tuple[int, ...]
 @dataclass(frozen=True)
 class WalkLimits:
     """``bulk_size``: max-repetitions per GetBulk (rows per request, like ``snmpbulkwalk
-    -Cr``). ``deadline_s``: seconds for the whole walk. ``max_rows``: rows per column."""
+    -Cr``). ``deadline_s``: seconds for the whole walk. ``max_rows``: rows per column.
+    ``head_rows``: stop each column after its first rows (a preview), without an error."""
 
     bulk_size: int = 25
     deadline_s: float = 300.0
     max_rows: int = 200_000
+    head_rows: int | None = None
 
 
 @dataclass
@@ -125,7 +127,9 @@ async def _run(session: Session, columns: list[_Column], limits: WalkLimits, lab
             column.rows.append((index, value))
             column.last_index = index
             column.last_oid = oid
-            if len(column.rows) > max_rows:
+            if limits.head_rows is not None and len(column.rows) >= limits.head_rows:
+                column.done = True
+            elif len(column.rows) > max_rows:
                 raise SnmpTooManyRows(session.target, _text(root), max_rows)
 
 
