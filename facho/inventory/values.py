@@ -7,9 +7,12 @@ Every function takes the plain value ``facho.snmp`` returns (``bytes`` for OCTET
 
 ``FORMATTERS`` maps the ``formato`` names stored on ``Oid`` rows (see
 ``facho.inventory.vendor_oids``) to these functions; ``apply_format(formato, value)`` uses it.
+The rest of an OID's value rule (regex, sin_valor, unidad, escala, desplazamiento, decimales,
+etiquetas) is ``facho.inventory.value_rules``, which runs the format as one of its steps.
 """
 from __future__ import annotations
 
+import math
 import re
 import string
 from typing import Any, Callable
@@ -156,6 +159,44 @@ def distance_km(metres: Any) -> float | None:
     return round(number / 1000, 3)
 
 
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})  # −, – as typed or pasted
+_NUMBER_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def numero(value: Any) -> float | None:
+    """A number as ``float``: ints, and text or bytes such as ``-14.61``, ``-14,61`` (decimal
+    comma), ``−14,61`` (typographic minus), `` 3.5 ``. Empty -> None. Unlike ``int`` it knows
+    no sentinels: the OID's ``sin_valor`` rule says which raw values mean "no value".
+    Text that is not just a number (``-14.61 dBm``, ``1.234,5``, ``nan``) -> ValueError."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"número inválido: {value!r}")
+    if isinstance(value, (int, float)):
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError(f"número fuera de rango: {value}") from None
+    else:
+        shown = text(value)
+        if shown is None:
+            return None
+        cleaned = shown.translate(_MINUS_SIGNS)
+        if "," in cleaned and "." not in cleaned and cleaned.count(",") == 1:
+            cleaned = cleaned.replace(",", ".")
+        if not _NUMBER_TEXT.fullmatch(cleaned):
+            raise ValueError(f"número inválido: «{shown}»")
+        number = float(cleaned)
+    if not math.isfinite(number):
+        raise ValueError(f"número inválido: {value!r}")
+    return number
+
+
+# Numeric formats whose value is the device's raw number (what `unidad` converts).
+RAW_NUMBER_FORMATS = ("int", "numero")
+# Formats whose value is a number.
+NUMERIC_FORMATS = RAW_NUMBER_FORMATS + ("dbm_huawei", "dbm_zte", "distance_km")
+
 HUAWEI_RUN_STATUS = {1: "online", 2: "offline"}
 
 
@@ -170,6 +211,7 @@ def status_huawei(raw: Any) -> str | None:
 FORMATTERS: dict[str, Callable[[Any], Any]] = {
     "text": text,
     "int": integer,
+    "numero": numero,
     "gpon_serial": gpon_serial,
     "mac": mac,
     "dbm_huawei": dbm_huawei,

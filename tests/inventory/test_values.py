@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from facho.inventory.values import (FORMATTERS, apply_format, dbm_huawei, dbm_zte, distance_km,
-                          gpon_serial, integer, mac, status_huawei, text)
+from facho.inventory.values import (FORMATTERS, NUMERIC_FORMATS, RAW_NUMBER_FORMATS, apply_format,
+                                   dbm_huawei, dbm_zte, distance_km, gpon_serial, integer, mac,
+                                   numero, status_huawei, text)
 from facho.inventory.vendor_oids import VENDOR_OIDS, oids_for
 
 
@@ -80,6 +81,27 @@ def test_huawei_run_status_maps_to_online_and_offline():
     assert status_huawei(1) == "online"
     assert status_huawei(2) == "offline"
     assert status_huawei(-1) is None
+
+
+@pytest.mark.parametrize("given, expected", [
+    (-2153, -2153.0), ("-14.61", -14.61), ("-14,61", -14.61), ("\u221214,61", -14.61),
+    (b" 3.5 ", 3.5), (b"-40", -40.0), ("1e3", 1000.0), (".5", 0.5), (2147483647, 2147483647.0),
+])
+def test_numero_reads_a_float_from_ints_octets_and_text_with_a_decimal_comma(given, expected):
+    assert numero(given) == expected and isinstance(numero(given), float)
+    assert apply_format("numero", given) == expected
+
+
+@pytest.mark.parametrize("bad", ["-14.61 dBm", "1.234,5", "1,2,3", "nan", "inf", "abc", True,
+                                 10 ** 400])
+def test_numero_refuses_what_is_not_just_a_finite_number(bad):
+    with pytest.raises(ValueError, match="número"):
+        numero(bad)
+
+
+def test_numero_has_no_sentinels_of_its_own_and_empty_is_no_value():
+    assert numero(None) is None and numero("") is None and numero(b"\x00 ") is None
+    assert set(RAW_NUMBER_FORMATS) <= set(NUMERIC_FORMATS) <= set(FORMATTERS)
 
 
 def test_text_decodes_bytes_and_drops_nuls_and_blanks():
