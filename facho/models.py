@@ -324,7 +324,7 @@ class Onu(db.Model):
     name = sa.Column(sa.String(40))          # normalised, e.g. 0/1/3:5
     serial = sa.Column(sa.String(40), index=True)
     descripcion = sa.Column(sa.String(255))
-    status = sa.Column(sa.String(20))
+    status = sa.Column(sa.String(40))        # a vendor's label, "dying gasp (sin energía)"
     present = sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.text("true"))
     consecutive_misses = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
     distance_km = sa.Column(sa.Float)

@@ -1,4 +1,5 @@
-"""Issue 11: SNMPv3 per OLT, value rules per OID, string index formulas, audit events
+"""Issue 11: SNMPv3 per OLT, value rules per OID, string index formulas, audit events,
+ONU states as long as the vendors' Spanish labels
 
 Revision ID: 7e4a2c9b5d10
 Revises: 3b9c1f0d7a21
@@ -45,6 +46,8 @@ def upgrade():
     with op.batch_alter_table("index_formulas", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_index_formulas_kind"), type_="check")
         batch_op.create_check_constraint("kind", NEW_KINDS)
+    with op.batch_alter_table("onus", schema=None) as batch_op:
+        batch_op.alter_column("status", existing_type=sa.String(20), type_=sa.String(40))
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,6 +65,8 @@ def upgrade():
 def downgrade():
     op.drop_index(op.f("ix_audit_events_at"), table_name="audit_events")
     op.drop_table("audit_events")
+    with op.batch_alter_table("onus", schema=None) as batch_op:
+        batch_op.alter_column("status", existing_type=sa.String(40), type_=sa.String(20))
     with op.batch_alter_table("index_formulas", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_index_formulas_kind"), type_="check")
         batch_op.create_check_constraint("kind", OLD_KINDS)
