@@ -1,0 +1,1 @@
+"""Synthetic OLT recordings with each vendor's real row-index scheme (see generate.py)."""
