@@ -135,6 +135,7 @@ def _requested_by(view, context, execution, name):
 
 # result_summary keys (facho.inventory.discovery, facho.inventory.get_values, facho.inventory.writes) in reading order.
 SUMMARY_LABELS = {
+    "warnings": "Advertencias",
     "note": "Nota",
     "found": "ONUs encontradas",
     "new": "Nuevas",
@@ -148,7 +149,8 @@ SUMMARY_LABELS = {
     "onus_updated": "ONUs con cambios",
     "missing": "Sin valor",
     "readings": "Lecturas guardadas",
-    "invalid_values": "Valores inválidos",
+    "invalid_values": "Valores rechazados",
+    "invalid_examples": "Valores rechazados por OID (con un ejemplo)",
     "method": "Método",
     "oids": "OIDs",
     "ignored_oids": "OIDs ignorados",
@@ -276,7 +278,7 @@ class ExecutionView(FachoModelView):
         LocalBeforeFilter(m.Execution.created_at, "Creada"),
     )
     column_formatters = {
-        "status": lambda v, c, execution, n: fmt.status_badge(execution.status),
+        "status": lambda v, c, execution, n: fmt.execution_status_badge(execution),
         "duration_ms": _duration,
         "requested_by": _requested_by,
         "error_message": _short_error,

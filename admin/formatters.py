@@ -15,6 +15,10 @@ STATUS_LABELS = {code: (name, _STATUS_COLOURS[code]) for code, name in STATUS_NA
 STATUS_CHOICES = [(code, label) for code, (label, _) in STATUS_LABELS.items()]
 ONU_STATUS_LABELS = {"online": (ONU_STATUS_NAMES["online"], "success"),
                      "offline": (ONU_STATUS_NAMES["offline"], "secondary")}
+# States stored through a vendor's label map (facho.inventory.value_rules.labels) are Spanish
+# text; their colour follows what they mean: fibre cut red, power cut yellow.
+_LABEL_COLOURS = (("en línea", "success"), ("los", "danger"), ("corte de fibra", "danger"),
+                  ("dying gasp", "warning"), ("desconectada", "secondary"))
 
 
 def onu_status_label(value: str | None) -> str:
@@ -23,10 +27,18 @@ def onu_status_label(value: str | None) -> str:
     return ONU_STATUS_LABELS.get(value, (value, "light"))[0]
 
 
+def _onu_status_colour(value: str) -> str:
+    lowered = value.lower()
+    for prefix, colour in _LABEL_COLOURS:
+        if lowered.startswith(prefix):
+            return colour
+    return "light"
+
+
 def onu_status_badge(value: str | None) -> Markup:
     if value is None:
         return Markup("—")
-    label, color = ONU_STATUS_LABELS.get(value, (value, "light"))
+    label, color = ONU_STATUS_LABELS.get(value, (value, _onu_status_colour(value)))
     return Markup(f'<span class="badge badge-{color}" data-status="{escape(value)}">'
                   f'{escape(label)}</span>')
 
@@ -59,6 +71,19 @@ def status_badge(status: str | None) -> Markup:
     hint = STATUS_HINTS.get(status, label)
     return Markup(f'<span class="badge badge-{color}" title="{escape(hint)}" '
                   f'data-status="{escape(status or "")}">{escape(label)}</span>')
+
+
+def execution_status_badge(execution) -> Markup:
+    """The status badge, plus a yellow "con advertencias (n)" when a successful execution
+    stored something the operator should check (`result_summary["warnings"]`)."""
+    badge = status_badge(execution.status)
+    summary = execution.result_summary if isinstance(execution.result_summary, dict) else {}
+    warnings = summary.get("warnings") or []
+    if execution.status == SUCCESS and warnings:
+        badge += Markup(' <span class="badge badge-warning" data-warnings="{}" title="{}">'
+                        'con advertencias ({})</span>').format(
+            len(warnings), " ".join(str(w) for w in warnings)[:500], len(warnings))
+    return badge
 
 
 def duration(ms: int | None) -> str:

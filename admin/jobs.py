@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import current_app, g, request
+from flask import current_app, g, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, IntEqualFilter
@@ -20,6 +20,7 @@ from wtforms.validators import NumberRange, Optional
 from admin.base import FachoModelView, ToggleActionsMixin, brand_options
 from admin.forms import checked
 from admin.formatters import JOB_TYPE_LABELS, local_time, since_now
+from admin.probe import olt_choices
 from facho.scheduling import edits as lifecycle
 from facho.scheduling import schedule
 from facho import models as m
@@ -332,6 +333,8 @@ class JobView(ToggleActionsMixin, FachoModelView):
 
     def render(self, template, **kwargs):
         if template in (self.create_template, self.edit_template):
+            kwargs["probar_url"] = url_for("probar.job")
+            kwargs["probar_olts"] = olt_choices()
             kwargs["brand_map"] = {
                 "olts": dict(db.session.execute(sa.select(m.Olt.id, m.Olt.brand_id)).all()),
                 "oids": dict(db.session.execute(sa.select(m.Oid.id, m.Oid.brand_id)).all()),

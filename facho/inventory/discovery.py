@@ -1,10 +1,15 @@
 """Discovery (`descubrimiento`) executions: walk an OLT's ONU table and upsert its inventory.
 
 The job's `descubrimiento` OID(s) say which ONUs exist; the job's other OIDs (serial,
-description, status, distance…) are walked in the same GetBulk requests
+description, status, distance…) and the columns the index formula reads slot / port / ONU
+from (`from_columns`) are walked in the same GetBulk requests
 (`SnmpClient.walk_columns`), so adding a column costs varbinds, not round trips. Each row
 index decodes with the OLT's `IndexFormula` (brand + modelo, else the brand's default with
-an empty modelo) into slot / port / ONU id and the normalised name.
+an empty modelo; `facho.inventory.decoders`) into slot / port / ONU id and the name.
+
+Nothing is merged silently: rows that decode to an ONU already seen, names that repeat and
+rows the formula refuses end the execution SUCCESS "con advertencias" (the list and the
+examples are in its summary); when no row decodes it is FAILED with the decoder's reason.
 
 An empty walk from an answering agent (no rows under the discovery OID) changes no
 presence: a wrong OID, or an agent that lost its tables after a reboot, must not mark a
@@ -13,23 +18,20 @@ whole OLT absent. The summary says so.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from facho.inventory import notes
 from facho.inventory import writes as inventory
 from facho.extensions import db
-from facho.inventory.index_formulas import DecodedIndex, decode_index, validate_formula
+from facho.inventory.decoders import column_oids, decode_index, validate_formula
 from facho.inventory.writes import Discovered, FieldRule, InventoryConfigError, field_rule
 from facho.models import Brand, IndexFormula, Olt, SnmpJob
 from facho.snmp import SnmpClient, SnmpTarget
 from facho.executions.targets import run_snmp as run
-from facho.inventory.values import invalid_values_note
-
-EMPTY_WALK_NOTE = (
-    "La OLT respondió, pero la tabla de descubrimiento ({oids}) no devolvió filas: no se "
-    "cambió la presencia de ninguna ONU. Revise el OID de descubrimiento si la OLT tiene "
-    "ONUs.")
 
 
 class ExecutionConfigError(InventoryConfigError):
@@ -51,10 +53,8 @@ def find_formula(olt: Olt) -> IndexFormula:
             f"No hay fórmula de índice para la marca {brand.nombre if brand else '?'}"
             f"{modelo}: cree una en Fórmulas de índice (por marca, con modelo vacío para "
             "todos los modelos) para decodificar slot/puerto/ONU.")
-    params = dict(formula.params or {})
-    params.setdefault("kind", formula.kind)
     try:
-        validate_formula(params)
+        validate_formula(formula_params(formula))
     except ValueError as exc:
         raise ExecutionConfigError(f"La fórmula de índice «{formula.nombre}» no es válida: "
                                    f"{exc}") from None
@@ -87,7 +87,7 @@ def discovery_rules(job: SnmpJob, olt: Olt) -> list[FieldRule]:
     return [field_rule(o, discovery=True) for o in oids]
 
 
-def _raw_key_function(params: dict):
+def raw_key_function(params: dict):
     """index tuple -> row key (the decoded `raw`), fast for columns without trailing ids."""
     trailing = int(params.get("max_trailing", 0))
 
@@ -106,43 +106,78 @@ def _raw_key_function(params: dict):
     return key
 
 
-def collect(client: SnmpClient, rules: list[FieldRule], params: dict) -> tuple[dict, dict]:
-    """Walk every column in the same requests and decode the discovery rows.
+@dataclass
+class Collected:
+    """What a discovery walk found, and what it could not use."""
 
-    Returns (found: raw -> Discovered, stats)."""
-    roots = list(dict.fromkeys(r.oid for r in rules))
+    found: dict[str, Discovered]
+    rows: int = 0
+    undecoded: list[tuple[str, str]] = field(default_factory=list)   # (index, reason)
+    merged: list[tuple[str, str]] = field(default_factory=list)      # (index, raw it joined)
+    columns: dict[str, int] = field(default_factory=dict)
+
+    def repeated_names(self) -> list[tuple[str, list[str]]]:
+        by_name: dict[str, list[str]] = defaultdict(list)
+        for raw, onu in self.found.items():
+            by_name[onu.name].append(raw)
+        return [(name, raws) for name, raws in by_name.items() if len(raws) > 1]
+
+    def warnings(self) -> list[str]:
+        out = []
+        if self.undecoded:
+            out.append(notes.undecoded_rows(len(self.undecoded), self.rows, self.undecoded))
+        if self.merged:
+            out.append(notes.merged_rows(len(self.merged), self.merged))
+        repeated = self.repeated_names()
+        if repeated:
+            out.append(notes.repeated_names(len(repeated), repeated))
+        return out
+
+
+def _dotted(index: tuple[int, ...]) -> str:
+    return ".".join(map(str, index))
+
+
+def collect(client: SnmpClient, rules: list[FieldRule], params: dict) -> Collected:
+    """Walk every column in the same requests and decode the discovery rows."""
+    from_columns = column_oids(params)            # field -> dotted OID
+    roots = list(dict.fromkeys([r.oid for r in rules] + list(from_columns.values())))
     walked = run(client.walk_columns(roots))
-    found: dict[str, Discovered] = {}
-    invalid: list[str] = []
-    discovery_rows = 0
+    by_index = {oid: {_dotted(index): value for index, value in walked[oid]}
+                for oid in from_columns.values()}
+    result = Collected(found={}, columns={oid: len(walked[oid]) for oid in roots})
     for position, rule in enumerate(rules):
         if rule.espacio != "descubrimiento":
             continue
+        seen_here: set[str] = set()
         for index, value in walked[rule.oid]:
-            discovery_rows += 1
+            result.rows += 1
+            text = _dotted(index)
+            columns = {name: by_index[oid].get(text) for name, oid in from_columns.items()}
             try:
-                decoded: DecodedIndex = decode_index(index, params)
-            except ValueError:
-                invalid.append(".".join(map(str, index)))
+                decoded = decode_index(index, params, {k: v for k, v in columns.items()
+                                                       if v is not None})
+            except ValueError as exc:
+                result.undecoded.append((text, str(exc)))
                 continue
-            onu = found.get(decoded.raw)
+            if decoded.raw in seen_here:
+                result.merged.append((text, decoded.raw))
+            seen_here.add(decoded.raw)
+            onu = result.found.get(decoded.raw)
             if onu is None:
-                onu = found[decoded.raw] = Discovered(
+                onu = result.found[decoded.raw] = Discovered(
                     decoded.raw, decoded.slot, decoded.port, decoded.onu_id, decoded.name, {})
             onu.raw_values[position] = value
-    key = _raw_key_function(params)
+    key = raw_key_function(params)
     for position, rule in enumerate(rules):
         if rule.espacio == "descubrimiento" or not rule.field:
             continue
         for index, value in walked[rule.oid]:
-            raw = key(index, found)
-            onu = found.get(raw) if raw is not None else None
+            raw = key(index, result.found)
+            onu = result.found.get(raw) if raw is not None else None
             if onu is not None:
                 onu.raw_values[position] = value
-    stats = {"discovery_rows": discovery_rows, "invalid_index": len(invalid),
-             "invalid_index_examples": invalid[:3],
-             "columns": {r.oid: len(walked[r.oid]) for r in rules}}
-    return found, stats
+    return result
 
 
 def discover(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
@@ -157,27 +192,27 @@ def discover(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
     olt_id, formula_name = olt.id, formula.nombre
     db.session.rollback()  # no transaction stays open during the walk
     client = SnmpClient(target)
-    found, stats = collect(client, rules, params)
+    walk = collect(client, rules, params)
     walk_ms = int((time.monotonic() - started) * 1000)
     summary = {"formula": formula_name, "varbinds": client.stats["varbinds"],
                "requests": client.stats["requests"], "walk_ms": walk_ms,
-               "rows": stats["discovery_rows"], "invalid_index": stats["invalid_index"]}
-    if stats["invalid_index"]:
-        summary["invalid_index_examples"] = stats["invalid_index_examples"]
-    if stats["discovery_rows"] == 0:
+               "rows": walk.rows, "invalid_index": len(walk.undecoded)}
+    if walk.undecoded:
+        summary["invalid_index_examples"] = [f"{index}: {reason}"
+                                             for index, reason in walk.undecoded[:3]]
+    if walk.rows == 0:
         oids = ", ".join(r.oid for r in rules if r.espacio == "descubrimiento")
         summary.update(found=0, new=0, returned=0, updated=0, unchanged=0, gone=0,
-                       missing_pending=0, empty_walk=True, note=EMPTY_WALK_NOTE.format(oids=oids))
-    elif not found:
-        raise ExecutionConfigError(
-            f"Ninguna de las {stats['discovery_rows']} filas de la tabla de descubrimiento "
-            f"corresponde a la fórmula de índice «{formula_name}» (ejemplo de índice: "
-            f"{stats['invalid_index_examples'][0]}): revise la fórmula de la marca/modelo.")
+                       missing_pending=0, empty_walk=True, note=notes.EMPTY_WALK.format(oids=oids))
+    elif not walk.found:
+        index, reason = walk.undecoded[0]
+        raise ExecutionConfigError(notes.nothing_decoded(walk.rows, formula_name, index, reason))
     else:
-        summary.update(inventory.apply_discovery(olt_id, execution_id, found, rules,
+        summary.update(inventory.apply_discovery(olt_id, execution_id, walk.found, rules,
                                                  absent_after, now))
-        note = invalid_values_note(summary.get("invalid_values", 0))
-        if note:
-            summary["note"] = note
+        warnings = walk.warnings() + summary.pop("warnings", [])
+        if warnings:
+            summary["warnings"] = warnings
+            summary["note"] = " ".join(warnings)
     summary["duration_ms"] = int((time.monotonic() - started) * 1000)
     return summary

@@ -22,17 +22,14 @@ import time
 from datetime import datetime
 from typing import Any
 
+from facho.inventory import notes
 from facho.inventory import writes as inventory
 from facho.inventory.discovery import (ExecutionConfigError, check_oid_brands, find_formula,
-                             formula_params, _raw_key_function)
+                                       formula_params, raw_key_function)
 from facho.inventory.writes import FieldRule, field_rule
 from facho.models import Olt, SnmpJob
 from facho.snmp import SnmpClient, SnmpTarget
 from facho.executions.targets import run_snmp as run
-from facho.inventory.values import invalid_values_note
-
-NO_PRESENT_NOTE = ("La OLT no tiene ONUs presentes en el inventario: ejecute primero una "
-                   "tarea de descubrimiento.")
 
 
 def get_rules(job: SnmpJob, olt: Olt) -> tuple[list[FieldRule], list[str]]:
@@ -62,7 +59,7 @@ def read_walk(client: SnmpClient, rules: list[FieldRule], wanted: dict[str, int]
               params: dict) -> dict[str, dict[int, Any]]:
     roots = list(dict.fromkeys(r.oid for r in rules))
     walked = run(client.walk_columns(roots))
-    key = _raw_key_function(params)
+    key = raw_key_function(params)
     read: dict[str, dict[int, Any]] = {}
     for position, rule in enumerate(rules):
         for index, value in walked[rule.oid]:
@@ -98,7 +95,7 @@ def read_values(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
         summary["ignored_oids"] = ignored
     if not wanted:
         summary.update(onus=0, updated=0, unchanged=0, missing=0, method="none",
-                       varbinds=0, requests=0, note=NO_PRESENT_NOTE)
+                       varbinds=0, requests=0, note=notes.NO_PRESENT)
         summary["duration_ms"] = int((time.monotonic() - started) * 1000)
         return summary
     table_rows = inventory.inventory_size(olt_id)
@@ -114,8 +111,7 @@ def read_values(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
                    requests=client.stats["requests"],
                    walk_ms=int((time.monotonic() - started) * 1000))
     summary.update(inventory.apply_get(olt_id, execution_id, read, rules, now, wanted))
-    note = invalid_values_note(summary.get("invalid_values", 0))
-    if note:
-        summary["note"] = note
+    if summary.get("warnings"):
+        summary["note"] = " ".join(summary["warnings"])
     summary["duration_ms"] = int((time.monotonic() - started) * 1000)
     return summary

@@ -15,11 +15,12 @@ inventory back too. Before reading what exists, `lock_olt` takes the OLT's write
 row lock on PostgreSQL, the database's on SQLite), so two executions on the same OLT write
 one after the other.
 
-Value rules (per `Oid` row): the raw SNMP value goes through `Oid.formato`
-(`facho.inventory.values`); when the device gives no value (no row, or a sentinel such as
-2147483647), `keep_previous_value` keeps what the inventory had, else `default_value` is
-written, else the field is cleared. A value the format rejects counts as `invalid` and is
-treated as missing.
+Value rules (per `Oid` row): the raw SNMP value goes through the OID's `ValueRule`
+(`facho.inventory.value_rules`: regex, "no value" sentinels, `formato`, unit, scale, labels);
+when the device gives no value (no row, or a sentinel), `keep_previous_value` keeps what the
+inventory had, else `default_value` is written, else the field is cleared. A value the rule
+refuses counts as `invalid`, is treated as missing, and its first example per OID is kept
+for the operator (`facho.inventory.notes.RefusedValues`).
 """
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from facho.extensions import db
+from facho.inventory.notes import RefusedValues
+from facho.inventory.value_rules import RuleError, ValueRule
+from facho.inventory.values import FORMATTERS
 from facho.models import Olt, Onu, OnuReading
-from facho.inventory.values import FORMATTERS, apply_format
 
 # espacio -> Onu column (DESIGN 2).
 ESPACIO_FIELD = {
@@ -78,16 +81,21 @@ class FieldRule:
     formato: str
     keep_previous: bool
     default: Any             # already converted to the field's type
+    rule: ValueRule
 
-    def resolve(self, raw: Any, old: Any) -> tuple[Any, str]:
-        """(value to store, state) with state `value`, `missing` or `invalid`."""
-        state = "value"
-        value = None
+    def resolve(self, raw: Any, old: Any) -> tuple[Any, str, str | None]:
+        """(value to store, state, reason) with state `value`, `missing` or `invalid`;
+        `reason` says in Spanish why a value was refused."""
+        state, value, reason = "value", None, None
         if raw is not None:
-            try:
-                value = coerce(self.field, apply_format(self.formato, raw))
-            except (ValueError, TypeError):
-                state, value = "invalid", None
+            outcome = self.rule.apply(raw)
+            state, reason = outcome.state, outcome.reason
+            if state == "value":
+                try:
+                    value = coerce(self.field, outcome.value)
+                except (ValueError, TypeError):
+                    state, reason = "invalid", (f"«{outcome.value}» no es válido para el "
+                                                f"campo {self.field}")
         if value is None:
             if state == "value":
                 state = "missing"
@@ -95,7 +103,7 @@ class FieldRule:
                 value = old
             else:
                 value = self.default
-        return value, state
+        return value, state, reason
 
 
 def coerce(field: str | None, value: Any) -> Any:
@@ -131,9 +139,14 @@ def field_rule(oid, *, discovery: bool = False) -> FieldRule:
             raise InventoryConfigError(
                 f"El valor por defecto «{oid.default_value}» del OID «{oid.nombre}» no es "
                 f"válido para el campo {field}") from None
+    try:
+        rule = ValueRule.from_oid(oid)
+    except RuleError as exc:
+        raise InventoryConfigError(
+            f"La regla de valor del OID «{oid.nombre}» no es válida: {exc}") from None
     return FieldRule(oid_id=oid.id, nombre=oid.nombre, oid=oid.oid.strip().strip("."),
                      espacio=oid.espacio, field=field, formato=oid.formato,
-                     keep_previous=bool(oid.keep_previous_value), default=default)
+                     keep_previous=bool(oid.keep_previous_value), default=default, rule=rule)
 
 
 def lock_olt(olt_id: int) -> None:
@@ -160,9 +173,8 @@ def lock_olt(olt_id: int) -> None:
 
 def _existing(olt_id: int, fields: Iterable[str], present_only: bool = False):
     t = Onu.__table__
-    columns = [t.c.id, t.c.raw_index, t.c.present, t.c.consecutive_misses]
-    columns += [t.c[f] for f in fields if f not in ("id", "raw_index", "present",
-                                                     "consecutive_misses")]
+    base = ("id", "raw_index", "name", "present", "consecutive_misses")
+    columns = [t.c[f] for f in base] + [t.c[f] for f in dict.fromkeys(fields) if f not in base]
     query = sa.select(*columns).where(t.c.olt_id == olt_id)
     if present_only:
         query = query.where(t.c.present.is_(True))
@@ -208,6 +220,7 @@ def apply_discovery(olt_id: int, execution_id: int, found: dict[str, Discovered]
     existing = _existing(olt_id, list(POSITION_FIELDS) + fields)
     counts = dict(found=len(found), new=0, returned=0, updated=0, unchanged=0, gone=0,
                   missing_pending=0, invalid_values=0)
+    refused = RefusedValues()
     inserts: list[dict] = []
     updates: list[dict] = []
     for raw, onu in found.items():
@@ -216,9 +229,10 @@ def apply_discovery(olt_id: int, execution_id: int, found: dict[str, Discovered]
                                   "name": onu.name}
         for position, rule in written:
             previous = getattr(old, rule.field) if old is not None else None
-            value, state = rule.resolve(onu.raw_values.get(position), previous)
+            raw_value = onu.raw_values.get(position)
+            value, state, reason = rule.resolve(raw_value, previous)
             if state == "invalid":
-                counts["invalid_values"] += 1
+                refused.add(rule.nombre, onu.name, raw_value, reason)
             if rule.field in values and value is None:
                 continue  # an earlier rule gave this field a value
             values[rule.field] = value
@@ -257,7 +271,15 @@ def apply_discovery(olt_id: int, execution_id: int, found: dict[str, Discovered]
         .values(last_seen_at=now))
     counts["absent_total"] = sum(1 for raw, old in existing.items()
                                  if raw not in found and not old.present) + counts["gone"]
+    _add_refused(counts, refused)
     return counts
+
+
+def _add_refused(counts: dict, refused: RefusedValues) -> None:
+    counts["invalid_values"] = refused.total
+    if refused.total:
+        counts["invalid_examples"] = refused.examples()
+        counts["warnings"] = [refused.warning()]
 
 
 def present_onus(olt_id: int) -> dict[str, int]:
@@ -290,6 +312,7 @@ def apply_get(olt_id: int, execution_id: int, read: dict[str, dict[int, Any]],
     counts = dict(onus=0, onus_updated=0, updated=0, unchanged=0, missing=0,
                   invalid_values=0, readings=0)
     per_oid = {r.nombre: dict(updated=0, unchanged=0, missing=0) for _, r in written}
+    refused = RefusedValues()
     updates: list[dict] = []
     readings: list[dict] = []
     for raw in asked:
@@ -301,9 +324,10 @@ def apply_get(olt_id: int, execution_id: int, read: dict[str, dict[int, Any]],
         values: dict[str, Any] = {}
         for position, rule in written:
             previous = getattr(old, rule.field) if rule.field not in values else values[rule.field]
-            value, state = rule.resolve(got.get(position), previous)
+            raw_value = got.get(position)
+            value, state, reason = rule.resolve(raw_value, previous)
             if state == "invalid":
-                counts["invalid_values"] += 1
+                refused.add(rule.nombre, old.name or raw, raw_value, reason)
             if state != "value":
                 counts["missing"] += 1
                 per_oid[rule.nombre]["missing"] += 1
@@ -326,6 +350,7 @@ def apply_get(olt_id: int, execution_id: int, read: dict[str, dict[int, Any]],
         db.session.execute(OnuReading.__table__.insert(), readings)
     counts["readings"] = len(readings)
     counts["per_oid"] = per_oid
+    _add_refused(counts, refused)
     return counts
 
 

@@ -1,4 +1,5 @@
 """Brands, OIDs and index formulas: validation with Spanish messages, nothing saved."""
+import pytest
 
 from facho.models import Brand, IndexFormula, Oid
 from tests.factories import add_brand, add_olt
@@ -73,7 +74,7 @@ BAD_FORMULAS = [
     ({"params": "{base: 1}"}, "JSON"),
     ({"params": '{"base": 1, "step_slot": 8192}'}, "faltan parámetros: step_port"),
     ({"params": '{"base": -1, "step_slot": 1, "step_port": 1}'}, "'base': debe ser un número"),
-    ({"kind": "bitshift"}, "faltan parámetros"),
+    ({"kind": "bitshift"}, "no existe en la fórmula bitshift"),
     ({"kind": "dotted", "params": '{"positions": {"slot": 0}}'}, "positions debe indicar"),
 ]
 
@@ -114,3 +115,34 @@ def test_brand_in_use_cannot_be_deleted(app, staff_client):
     page = text(post(staff_client, "/admin/brands/delete/", {"id": str(unused)}))
     assert "Registro eliminado." in page
     assert count(app, Brand) == 1
+
+
+BAD_RULES = [
+    ({"formato": "numero", "regex": "([0-9]+"}, "regex", "no compila"),
+    ({"formato": "text", "etiquetas": "[1, 2]"}, "etiquetas", "objeto JSON"),
+    ({"formato": "text", "etiquetas": '{"1": 5}'}, "etiquetas", "objeto JSON"),
+    ({"formato": "text", "etiquetas": "{1: en línea"}, "etiquetas", "No es JSON válido"),
+    ({"formato": "int", "escala": "0"}, "escala", "0"),
+    ({"formato": "text", "unidad": "mw"}, "unidad", "numero"),
+]
+
+
+@pytest.mark.parametrize("fields,field,message", BAD_RULES)
+def test_a_value_rule_that_cannot_work_is_refused_under_its_field(app, staff_client, fields,
+                                                                   field, message):
+    page = text(post(staff_client, "/admin/oids/new/", oid_form(espacio="rx_power", **fields)))
+    errors = field_errors(page)
+    assert any(message in m for m in errors.get(field, [])), errors
+    assert count(app, Oid) == 0
+
+
+def test_a_value_rule_is_stored_as_numbers_and_a_label_map(app, staff_client):
+    page = text(post(staff_client, "/admin/oids/new/", oid_form(
+        espacio="estado", formato="int", escala="0,01", sin_valor="0,65535, 2147483647",
+        decimales="2", etiquetas='{"1": "en línea", "2": "desconectada"}')))
+    assert "Registro creado." in page, field_errors(page)
+    with app.app_context():
+        oid = Oid.query.one()
+        assert oid.escala == 0.01 and oid.decimales == 2 and oid.desplazamiento is None
+        assert oid.sin_valor == "0, 65535, 2147483647"
+        assert oid.etiquetas == {"1": "en línea", "2": "desconectada"}
