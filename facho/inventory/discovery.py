@@ -166,7 +166,8 @@ def collect(client: SnmpClient, rules: list[FieldRule], params: dict) -> Collect
             onu = result.found.get(decoded.raw)
             if onu is None:
                 onu = result.found[decoded.raw] = Discovered(
-                    decoded.raw, decoded.slot, decoded.port, decoded.onu_id, decoded.name, {})
+                    decoded.raw, decoded.slot, decoded.port, decoded.onu_id, decoded.name, {},
+                    decoded.key)
             onu.raw_values[position] = value
     key = raw_key_function(params)
     for position, rule in enumerate(rules):

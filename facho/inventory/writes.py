@@ -200,9 +200,10 @@ class Discovered:
     raw: str
     slot: int
     port: int
-    onu_id: int
+    onu_id: int | None
     name: str
     raw_values: dict[int, Any]   # rule position -> raw SNMP value (absent = no row)
+    key: str | None = None       # a string index's text: the ONU's serial
 
 
 def apply_discovery(olt_id: int, execution_id: int, found: dict[str, Discovered],
@@ -217,7 +218,7 @@ def apply_discovery(olt_id: int, execution_id: int, found: dict[str, Discovered]
     # one with a value wins.
     fields = list(dict.fromkeys(r.field for _, r in written))
     lock_olt(olt_id)
-    existing = _existing(olt_id, list(POSITION_FIELDS) + fields)
+    existing = _existing(olt_id, list(POSITION_FIELDS) + ["serial"] + fields)
     counts = dict(found=len(found), new=0, returned=0, updated=0, unchanged=0, gone=0,
                   missing_pending=0, invalid_values=0)
     refused = RefusedValues()
@@ -227,6 +228,10 @@ def apply_discovery(olt_id: int, execution_id: int, found: dict[str, Discovered]
         old = existing.get(raw)
         values: dict[str, Any] = {"slot": onu.slot, "port": onu.port, "onu_id": onu.onu_id,
                                   "name": onu.name}
+        if onu.key is not None:
+            # a table keyed by the serial: the key is the serial (a serial column still
+            # wins when it has a value)
+            values["serial"] = coerce("serial", onu.key)
         for position, rule in written:
             previous = getattr(old, rule.field) if old is not None else None
             raw_value = onu.raw_values.get(position)

@@ -70,6 +70,7 @@ def test_a_serial_indexed_table_with_the_port_in_a_column_stores_every_onu(app, 
     for n, serial in enumerate(SERIALS):
         onu = stored[f"0/0/{1 + n % 2}:{serial}"]
         assert onu.port == 1 + n % 2 and onu.onu_id is None
+        assert onu.serial == serial  # the string index is the serial
         assert onu.descripcion is None  # the discovery column's text feeds no field
         # the agent's 0 is "no value": empty, never 0.00 dBm
         assert onu.rx_power == (None if n % 5 == 0 else round((-1900 - n) / 100, 2))
