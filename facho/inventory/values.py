@@ -229,15 +229,3 @@ def apply_format(formato: str, value: Any) -> Any:
         raise ValueError(f"formato desconocido {formato!r}; válidos: "
                          f"{', '.join(sorted(FORMATTERS))}") from None
     return rule(value)
-
-
-def invalid_values_note(count: int) -> str | None:
-    """The operator's note for an execution that read values its OIDs' formats rejected
-    (an INTEGER where a serial was expected, text where a number was…). Those fields were
-    left as the value rules say, so the execution succeeded; without a note the operator
-    would only see empty fields and a SUCCESS."""
-    if not count:
-        return None
-    return (f"{count} valor(es) leídos de la OLT no tienen el tipo o formato que espera su OID "
-            "(por ejemplo, texto donde se espera un número) y no se guardaron: revise el "
-            "formato de los OIDs de la tarea y el modelo de la OLT.")
