@@ -10,6 +10,9 @@ Import the fixtures into a test module to use them:
   (community ``huawei_sim``), a simulated ZTE C320 with 256 ONUs (``zte_sim``) and the real
   recordings of ``tests/data/snmprec`` (``zxa10_c320``, ``smartax``), with the ground truth;
   it also accepts SNMPv3 user ``V3_USER`` (SHA auth, no privacy; context = file name).
+* ``v3_agent`` (session): one snmpsim with a SNMPv3 user per security level (``V3_USERS``:
+  noAuthNoPriv, authNoPriv MD5/SHA-1, authPriv MD5+DES/SHA-1+AES) serving a simulated
+  Huawei OLT to the empty context, as an OLT row asks.
 * ``FakeAgent``: a UDP agent on 127.0.0.1 whose answers come from a Python function, for
   behaviour no real agent shows on demand (loops, endless tables, stale replies…).
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -93,6 +97,66 @@ def olt_agents(snmpsim_factory, tmp_path_factory) -> OltAgents:
     sim = snmpsim_factory(data, probe_community="huawei_sim", extra_args=(
         f"--v3-user={V3_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA"))
     return OltAgents(sim.port, huawei, zte, RECORDINGS)
+
+
+# --- an SNMPv3 agent with one user per security level ------------------------------------
+
+# (user, auth_proto, auth_key, priv_proto, priv_key), facho's protocol names
+V3_USERS = {
+    "noAuthNoPriv": ("facho-noauth", "", "", "", ""),
+    "authNoPriv-md5": ("facho-md5", "md5", "md5-clave-auth-1", "", ""),
+    "authNoPriv-sha1": ("facho-sha", "sha1", "sha-clave-auth-2", "", ""),
+    "authPriv-md5-des": ("facho-md5-des", "md5", "md5-clave-auth-3", "des", "des-clave-priv-3"),
+    "authPriv-sha1-aes": ("facho-sha-aes", "sha1", "sha-clave-auth-4", "aes",
+                          "aes-clave-priv-4"),
+}
+
+
+def snmpsim_has_privacy() -> bool:
+    """snmpsim (pysnmp) ciphers DES/AES only with `cryptography` in its own venv; without
+    it the agent answers every authPriv request with a decryption Report."""
+    python = Path(snmpsim_binary()).with_name("python")
+    probe = "import cryptography.hazmat.decrepit.ciphers, cryptography.hazmat.primitives"
+    return subprocess.run([str(python), "-c", probe], capture_output=True).returncode == 0
+
+
+def require_v3_privacy(level: str) -> None:
+    if V3_USERS[level][3]:
+        require(snmpsim_has_privacy(), "cryptography en .venv-snmpsim (privacidad SNMPv3 de "
+                "snmpsim: pines de scripts/install-snmpsim.sh)")
+
+
+@dataclass
+class V3Agent:
+    port: int
+    onus: list[SimOnu]        # a simulated Huawei OLT in self.snmprec (empty context)
+
+    def credentials(self, level: str) -> dict[str, str]:
+        """The OLT row's SNMPv3 columns for the user of `level` (a V3_USERS key)."""
+        user, auth, auth_key, priv, priv_key = V3_USERS[level]
+        return dict(snmp_version="v3", v3_usuario=user, v3_auth_proto=auth,
+                    v3_auth_clave=auth_key, v3_priv_proto=priv, v3_priv_clave=priv_key)
+
+    def target(self, level: str, **options) -> SnmpTarget:
+        user, auth, auth_key, priv, priv_key = V3_USERS[level]
+        options.setdefault("timeout_s", 2.0)
+        options.setdefault("retries", 1)
+        return SnmpTarget("127.0.0.1", self.port, version="v3", community="", v3_user=user,
+                          v3_auth_proto=auth, v3_auth_key=auth_key, v3_priv_proto=priv,
+                          v3_priv_key=priv_key, **options)
+
+
+@pytest.fixture(scope="session")
+def v3_agent(tmp_path_factory) -> V3Agent:
+    """snmpsim on 127.0.0.1 with the SNMPv3 users of V3_USERS, serving a simulated Huawei
+    OLT (96 ONUs) to the empty context (and the empty v2c community, to compare)."""
+    require(snmpsim_installed(), "snmpsim (run scripts/install-snmpsim.sh)")
+    data = tmp_path_factory.mktemp("snmp-v3")
+    onus = write_snmprec(data / "self.snmprec", "huawei", 96, seed=3)
+    sim = SnmpSim(data, udp_free_port(), v3_users=list(V3_USERS.values()))
+    sim.start()
+    yield V3Agent(sim.port, onus)
+    sim.stop()
 
 
 # --- fake agents -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """From an `Olt` row and the configuration to what the SNMP layer and the per-OLT limiter
-need. The community only travels inside `SnmpTarget` (excluded from its repr), never into
-logs or summaries.
+need. The community and the SNMPv3 keys only travel inside `SnmpTarget` (excluded from its
+repr), never into logs or summaries.
 """
 from __future__ import annotations
 
@@ -29,12 +29,19 @@ class OltLimits:
 def snmp_target(olt, config, **overrides) -> SnmpTarget:
     """The SNMP target of an OLT row with the configured timeouts.
 
-    `config` is `facho.config.Config` (timeout per attempt, extra attempts)."""
+    `config` is `facho.config.Config` (timeout per attempt, extra attempts). An SNMPv3 OLT
+    (`snmp_version` "v3") carries its user, protocols and keys; its community is unused.
+    """
     options = dict(
         host=olt.ip_address,
         port=int(olt.snmp_port or 161),
         version=olt.snmp_version or "v2c",
-        community=olt.comunidad,
+        community=olt.comunidad or "",
+        v3_user=olt.v3_usuario or "",
+        v3_auth_proto=olt.v3_auth_proto or "",
+        v3_auth_key=olt.v3_auth_clave or "",
+        v3_priv_proto=olt.v3_priv_proto or "",
+        v3_priv_key=olt.v3_priv_clave or "",
         timeout_s=float(config.snmp_timeout_s),
         retries=int(config.snmp_retries),
         walk_deadline_s=WALK_DEADLINE_S,

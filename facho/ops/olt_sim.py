@@ -153,16 +153,40 @@ def _die_with_parent() -> None:
 
 class SnmpSim:
     """snmpsim serving ``data_dir`` on ``127.0.0.1:port`` (``with SnmpSim(...) as sim:``)."""
+
+    # facho's SNMPv3 protocol names (facho.models.V3_*_PROTOCOLS) -> snmpsim's
+    V3_AUTH = {"": "NONE", "md5": "MD5", "sha1": "SHA"}
+    V3_PRIV = {"": "NONE", "des": "DES", "aes": "AES"}
+
     def __init__(self, data_dir: str | Path, port: int, *, log_path: str | Path | None = None,
-                 extra_args: list[str] | tuple[str, ...] = ()):
+                 extra_args: list[str] | tuple[str, ...] = (),
+                 v3_users: "list[tuple[str, str, str, str, str]] | tuple" = ()):
         """``extra_args``: more snmpsim options, e.g. ``--v3-user=…`` (SNMPv3 clients then
-        name the data file as their context)."""
+        name the data file as their context).
+
+        ``v3_users``: SNMPv3 USM users, each ``(user, auth_proto, auth_key, priv_proto,
+        priv_key)`` with facho's protocol names ("" / md5 / sha1, "" / des / aes; keys of
+        at least 8 characters). A v3 request with an empty context (what an OLT row sends)
+        reads ``self.snmprec``, which also answers the empty v1/v2c community. The keys
+        reach snmpsim's command line only: keep the agent on a test machine."""
         self.data_dir = Path(data_dir)
         self.port = port
         self.log_path = log_path
-        self.extra_args = list(extra_args)
+        self.extra_args = list(extra_args) + self.v3_args(v3_users)
         self.process: subprocess.Popen | None = None
         self._cache_dir: str | None = None
+
+    @classmethod
+    def v3_args(cls, users) -> list[str]:
+        """snmpsim options declaring ``users`` (see ``__init__``)."""
+        args: list[str] = []
+        for user, auth, auth_key, priv, priv_key in users:
+            args.append(f"--v3-user={user}")
+            if auth:
+                args += [f"--v3-auth-key={auth_key}", f"--v3-auth-proto={cls.V3_AUTH[auth]}"]
+            if priv:
+                args += [f"--v3-priv-key={priv_key}", f"--v3-priv-proto={cls.V3_PRIV[priv]}"]
+        return args
 
     def start(self, wait_s: float = 30.0, probe_community: str | None = None) -> "SnmpSim":
         self._cache_dir = tempfile.mkdtemp(prefix="facho-snmpsim-cache-")
@@ -180,8 +204,10 @@ class SnmpSim:
         finally:
             if log is not subprocess.DEVNULL:
                 log.close()
-        community = probe_community or next(
+        community = probe_community if probe_community is not None else next(
             (p.stem for p in sorted(self.data_dir.glob("*.snmprec"))), "public")
+        if probe_community is None and community == "self":
+            community = ""  # snmpsim serves self.snmprec to the empty community
         try:
             self.wait_ready(community, wait_s)
         except BaseException:

@@ -1,4 +1,7 @@
-"""OLTs in the panel: validation, the write-only community, filters, bulk enable/disable."""
+"""OLTs in the panel: validation, the write-only community and SNMPv3 keys, filters, bulk
+enable/disable."""
+
+import re
 
 from facho.models import Execution, Olt
 from tests.conftest import create_user, login
@@ -169,3 +172,145 @@ def test_disabling_from_the_edit_form_interrupts_pending(app, staff_client):
     page = text(post(staff_client, f"/admin/olts/edit/?id={olt}", form))
     assert "1 ejecución pendiente fue interrumpida." in page
     assert fetch(app, Execution, pending).status == "INTERRUPTED"
+
+
+# --- SNMPv3 -------------------------------------------------------------------------------
+
+AUTH_KEY, PRIV_KEY = "v3-clave-auth-xyz", "v3-clave-priv-xyz"
+
+
+def v3_form(brand_id, **overrides):
+    data = olt_form(brand_id, snmp_version="v3", comunidad="", v3_usuario="facho-v3",
+                    v3_auth_proto="sha1", v3_auth_clave=AUTH_KEY, v3_priv_proto="aes",
+                    v3_priv_clave=PRIV_KEY)
+    data.update(overrides)
+    return data
+
+
+def add_v3_olt(app, brand_id, **kw):
+    return add_olt(app, brand_id, snmp_version="v3", comunidad="", v3_usuario="facho-v3",
+                   v3_auth_proto="sha1", v3_auth_clave=AUTH_KEY, v3_priv_proto="aes",
+                   v3_priv_clave=PRIV_KEY, **kw)
+
+
+def test_v3_olt_is_created_from_the_form_without_a_community(app, staff_client, caplog):
+    caplog.set_level("DEBUG")
+    brand = add_brand(app)
+    form = text(staff_client.get("/admin/olts/new/"))
+    for label in ("Usuario SNMPv3", "Autenticación SNMPv3", "Clave de autenticación SNMPv3",
+                  "Privacidad SNMPv3", "Clave de privacidad SNMPv3", "Sin autenticación",
+                  "SHA-1", "AES-128", "v3 (usuario y claves)", "Solo SNMPv3"):
+        assert label in form, label
+    page = text(post(staff_client, "/admin/olts/new/", v3_form(brand)))
+    assert "Registro creado." in page, field_errors(page)
+    with app.app_context():
+        olt = Olt.query.one()
+        assert (olt.snmp_version, olt.comunidad, olt.v3_usuario, olt.v3_auth_proto,
+                olt.v3_auth_clave, olt.v3_priv_proto, olt.v3_priv_clave) == (
+            "v3", "", "facho-v3", "sha1", AUTH_KEY, "aes", PRIV_KEY)
+    assert AUTH_KEY not in page and PRIV_KEY not in page
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert AUTH_KEY not in logged and PRIV_KEY not in logged
+
+
+def test_v3_keys_never_appear_in_list_details_or_edit_form(app, staff_client):
+    olt = add_v3_olt(app, add_brand(app))
+    for url in ("/admin/olts/", f"/admin/olts/details/?id={olt}",
+                f"/admin/olts/edit/?id={olt}", "/admin/olts/export/csv/"):
+        page = text(staff_client.get(url))
+        assert AUTH_KEY not in page and PRIV_KEY not in page, url
+    details = text(staff_client.get(f"/admin/olts/details/?id={olt}"))
+    assert "facho-v3" in details and "SHA-1" in details and "AES-128" in details
+    assert "Clave" not in details
+    edit = text(staff_client.get(f"/admin/olts/edit/?id={olt}"))
+    for name in ("v3_auth_clave", "v3_priv_clave"):
+        field = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', edit).group(0)
+        assert 'type="password"' in field and not re.search(r'value="[^"]', field), field
+
+
+def test_empty_v3_keys_on_edit_keep_the_stored_ones(app, staff_client):
+    brand = add_brand(app)
+    olt = add_v3_olt(app, brand)
+    page = text(post(staff_client, f"/admin/olts/edit/?id={olt}",
+                     v3_form(brand, v3_auth_clave="", v3_priv_clave="", descripcion="otra")))
+    assert "Cambios guardados." in page, field_errors(page)
+    stored = fetch(app, Olt, olt)
+    assert stored.descripcion == "otra"
+    assert (stored.v3_auth_clave, stored.v3_priv_clave) == (AUTH_KEY, PRIV_KEY)
+    post(staff_client, f"/admin/olts/edit/?id={olt}",
+         v3_form(brand, v3_auth_clave="", v3_priv_clave="nueva-clave-priv"))
+    stored = fetch(app, Olt, olt)
+    assert (stored.v3_auth_clave, stored.v3_priv_clave) == (AUTH_KEY, "nueva-clave-priv")
+
+
+def test_dropping_a_v3_protocol_forgets_its_key(app, staff_client):
+    brand = add_brand(app)
+    olt = add_v3_olt(app, brand)
+    post(staff_client, f"/admin/olts/edit/?id={olt}",
+         v3_form(brand, v3_auth_clave="", v3_priv_proto="", v3_priv_clave=""))
+    stored = fetch(app, Olt, olt)
+    assert (stored.v3_auth_proto, stored.v3_auth_clave) == ("sha1", AUTH_KEY)
+    assert (stored.v3_priv_proto, stored.v3_priv_clave) == ("", "")
+
+
+BAD_V3_INPUT = [
+    ({"v3_usuario": ""}, "v3_usuario", "SNMPv3 requiere un usuario"),
+    ({"v3_usuario": "   "}, "v3_usuario", "SNMPv3 requiere un usuario"),
+    ({"v3_usuario": "u" * 33}, "v3_usuario", "Usuario SNMPv3: máximo 32 caracteres."),
+    ({"v3_auth_proto": ""}, "v3_priv_proto",
+     "La privacidad (cifrado) requiere autenticación"),
+    ({"v3_auth_proto": "", "v3_auth_clave": ""}, "v3_priv_proto",
+     "La privacidad (cifrado) requiere autenticación"),
+    ({"v3_auth_clave": "corta12"}, "v3_auth_clave",
+     "La clave de autenticación debe tener al menos 8 caracteres."),
+    ({"v3_auth_clave": ""}, "v3_auth_clave",
+     "Ingrese la clave de autenticación (mínimo 8 caracteres)."),
+    ({"v3_priv_clave": "corta12"}, "v3_priv_clave",
+     "La clave de privacidad debe tener al menos 8 caracteres."),
+    ({"v3_priv_clave": ""}, "v3_priv_clave",
+     "Ingrese la clave de privacidad (mínimo 8 caracteres)."),
+    ({"v3_priv_proto": "", "v3_priv_clave": "sobra-esta-clave"}, "v3_priv_clave",
+     "no eligió protocolo de privacidad"),
+    ({"v3_auth_proto": "sha256"}, "v3_auth_proto", "Opción inválida."),
+]
+
+
+def test_bad_v3_input_is_refused_under_the_field_without_echoing_keys(app, staff_client):
+    brand = add_brand(app)
+    for overrides, field, message in BAD_V3_INPUT:
+        page = text(post(staff_client, "/admin/olts/new/", v3_form(brand, **overrides)))
+        errors = field_errors(page)
+        assert any(message in m for m in errors.get(field, [])), (overrides, errors)
+        assert "No se pudo crear el registro" in page
+        assert count(app, Olt) == 0, overrides
+        for key in (AUTH_KEY, PRIV_KEY, "corta12", "sobra-esta-clave"):
+            assert key not in page, (overrides, key)
+
+
+def test_the_community_is_still_required_for_v1_and_v2c(app, staff_client):
+    brand = add_brand(app)
+    for version in ("v1", "v2c"):
+        page = text(post(staff_client, "/admin/olts/new/",
+                         v3_form(brand, snmp_version=version, comunidad="")))
+        assert "La comunidad SNMP no puede estar vacía." in field_errors(page)["comunidad"]
+    assert count(app, Olt) == 0
+    # A v3 OLT has no community: back to v2c it needs one, even on edit.
+    olt = add_v3_olt(app, brand)
+    page = text(post(staff_client, f"/admin/olts/edit/?id={olt}",
+                     v3_form(brand, snmp_version="v2c", comunidad="")))
+    assert "La comunidad SNMP no puede estar vacía." in field_errors(page)["comunidad"]
+    assert fetch(app, Olt, olt).snmp_version == "v3"
+    post(staff_client, f"/admin/olts/edit/?id={olt}",
+         v3_form(brand, snmp_version="v2c", comunidad="nueva-com"))
+    stored = fetch(app, Olt, olt)
+    assert (stored.snmp_version, stored.comunidad) == ("v2c", "nueva-com")
+
+
+def test_a_v3_olt_needs_no_user_nor_keys_while_it_is_v2c(app, staff_client):
+    brand = add_brand(app)
+    page = text(post(staff_client, "/admin/olts/new/", olt_form(brand, v3_usuario="",
+                                                                 v3_auth_proto="sha1")))
+    assert "Registro creado." in page, field_errors(page)
+    with app.app_context():
+        olt = Olt.query.one()
+        assert (olt.snmp_version, olt.comunidad, olt.v3_auth_clave) == ("v2c", COMMUNITY, "")
