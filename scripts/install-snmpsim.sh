@@ -21,6 +21,8 @@ PINS=(
   snmpsim==1.2.2 pysnmp==7.1.30 pysmi==2.0.0 pyasn1==0.6.5
   Jinja2==3.1.6 MarkupSafe==3.0.4 lark==1.3.1 requests==2.34.2
   certifi==2026.10.19.post1 charset-normalizer==3.5.2 idna==3.20 urllib3==2.8.0
+  # SNMPv3 privacy (DES/AES): without it snmpsim answers "Ciphering services not available"
+  cryptography==51.0.1 cffi==2.1.1 pycparser==3.12
 )
 STAMP="$VENV/.facho-pins"
 WANT="$(printf '%s\n' "${PINS[@]}")"
