@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-from facho.inventory.index_formulas import validate_formula
+from facho.inventory.decoders import KINDS, validate_formula
 from facho.inventory.writes import InventoryConfigError, field_rule
 from facho.scheduling.schedule import parse_interval
 from facho.scheduling.schedule import validate_cron as schedule_validate_cron
@@ -142,42 +142,35 @@ def validate_schedule_choice(interval_raw: str | None, cron_expr: str | None) ->
         raise ValueError("Indique un intervalo (por ejemplo 5m) o una expresión cron.")
 
 
-# Parameters that must be non-negative integers when present (facho.inventory.index_formulas).
-_FORMULA_INT_PARAMS = ("base", "step_slot", "step_port", "frame", "slot_shift", "slot_mask",
-                       "port_shift", "port_mask", "onu_shift", "onu_mask", "max_trailing")
 FORMULA_EXAMPLE = '{"base": 4194304000, "step_slot": 8192, "step_port": 256}'
 
 
 def validate_formula_params(kind: str, params) -> dict:
     """JSON parameters of an index formula (text or dict) for `kind`; returns the dict with
-    `kind` filled in, as facho.inventory.index_formulas expects it."""
+    `kind` filled in, as facho.inventory.decoders expects it. A message about one parameter
+    reads "Parámetro 'x': ..." (what the form shows under the field), others "Parámetros
+    inválidos: ..."."""
     import json
 
-
+    example = (json.dumps({k: v for k, v in KINDS[kind].ejemplo.items() if k != "kind"})
+               if isinstance(kind, str) and kind in KINDS else FORMULA_EXAMPLE)
     if isinstance(params, str):
         try:
             params = json.loads(params.strip() or "{}")
         except ValueError:
             raise ValueError(f"Parámetros inválidos: no es JSON válido (ejemplo: "
-                             f"{FORMULA_EXAMPLE}).") from None
+                             f"{example}).") from None
     if not isinstance(params, dict):
-        raise ValueError("Parámetros inválidos: deben ser un objeto JSON ({...}).")
+        raise ValueError(f"Parámetros inválidos: deben ser un objeto JSON (ejemplo: {example}).")
     if params.get("kind", kind) != kind:
         raise ValueError(f"Parámetros inválidos: 'kind' dice {params['kind']!r} "
                          f"pero el tipo elegido es {kind!r}.")
     params = {**params, "kind": kind}
-    for key in _FORMULA_INT_PARAMS:
-        value = params.get(key, 0)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"Parámetro {key!r}: debe ser un número entero no negativo.")
-    positions = params.get("positions", {})
-    if not isinstance(positions, dict) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 0
-            for v in positions.values()):
-        raise ValueError("Parámetro 'positions': use un objeto como "
-                         '{"slot": 0, "port": 1, "onu": 2}.')
     try:
         validate_formula(params)
     except ValueError as exc:
-        raise ValueError(f"Parámetros inválidos: {exc}.") from None
+        message = str(exc)
+        if message.startswith("parámetro "):
+            raise ValueError(f"P{message[1:]}.") from None
+        raise ValueError(f"Parámetros inválidos: {message}.") from None
     return params

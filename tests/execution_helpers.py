@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from facho import messaging
 from facho.extensions import db
-from facho.inventory.index_formulas import HUAWEI_GPON, encode_index
+from facho.inventory.decoders import HUAWEI_GPON, encode_index
 from facho.models import FINAL_STATUSES, Execution, Onu
 from tests.factories import HW
 from tests.snmp_agents import FakeAgent

@@ -24,7 +24,7 @@ from pathlib import Path
 import click
 
 from facho.config import REPO_ROOT
-from facho.inventory.index_formulas import HUAWEI_GPON, ZTE_C320, encode_index
+from facho.inventory.decoders import HUAWEI_GPON, ZTE_C320, encode_index
 from facho.snmp import SnmpClient, SnmpError, SnmpTarget, run
 
 SYS = "1.3.6.1.2.1.1"

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from facho.extensions import db
-from facho.inventory.index_formulas import ZTE_C320
+from facho.inventory.decoders import ZTE_C320
 from facho.models import FAILED, SUCCESS, IndexFormula
 from facho.ops.olt_sim import write_snmprec
 from facho.inventory.values import gpon_serial

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from facho.inventory.index_formulas import HUAWEI_GPON, ZTE_C320, decode_index
+from facho.inventory.decoders import HUAWEI_GPON, ZTE_C320, decode_index
 from facho.ops.olt_sim import REPO_ROOT, SnmpSim, plan_onus, snmprec_text, snmpsim_binary, write_snmprec
 from facho.snmp import SnmpClient, SnmpError, SnmpTarget, run
 from facho.inventory.values import dbm_huawei, dbm_zte

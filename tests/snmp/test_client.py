@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from facho.inventory.index_formulas import HUAWEI_GPON, ZTE_C320, decode_index
+from facho.inventory.decoders import HUAWEI_GPON, ZTE_C320, decode_index
 from facho.snmp import (SnmpAgentLoop, SnmpAuthError, SnmpClient, SnmpTarget, SnmpTimeout, SnmpTooManyRows,
                         SnmpUnknownOid, SnmpUnreachable, SnmpWalkDeadline, run)
 from facho.snmp.codec import GETBULK, GETNEXT
