@@ -1,6 +1,7 @@
 """Which views the panel has, in menu order (registered in `admin.init_app`)."""
 from __future__ import annotations
 
+from admin.audit import AuditEventView
 from admin.catalog import BrandView, IndexFormulaView, OidView
 from admin.executions import ExecutionView
 from admin.inventory import OnuView
@@ -10,6 +11,7 @@ from admin.olts import OltView
 from facho import models as m
 
 CONFIG = "Configuración"
+ADMINISTRATION = "Administración"
 
 
 def register(panel) -> None:
@@ -23,3 +25,5 @@ def register(panel) -> None:
     panel.add_view(OidView(m.Oid, name="OIDs", endpoint="oids", category=CONFIG))
     panel.add_view(IndexFormulaView(m.IndexFormula, name="Fórmulas de índice",
                                     endpoint="index_formulas", category=CONFIG))
+    panel.add_view(AuditEventView(m.AuditEvent, name="Auditoría", endpoint="audit_events",
+                                  category=ADMINISTRATION))

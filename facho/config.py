@@ -39,6 +39,7 @@ class Config:
     olt_lease_ttl_ms: int
     retention_days: int
     absent_after_misses: int
+    absent_onu_days: int          # absent ONUs unseen this long are deleted (0 = never)
 
     @property
     def claim_horizon_s(self) -> int:
@@ -156,4 +157,5 @@ def load_config(environ: dict | None = None) -> Config:
         olt_lease_ttl_ms=_int(env, "FACHO_OLT_LEASE_TTL_MS", 30000, 500, 600000),
         retention_days=_int(env, "FACHO_RETENTION_DAYS", 30, 1, 3650),
         absent_after_misses=_int(env, "FACHO_ABSENT_AFTER_MISSES", 3, 1, 100),
+        absent_onu_days=_int(env, "FACHO_ABSENT_ONU_DAYS", 30, 0, 3650),
     )

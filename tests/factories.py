@@ -7,7 +7,8 @@ Three ways in, by what the caller already has:
   `make_olt`, `make_job`, `new_execution`, `int_discovery_oid` (OLTs on 127.0.0.1 that the
   SNMP tests' agents answer for);
 - with only the app (each opens its own app context), ids back (committed): `add`,
-  `add_brand`, `add_olt`, `add_oid`, `add_job`, `add_execution` (the panel tests' rows).
+  `add_brand`, `add_olt`, `add_oid`, `add_job`, `add_execution` (the panel tests' rows),
+  `add_onus` (ONUs with readings).
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import itertools
 from datetime import datetime, timedelta, timezone
 
 from facho.extensions import db
-from facho.models import Brand, Execution, Oid, Olt, SnmpJob, SnmpJobHost
+from facho.models import (Brand, Execution, Oid, Olt, Onu, OnuReading, SnmpJob,
+                          SnmpJobHost)
 
 UTC = timezone.utc
 COMMUNITY = "c0munidad-s3creta-xyz"
@@ -160,3 +162,23 @@ def add_execution(app, job_id, olt_id, status="PENDING", **kw) -> int:
         host = db.session.query(SnmpJobHost).filter_by(job_id=job_id, olt_id=olt_id).first()
     kw.setdefault("job_host_id", host.id if host else None)
     return add(app, Execution(job_id=job_id, olt_id=olt_id, status=status, **kw))
+
+
+def add_onus(app, olt_id, count, *, present=True, readings=0, slot=1, port=1, first=1,
+             last_seen_at=None, read_at=None, **kw) -> list[int]:
+    """`count` ONUs of one OLT at slot/port, ONU ids `first`.. (name "0/slot/port:n", raw
+    index "slot.port.n"), each with `readings` rx_power readings; their ids."""
+    with app.app_context():
+        rows = [Onu(olt_id=olt_id, raw_index=f"{slot}.{port}.{n}", slot=slot, port=port,
+                    onu_id=n, name=f"0/{slot}/{port}:{n}", present=present,
+                    last_seen_at=last_seen_at, **kw)
+                for n in range(first, first + count)]
+        db.session.add_all(rows)
+        db.session.flush()
+        for row in rows:
+            db.session.add_all([OnuReading(onu_id=row.id, espacio="rx_power",
+                                           value=f"-2{i}.5",
+                                           read_at=read_at or datetime.now(UTC))
+                                for i in range(readings)])
+        db.session.commit()
+        return [row.id for row in rows]

@@ -1,5 +1,6 @@
-"""Retention: executions and ONU readings older than `retention_days` are deleted in
-batches (short transactions, so the dispatcher and workers are never blocked for long).
+"""Retention: executions and ONU readings older than `retention_days`, and absent ONUs not
+seen for `absent_onu_days`, are deleted in batches (short transactions, so the dispatcher
+and workers are never blocked for long).
 
 Only finished executions go (SUCCESS, FAILED, INTERRUPTED, SKIPPED): a PENDING or RUNNING
 row is never deleted, however old. Before a batch of executions is deleted, every
@@ -7,6 +8,12 @@ reference to it is cleared in the same transaction: `onus.last_execution_id` and
 `onu_readings.execution_id` become NULL (the foreign keys say ON DELETE SET NULL, but
 SQLite only enforces that with `PRAGMA foreign_keys=ON`, so it is done explicitly and no
 reference can dangle on either database).
+
+An ONU goes when it is absent (`present = false`: discovery stopped finding it) and was
+last seen (or, never seen, first recorded) before `now - absent_onu_days`; 0 days keeps
+them forever. Its readings go in the same transaction, deleted explicitly for the same
+reason. Each batch locks its ONU rows (PostgreSQL) and every statement checks the
+condition again, so an ONU that a discovery finds again meanwhile is kept with its readings.
 """
 from __future__ import annotations
 
@@ -36,18 +43,28 @@ class PurgeResult:
     executions: int = 0
     readings: int = 0
     onus_unlinked: int = 0
+    absent_onus: int = 0            # absent ONUs deleted (absent_onu_days)
+    absent_onu_readings: int = 0    # their readings, deleted with them
+    absent_cutoff: datetime | None = None   # None: absent ONUs are kept (0 days)
     batches: int = 0
 
 
 def purge(now: datetime | None = None, *, retention_days: int | None = None,
-          batch_size: int = BATCH, max_rows: int = MAX_ROWS_PER_RUN) -> PurgeResult:
+          absent_onu_days: int | None = None, batch_size: int = BATCH,
+          max_rows: int = MAX_ROWS_PER_RUN) -> PurgeResult:
     """Delete readings (by `read_at`) and finished executions (by `created_at`) older than
-    `now - retention_days` (default from the configuration). Commits per batch."""
-    if retention_days is None:
+    `now - retention_days`, and absent ONUs last seen before `now - absent_onu_days` (0:
+    never), both by default from the configuration. Commits per batch."""
+    if retention_days is None or absent_onu_days is None:
         from flask import current_app
-        retention_days = current_app.config["FACHO"].retention_days
+        config = current_app.config["FACHO"]
+        retention_days = config.retention_days if retention_days is None else retention_days
+        absent_onu_days = (config.absent_onu_days if absent_onu_days is None
+                           else absent_onu_days)
     now = now or utcnow()
     result = PurgeResult(cutoff=now - timedelta(days=retention_days))
+    if absent_onu_days:
+        result.absent_cutoff = now - timedelta(days=absent_onu_days)
     session = db.session
 
     while result.readings < max_rows:
@@ -59,6 +76,9 @@ def purge(now: datetime | None = None, *, retention_days: int | None = None,
             _readings.delete().where(_readings.c.id.in_(ids))).rowcount or 0
         session.commit()
         result.batches += 1
+
+    if result.absent_cutoff is not None:
+        _purge_absent_onus(result, batch_size, max_rows)
 
     while result.executions < max_rows:
         ids = session.execute(
@@ -78,8 +98,39 @@ def purge(now: datetime | None = None, *, retention_days: int | None = None,
         result.batches += 1
     session.rollback()
 
-    if result.executions or result.readings:
+    if result.executions or result.readings or result.absent_onus:
         log.info(kv(event="retention", cutoff=result.cutoff.isoformat(),
                     executions=result.executions, readings=result.readings,
-                    onus_unlinked=result.onus_unlinked, batches=result.batches))
+                    onus_unlinked=result.onus_unlinked, absent_onus=result.absent_onus,
+                    absent_onu_readings=result.absent_onu_readings,
+                    absent_cutoff=(result.absent_cutoff.isoformat()
+                                   if result.absent_cutoff else None),
+                    batches=result.batches))
     return result
+
+
+def _old_absent(cutoff: datetime):
+    """Absent ONUs whose last sighting (or first record, never seen) is before `cutoff`."""
+    seen = sa.func.coalesce(_onus.c.last_seen_at, _onus.c.first_seen_at)
+    return sa.and_(_onus.c.present == sa.false(), seen < cutoff)
+
+
+def _purge_absent_onus(result: PurgeResult, batch_size: int, max_rows: int) -> None:
+    session = db.session
+    old_absent = _old_absent(result.absent_cutoff)
+    while result.absent_onus < max_rows:
+        ids = session.execute(sa.select(_onus.c.id).where(old_absent).order_by(_onus.c.id)
+                              .limit(batch_size).with_for_update()).scalars().all()
+        if not ids:
+            break
+        # the condition again in each statement: SQLite read the ids outside a transaction
+        batch = sa.select(_onus.c.id).where(_onus.c.id.in_(ids), old_absent)
+        result.absent_onu_readings += session.execute(
+            _readings.delete().where(_readings.c.onu_id.in_(batch))).rowcount or 0
+        deleted = session.execute(
+            _onus.delete().where(_onus.c.id.in_(ids), old_absent)).rowcount or 0
+        session.commit()
+        result.absent_onus += deleted
+        result.batches += 1
+        if not deleted:   # every one was found again meanwhile: the next run goes on
+            break
