@@ -317,7 +317,8 @@ class Onu(db.Model):
     __tablename__ = "onus"
     id = sa.Column(sa.Integer, primary_key=True)
     olt_id = sa.Column(sa.Integer, sa.ForeignKey("olts.id", ondelete="CASCADE"), nullable=False)
-    raw_index = sa.Column(sa.String(64), nullable=False)
+    # a string index (a serial as sub-ids) is about four characters per character of key
+    raw_index = sa.Column(sa.String(255), nullable=False)
     slot = sa.Column(sa.Integer)
     port = sa.Column(sa.Integer)
     onu_id = sa.Column(sa.Integer)

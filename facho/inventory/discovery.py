@@ -29,9 +29,12 @@ from facho.inventory import writes as inventory
 from facho.extensions import db
 from facho.inventory.decoders import column_oids, decode_index, validate_formula
 from facho.inventory.writes import Discovered, FieldRule, InventoryConfigError, field_rule
-from facho.models import Brand, IndexFormula, Olt, SnmpJob
+from facho.models import Brand, IndexFormula, Olt, Onu, SnmpJob
 from facho.snmp import SnmpClient, SnmpTarget
 from facho.executions.targets import run_snmp as run
+
+
+RAW_INDEX_MAX = Onu.__table__.c.raw_index.type.length
 
 
 class ExecutionConfigError(InventoryConfigError):
@@ -159,6 +162,10 @@ def collect(client: SnmpClient, rules: list[FieldRule], params: dict) -> Collect
                                                        if v is not None})
             except ValueError as exc:
                 result.undecoded.append((text, str(exc)))
+                continue
+            if len(decoded.raw) > RAW_INDEX_MAX:
+                result.undecoded.append((text[:40] + "…", notes.index_too_long(
+                    len(decoded.raw), RAW_INDEX_MAX)))
                 continue
             if decoded.raw in seen_here:
                 result.merged.append((text, decoded.raw))

@@ -43,6 +43,11 @@ def nothing_decoded(rows: int, formula: str, example_index: str, reason: str) ->
             "Revise la fórmula de la marca/modelo (use «Probar» en el formulario).")
 
 
+def index_too_long(length: int, limit: int) -> str:
+    return (f"el índice tiene {length} caracteres y el inventario guarda hasta {limit}: "
+            "la tabla no es una tabla de ONUs o la fórmula toma un índice demasiado largo")
+
+
 def undecoded_rows(count: int, rows: int, examples: list[tuple[str, str]]) -> str:
     shown = "; ".join(f"índice {index}: {reason}" for index, reason in examples[:EXAMPLE_LIMIT])
     return (f"{count} de {rows} filas no corresponden a la fórmula de índice y no se "

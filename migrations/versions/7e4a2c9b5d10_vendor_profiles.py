@@ -1,5 +1,5 @@
 """Issue 11: SNMPv3 per OLT, value rules per OID, string index formulas, audit events,
-ONU states as long as the vendors' Spanish labels
+ONU states as long as the vendors' Spanish labels, raw indexes as long as a serial key
 
 Revision ID: 7e4a2c9b5d10
 Revises: 3b9c1f0d7a21
@@ -48,6 +48,8 @@ def upgrade():
         batch_op.create_check_constraint("kind", NEW_KINDS)
     with op.batch_alter_table("onus", schema=None) as batch_op:
         batch_op.alter_column("status", existing_type=sa.String(20), type_=sa.String(40))
+        batch_op.alter_column("raw_index", existing_type=sa.String(64), type_=sa.String(255),
+                              existing_nullable=False)
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -67,6 +69,8 @@ def downgrade():
     op.drop_table("audit_events")
     with op.batch_alter_table("onus", schema=None) as batch_op:
         batch_op.alter_column("status", existing_type=sa.String(40), type_=sa.String(20))
+        batch_op.alter_column("raw_index", existing_type=sa.String(255), type_=sa.String(64),
+                              existing_nullable=False)
     with op.batch_alter_table("index_formulas", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_index_formulas_kind"), type_="check")
         batch_op.create_check_constraint("kind", OLD_KINDS)

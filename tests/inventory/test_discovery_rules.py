@@ -14,6 +14,9 @@ from tests.snmp_agents import snmpsim_factory  # noqa: F401
 
 ROOT = "1.3.6.1.4.1.41112.1.10.1.4.1"
 PORT, NAME, RX = f"{ROOT}.2", f"{ROOT}.3", f"{ROOT}.7"
+# another table of the same agent: one row keyed by a 100-character text (a 304-character index)
+LONG_ROOT = "1.3.6.1.4.1.41112.1.10.1.9.1"
+LONG_KEY = "X" * 100
 
 
 def serial_index(serial: str) -> str:
@@ -29,6 +32,9 @@ def recording() -> str:
         i = serial_index(serial)
         rows += [(f"{PORT}.{i}", "2", str(1 + n % 2)), (f"{NAME}.{i}", "4", f"cliente-{n}"),
                  (f"{RX}.{i}", "2", "0" if n % 5 == 0 else str(-1900 - n))]
+    long = serial_index(LONG_KEY)
+    rows += [(f"{LONG_ROOT}.2.{long}", "2", "1"), (f"{LONG_ROOT}.3.{long}", "4", "larga"),
+             (f"{LONG_ROOT}.3.{serial_index('UBNT000000FF')}", "4", "corta")]
     rows.sort(key=lambda r: tuple(int(p) for p in r[0].split(".")))
     return "".join(f"{oid}|{tag}|{value}\n" for oid, tag, value in rows)
 
@@ -40,12 +46,12 @@ def agent(snmpsim_factory, tmp_path_factory):
     return snmpsim_factory(data, probe_community="ubnt")
 
 
-def setup(app, agent, params, **rx_rule):
+def setup(app, agent, params, name_oid=NAME, **rx_rule):
     with app.app_context():
         marca = brand("Ubiquiti")
         db.session.add(IndexFormula(nombre="UFiber serial", brand=marca, modelo="",
                                     kind=params["kind"], params=params))
-        oids = [Oid(nombre="UBNT nombre", oid=NAME, brand=marca, espacio="descubrimiento",
+        oids = [Oid(nombre="UBNT nombre", oid=name_oid, brand=marca, espacio="descubrimiento",
                     formato="text"),
                 Oid(nombre="UBNT rx", oid=RX, brand=marca, espacio="rx_power",
                     formato=rx_rule.pop("formato", "int"), **rx_rule)]
@@ -107,3 +113,13 @@ def test_each_value_a_rule_refuses_is_reported_with_one_example(app, agent):
     assert "expresión regular" in examples["reason"]
     assert "UBNT rx" in row.error_message and "rechazados" in row.error_message
     assert all(o.rx_power is None for o in onus(app, olt_id).values())
+
+
+
+def test_an_index_longer_than_the_inventory_keeps_is_refused_and_said_so(app, agent):
+    params = {"kind": "string", "length": "prefixed", "chars": "ascii"}
+    olt_id, row = setup(app, agent, params, name_oid=f"{LONG_ROOT}.3")
+    assert row.status == SUCCESS
+    assert list(onus(app, olt_id)) == [serial_index("UBNT000000FF")]
+    [warning] = [w for w in row.result_summary["warnings"] if "no corresponden" in w]
+    assert "1 de 2 filas" in warning and "caracteres" in warning and "255" in warning
