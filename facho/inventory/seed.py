@@ -1,25 +1,28 @@
-"""Seed data (`flask facho seed`): brands, known vendor OIDs and index formulas.
+"""Seed data (`flask facho seed`): brands, and every shipped vendor profile
+(``facho/inventory/profiles/shipped/*.json``) loaded through the import's own plan/apply code.
 
-Idempotent: rows are matched by their unique names and only missing ones are added,
-so operators' own edits to seeded rows are kept.
+Idempotent and respectful: seeding only creates what is missing (``apply.SEED``); a row that
+exists, even one an operator edited, is never changed, and an entry that would clash with an
+operator's own row (an OID name of another brand, the same OID and space under another name,
+an operator's formula for the same brand and model) is skipped. Nothing is committed here:
+the caller commits the whole seed at once.
 """
 from __future__ import annotations
 
+import click
+
 from facho.extensions import db
-from facho.models import Brand, IndexFormula, Oid
-from facho.inventory.index_formulas import SHIPPED_FORMULAS
-from facho.inventory.vendor_oids import VENDOR_OIDS
+from facho.inventory.profiles.apply import SEED, ImportRefused, apply_profile
+from facho.inventory.profiles.format import ProfileFileError, parse
+from facho.inventory.profiles.shipped import shipped_paths
+from facho.models import Brand
 
 BRANDS = ("Huawei", "ZTE", "FiberHome", "V-SOL", "C-Data")
 
 
-def _brand(nombre: str) -> Brand:
-    brand = db.session.execute(db.select(Brand).filter_by(nombre=nombre)).scalar_one_or_none()
-    if brand is None:
-        brand = Brand(nombre=nombre)
-        db.session.add(brand)
-        db.session.flush()
-    return brand
+class SeedError(click.ClickException):
+    """A shipped profile that cannot be loaded (a bug of the release): the message is
+    Spanish, and `flask facho seed` prints it without a traceback."""
 
 
 def seed_summary(added: dict) -> str:
@@ -34,32 +37,20 @@ def seed() -> dict:
     """Add what is missing; return counts of rows added per kind."""
     added = {"marcas": 0, "oids": 0, "formulas": 0}
     for nombre in BRANDS:
-        if db.session.execute(db.select(Brand).filter_by(nombre=nombre)).scalar_one_or_none():
+        if db.session.execute(db.select(Brand.id).filter_by(nombre=nombre)).first():
             continue
-        _brand(nombre)
+        db.session.add(Brand(nombre=nombre))
+        db.session.flush()
         added["marcas"] += 1
 
-    for spec in VENDOR_OIDS:
-        if db.session.execute(db.select(Oid).filter_by(nombre=spec["nombre"])).scalar_one_or_none():
-            continue
-        db.session.add(Oid(
-            nombre=spec["nombre"], oid=spec["oid"], brand=_brand(spec["marca"]),
-            espacio=spec["espacio"], formato=spec.get("formato", "text"),
-            keep_previous_value=spec.get("keep_previous_value", False)))
-        added["oids"] += 1
-
-    for spec in SHIPPED_FORMULAS:
-        if db.session.execute(
-                db.select(IndexFormula).filter_by(nombre=spec["nombre"])).scalar_one_or_none():
-            continue
-        brand, modelo = _brand(spec["marca"]), spec.get("modelo", "")
-        # (brand, modelo) is unique: an operator's own formula for it wins over ours.
-        if db.session.execute(db.select(IndexFormula.id).filter_by(
-                brand_id=brand.id, modelo=modelo)).first():
-            continue
-        db.session.add(IndexFormula(
-            nombre=spec["nombre"], brand=brand, modelo=modelo,
-            kind=spec["params"]["kind"], params=spec["params"]))
-        added["formulas"] += 1
+    for path in shipped_paths():
+        try:
+            profile = parse(path.read_bytes())
+            result = apply_profile(profile, mode=SEED, commit=False)
+        except (ProfileFileError, ImportRefused) as exc:
+            raise SeedError(f"El perfil incluido {path.name} no se puede cargar: {exc}") from None
+        added["marcas"] += int(result.marca_creada)
+        added["oids"] += len(result.oids_creados)
+        added["formulas"] += len(result.formulas_creadas)
     db.session.flush()
     return added

@@ -52,7 +52,8 @@ def test_discovers_every_onu_of_a_2048_onu_huawei_olt(any_app, olt_agents):
         assert (onu.slot, onu.port, onu.onu_id) == (sim.slot, sim.port, sim.onu_id)
         assert onu.name == f"0/{sim.slot}/{sim.port}:{sim.onu_id}"
         assert onu.serial == gpon_serial(sim.serial) and onu.serial.startswith("HWTC")
-        assert onu.status == ("online" if sim.online else "offline")
+        # the shipped Huawei state OID labels the run status in Spanish (etiquetas)
+        assert onu.status == ("en línea" if sim.online else "desconectada")
         assert onu.descripcion == sim.description
         assert onu.present and onu.consecutive_misses == 0
         assert onu.last_execution_id == row.id and onu.last_seen_at is not None
@@ -190,16 +191,17 @@ def test_an_olt_whose_brand_has_no_index_formula_fails_with_a_clear_message(
     with sqlite_app.app_context():
         seed_catalog()
         from facho.models import Oid
-        db.session.add(Oid(nombre="FH descubrimiento", oid="1.3.6.1.4.1.5875.800.3.10.1.1.2",
-                           brand=brand("FiberHome"), espacio="descubrimiento", formato="text"))
+        # a brand no shipped profile has a formula for (the seed loads them all)
+        db.session.add(Oid(nombre="Nokia descubrimiento", oid="1.3.6.1.4.1.637.61.1.35.10.1.1.2",
+                           brand=brand("Nokia"), espacio="descubrimiento", formato="text"))
         db.session.commit()
-        olt_id = make_olt("FH-1", olt_agents.port, "huawei_sim", marca="FiberHome",
-                          modelo="AN5516")
-        job_id = make_job("Descubrir FH", ["FH descubrimiento"], marca="FiberHome",
+        olt_id = make_olt("NK-1", olt_agents.port, "huawei_sim", marca="Nokia",
+                          modelo="ISAM FX")
+        job_id = make_job("Descubrir NK", ["Nokia descubrimiento"], marca="Nokia",
                           olt_ids=(olt_id,), max_retries=3)
     row = _run(sqlite_app, job_id, olt_id)
     assert row.status == FAILED and row.attempt == 1  # configuration: no retry
-    assert "No hay fórmula de índice para la marca FiberHome modelo «AN5516»" in row.error_message
+    assert "No hay fórmula de índice para la marca Nokia modelo «ISAM FX»" in row.error_message
     assert onus(sqlite_app, olt_id) == {}
 
 

@@ -6,7 +6,21 @@ import pytest
 from facho.inventory.values import (FORMATTERS, NUMERIC_FORMATS, RAW_NUMBER_FORMATS, apply_format,
                                    dbm_huawei, dbm_zte, distance_km, gpon_serial, integer, mac,
                                    numero, status_huawei, text)
-from facho.inventory.vendor_oids import VENDOR_OIDS, oids_for
+from facho.inventory.profiles.format import full_oid_values, parse
+from facho.inventory.profiles.shipped import shipped_paths
+
+
+def vendor_oids() -> list[dict]:
+    """Every OID of every shipped vendor profile (facho/inventory/profiles/shipped), with its
+    brand under ``marca``."""
+    return [dict(full_oid_values(entry), marca=profile.marca)
+            for profile in (parse(path.read_bytes()) for path in shipped_paths())
+            for entry in profile.oids]
+
+
+def oids_for(marca: str, espacio: str) -> list[dict]:
+    """The shipped OIDs of one brand feeding one space."""
+    return [e for e in vendor_oids() if e["marca"] == marca and e["espacio"] == espacio]
 
 
 def test_a_gpon_serial_from_8_octets_is_vendor_letters_plus_uppercase_hex():
@@ -122,8 +136,9 @@ def test_apply_format_uses_the_named_rule_and_refuses_unknown_names():
 def test_every_shipped_vendor_oid_names_a_known_format_and_space():
     from facho.models import ESPACIOS
 
-    assert len({e["nombre"] for e in VENDOR_OIDS}) == len(VENDOR_OIDS)
-    for entry in VENDOR_OIDS:
+    shipped = vendor_oids()
+    assert len({e["nombre"] for e in shipped}) == len(shipped)
+    for entry in shipped:
         assert entry["formato"] in FORMATTERS, entry
         assert entry["espacio"] in ESPACIOS, entry
         assert all(part.isdigit() for part in entry["oid"].split(".")), entry
