@@ -26,6 +26,9 @@ def init_app(app) -> None:
         index_view=DashboardView(name="Inicio", url="/admin"),
     )
     views.register(panel)
+    from admin.profiles import ProfilesView
+    panel.add_view(ProfilesView(name="Perfiles de fabricante", endpoint="profiles",
+                                url="/admin/perfiles", category=views.CONFIG))
     app.register_error_handler(CSRFError, csrf_refused)
     # Browsers ask for /favicon.ico on their own (a JSON page, /healthz): serve the panel's
     # icon there as a static file, public like the other static files.
