@@ -5,7 +5,7 @@ Three ways in, by what the caller already has:
 - inside an app context, rows back (flushed, not committed): `brand`, `olt`, `job`;
 - inside an app context on the seeded catalog (`seed_catalog`), ids back (committed):
   `make_olt`, `make_job`, `new_execution`, `int_discovery_oid` (OLTs on 127.0.0.1 that the
-  SNMP tests' agents answer for);
+  SNMP tests' agents answer for), `make_formula`, `make_oid` (a vendor configured by hand);
 - with only the app (each opens its own app context), ids back (committed): `add`,
   `add_brand`, `add_olt`, `add_oid`, `add_job`, `add_execution` (the panel tests' rows),
   `add_onus` (ONUs with readings).
@@ -16,8 +16,8 @@ import itertools
 from datetime import datetime, timedelta, timezone
 
 from facho.extensions import db
-from facho.models import (Brand, Execution, Oid, Olt, Onu, OnuReading, SnmpJob,
-                          SnmpJobHost)
+from facho.models import (Brand, Execution, IndexFormula, Oid, Olt, Onu, OnuReading,
+                          SnmpJob, SnmpJobHost)
 
 UTC = timezone.utc
 COMMUNITY = "c0munidad-s3creta-xyz"
@@ -182,3 +182,27 @@ def add_onus(app, olt_id, count, *, present=True, readings=0, slot=1, port=1, fi
                                 for i in range(readings)])
         db.session.commit()
         return [row.id for row in rows]
+
+
+# --- vendor onboarding by hand (formulas and OIDs with value rules): ids -------------------
+
+def make_formula(nombre: str, params: dict, marca: str = "Huawei", modelo: str = "") -> int:
+    """An index formula of brand `marca` (created when missing), committed. `params` as the
+    formula form stores them (`facho.inventory.decoders`)."""
+    row = IndexFormula(nombre=nombre, brand=brand(marca), modelo=modelo, kind=params["kind"],
+                       params=params)
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def make_oid(nombre: str, oid_text: str, espacio: str, marca: str = "Huawei",
+             formato: str = "text", **rule) -> int:
+    """A catalog OID of brand `marca` with its value rule (`regex`, `sin_valor`, `unidad`,
+    `escala`, `desplazamiento`, `decimales`, `etiquetas`, `keep_previous_value`,
+    `default_value`), committed."""
+    row = Oid(nombre=nombre, oid=oid_text, brand=brand(marca), espacio=espacio,
+              formato=formato, **rule)
+    db.session.add(row)
+    db.session.commit()
+    return row.id
