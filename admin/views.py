@@ -8,6 +8,7 @@ from admin.inventory import OnuView
 from admin.job_hosts import JobHostView
 from admin.jobs import JobView
 from admin.olts import OltView
+from admin.probe import ProbeView
 from facho import models as m
 
 CONFIG = "Configuración"
@@ -27,3 +28,4 @@ def register(panel) -> None:
                                     endpoint="index_formulas", category=CONFIG))
     panel.add_view(AuditEventView(m.AuditEvent, name="Auditoría", endpoint="audit_events",
                                   category=ADMINISTRATION))
+    panel.add_view(ProbeView(name="Probar", endpoint="probar", url="/admin/probar"))
