@@ -6,7 +6,7 @@ Every function takes the plain value ``facho.snmp`` returns (``bytes`` for OCTET
 2147483647) and raise ``ValueError`` for input that cannot be what the OID promises.
 
 ``FORMATTERS`` maps the ``formato`` names stored on ``Oid`` rows (see
-``facho.inventory.vendor_oids``) to these functions; ``apply_format(formato, value)`` uses it.
+``facho.inventory.profiles``) to these functions; ``apply_format(formato, value)`` uses it.
 The rest of an OID's value rule (regex, sin_valor, unidad, escala, desplazamiento, decimales,
 etiquetas) is ``facho.inventory.value_rules``, which runs the format as one of its steps.
 """

@@ -1,8 +1,8 @@
 """A simulated OLT: a generated ``.snmprec`` served by snmpsim on 127.0.0.1.
 
 ``write_snmprec`` writes a Huawei MA5800-like or ZTE C320-like agent with N ONUs spread
-over slots and ports with the vendors' real row-index schemes (``facho.inventory.index_formulas``)
-and the columns of ``facho.inventory.vendor_oids``, deterministically from a seed, and returns the
+over slots and ports with the vendors' real row-index schemes (``facho.inventory.decoders``)
+and the columns of the shipped vendor profiles, deterministically from a seed, and returns the
 ground truth (``SimOnu`` list) so tests can compare what a walk decodes.
 
 ``SnmpSim`` runs snmpsim (installed in its own venv by ``scripts/install-snmpsim.sh``) as a

@@ -12,7 +12,7 @@ A column ends at endOfMibView or at the first OID outside its subtree. A subtree
 does not have therefore yields no rows and is not an error (see ``errors``).
 
 Rows come back as ``(index, value)``: ``index`` is the OID suffix after the column as a
-tuple of ints (what ``facho.inventory.index_formulas`` decodes), ``value`` a plain Python value.
+tuple of ints (what ``facho.inventory.decoders`` decodes), ``value`` a plain Python value.
 """
 from __future__ import annotations
 

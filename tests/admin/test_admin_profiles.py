@@ -238,11 +238,11 @@ def test_a_shipped_profile_imports_from_its_button_through_the_same_preview(app,
     assert "perfil incluido con Facho «zte-c300-c320»" in page
     assert "ZTE ONU descubrimiento" in page and "Confirmar importación" in page
     done = text(confirm(staff_client, page))
-    assert any(message.startswith("Perfil importado: 6 OIDs creados")
+    assert any(message.startswith("Perfil importado: 7 OIDs creados")
                for _, message in alerts(done))
     with app.app_context():
         assert Oid.query.filter_by(nombre="ZTE ONU descubrimiento").one().oid == \
-            "1.3.6.1.4.1.3902.1012.3.11.4.1.2"
+            "1.3.6.1.4.1.3902.1012.3.28.1.1.5"
 
 
 def test_confirm_is_refused_when_the_catalog_changed_since_the_preview(app, staff_client):

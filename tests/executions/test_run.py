@@ -21,16 +21,9 @@ from tests.factories import make_job, make_olt, new_execution, seed_catalog
 from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
 
 
-def ranged(sims):
-    """The simulated ONUs in the ranging table (the online ones)."""
-    return [o for o in sims if o.online]
-
-
 @pytest.fixture
 def zte(sqlite_app, olt_agents):
-    """The simulated ZTE C320 (256 ONUs) with a discovery and a get job. The shipped ZTE
-    discovery OID is the ranging table, which lists the ONUs that ranged (online): those
-    are the ones found (`ranged`)."""
+    """The simulated ZTE C320 (256 ONUs) with a discovery and a get job."""
     app = sqlite_app
     with app.app_context():
         seed_catalog()
@@ -74,7 +67,7 @@ def test_discovery_then_get_through_the_worker(zte, olt_agents, caplog):
         _send(app, second, "get")
         got = wait_final(app, [second])[second]
     assert got.status == SUCCESS, got.error_message
-    truth = {".".join(map(str, o.index)): o for o in ranged(olt_agents.zte)}
+    truth = {".".join(map(str, o.index)): o for o in olt_agents.zte}
     assert row.result_summary["found"] == len(truth) and row.attempt == 1
     assert row.worker and row.started_at <= row.finished_at and row.duration_ms >= 0
     assert got.result_summary["method"] == "walk"   # ZTE rx rows carry a trailing .1
@@ -105,8 +98,8 @@ def test_a_message_delivered_three_times_runs_the_execution_once(zte, olt_agents
         time.sleep(0.5)  # let the other deliveries finish too
         row = fetch(app, execution_id)
     assert row.status == SUCCESS and row.attempt == 1
-    assert row.result_summary["new"] == len(ranged(olt_agents.zte))
-    assert len(onus(app, olt_id)) == len(ranged(olt_agents.zte))
+    assert row.result_summary["new"] == len(olt_agents.zte)
+    assert len(onus(app, olt_id)) == len(olt_agents.zte)
 
 
 def test_a_disabled_job_host_interrupts_the_execution_before_any_snmp(zte, olt_agents):

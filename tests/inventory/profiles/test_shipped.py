@@ -3,6 +3,7 @@ folder parses, validates and imports into an empty catalog, and `flask facho see
 all. The Huawei and ZTE C300/C320 files are also checked against what they promise."""
 from __future__ import annotations
 
+import json
 import pytest
 
 from facho.extensions import db
@@ -125,9 +126,15 @@ def test_huawei_reads_state_through_spanish_labels_and_power_with_a_scale():
     assert _formula("huawei-ma5600t-ma5800") == SCHEMES["huawei_gpon"]
 
 
-def test_zte_c300_c320_discovers_on_the_ranging_table_of_the_real_c320_recording():
+def test_zte_c300_c320_discovers_on_the_serial_and_the_ranging_table():
+    """The serial table lists every configured ONU (offline ones too); the ranging table
+    only those that ranged, but it is what the real C320 recording has: a job with both
+    finds the union, so an OLT whose serial table cannot be read is still discovered."""
     oids = _oids("zte-c300-c320")
-    discovery = oids["ZTE ONU descubrimiento"]
+    by_serial = oids["ZTE ONU descubrimiento"]
+    assert by_serial["oid"] == "1.3.6.1.4.1.3902.1012.3.28.1.1.5"
+    assert (by_serial["espacio"], by_serial["formato"]) == ("descubrimiento", "gpon_serial")
+    discovery = oids["ZTE ONU descubrimiento (distancia)"]
     assert discovery["oid"] == "1.3.6.1.4.1.3902.1012.3.11.4.1.2"
     assert (discovery["espacio"], discovery["formato"]) == ("descubrimiento", "distance_km")
     assert oids["ZTE ONU serial"]["oid"] == "1.3.6.1.4.1.3902.1012.3.28.1.1.5"
@@ -148,3 +155,15 @@ def test_zte_c300_c320_discovers_on_the_ranging_table_of_the_real_c320_recording
         decoded = decode_index(oid[len(column):], params)
         assert decoded.frame == 1 and decoded.slot == 1
         assert 0 <= rule.apply(int(value)).value < 60   # km
+
+
+def test_every_shipped_formula_is_a_vendor_scheme_the_decoders_test_with_worked_examples():
+    """Profiles and `decoders.SCHEMES` state the same schemes twice: this keeps them equal
+    (the schemes' worked examples are in tests/inventory/decoders/test_schemes.py)."""
+    def normal(params):
+        return {"frame": 0, **params}
+
+    known = [normal(p) for p in SCHEMES.values()]
+    for path in shipped_paths():
+        for formula in json.loads(path.read_text(encoding="utf-8"))["formulas"]:
+            assert normal(formula["params"]) in known, (path.name, formula["nombre"])
