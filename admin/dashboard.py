@@ -13,7 +13,7 @@ from flask import current_app
 from flask_admin import AdminIndexView, expose
 
 from admin import formatters as fmt
-from admin.security import refuse, staff_only
+from admin.security import StaffOnly
 from facho.ops import dashboard
 from facho.ops import status as ops
 from facho.models import STATUSES, utcnow
@@ -94,13 +94,7 @@ def next_jobs_rows() -> list[dict]:
             for job in jobs]
 
 
-class DashboardView(AdminIndexView):
-    def is_accessible(self):
-        return staff_only()
-
-    def inaccessible_callback(self, name, **kwargs):
-        return refuse()
-
+class DashboardView(StaffOnly, AdminIndexView):
     @expose("/")
     def index(self):
         tz = current_app.config["FACHO"].tz

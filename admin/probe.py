@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app, redirect, request, url_for
 from flask_admin import BaseView, expose
 
-from admin.security import refuse, staff_only
+from admin.security import StaffOnly
 from facho import models as m
 from facho.extensions import db
 from facho.inventory.decoders import validate_formula
@@ -88,17 +88,11 @@ def _column(oid: m.Oid) -> ProbeColumn:
     return ProbeColumn(oid.nombre, oid.oid.strip().strip("."), rule)
 
 
-class ProbeView(BaseView):
+class ProbeView(StaffOnly, BaseView):
     """Hidden from the menu: the forms call it."""
 
     def is_visible(self):
         return False
-
-    def is_accessible(self):
-        return staff_only()
-
-    def inaccessible_callback(self, name, **kwargs):
-        return refuse()
 
     @expose("/")
     def index(self):

@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from admin.security import refuse, staff_only
+from admin.security import StaffOnly, refuse, staff_only
 from facho import models as m
 from facho.extensions import db
 from facho.inventory.profiles import format as profile_format
@@ -81,14 +81,7 @@ def _brands() -> list[dict]:
              "formulas": formulas.get(id_, 0)} for id_, nombre in brands]
 
 
-class ProfilesView(BaseView):
-
-    def is_accessible(self):
-        return staff_only()
-
-    def inaccessible_callback(self, name, **kwargs):
-        return refuse()
-
+class ProfilesView(StaffOnly, BaseView):
     def create_blueprint(self, admin):
         blueprint = super().create_blueprint(admin)
         # A pasted text over Flask's form limit is refused while the CSRF check reads the

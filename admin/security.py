@@ -16,15 +16,19 @@ def refuse():
     abort(403)
 
 
-class StaffModelView(ModelView):
-    """Base model view: staff only. admin.base.FachoModelView adds the CSRF form base."""
-
-    page_size = 50
-    can_set_page_size = True
+class StaffOnly:
+    """Mixin for any panel view (model views, pages, the home page): staff only."""
 
     def is_accessible(self):
         return staff_only()
 
     def inaccessible_callback(self, name, **kwargs):
         return refuse()
+
+
+class StaffModelView(StaffOnly, ModelView):
+    """Base model view: staff only. admin.base.FachoModelView adds the CSRF form base."""
+
+    page_size = 50
+    can_set_page_size = True
 
