@@ -74,7 +74,7 @@ BAD_FORMULAS = [
     ({"params": "{base: 1}"}, "JSON"),
     ({"params": '{"base": 1, "step_slot": 8192}'}, "faltan parámetros: step_port"),
     ({"params": '{"base": -1, "step_slot": 1, "step_port": 1}'}, "'base': debe ser un número"),
-    ({"kind": "bitshift"}, "no existe en la fórmula bitshift"),
+    ({"kind": "bitshift"}, "le faltan parámetros: port_shift, port_mask"),
     ({"kind": "dotted", "params": '{"positions": {"slot": 0}}'}, "positions debe indicar"),
 ]
 

@@ -19,7 +19,7 @@ from tests.reliability._ui_fuzz import (REVALIDATE, adjust_for, base_data, error
 from tests.reliability._ui_pages import first_ids, model_views, seed_panel
 
 FORMS = ("brands", "olts", "oids", "index_formulas", "snmp_jobs")
-NO_CREATE_FORM = {"executions", "onus", "job_hosts"}   # read-only or owned by the job form
+NO_CREATE_FORM = {"executions", "onus", "job_hosts", "audit_events"}  # read-only or owned by the job form
 FAST, LONG = 8, 150
 examples = pytest.mark.parametrize("max_examples", [
     FAST, pytest.param(LONG, marks=pytest.mark.long)], ids=["fast", "long"])
