@@ -27,7 +27,8 @@ import sqlalchemy as sa
 from facho.inventory import notes
 from facho.inventory import writes as inventory
 from facho.extensions import db
-from facho.inventory.decoders import column_oids, decode_index, validate_formula
+from facho.inventory.decoders import (column_oids, decode_index, index_text, row_key,
+                                       validate_formula)
 from facho.inventory.writes import Discovered, FieldRule, InventoryConfigError, field_rule
 from facho.models import Brand, IndexFormula, Olt, Onu, SnmpJob
 from facho.snmp import SnmpClient, SnmpTarget
@@ -91,22 +92,10 @@ def discovery_rules(job: SnmpJob, olt: Olt) -> list[FieldRule]:
 
 
 def raw_key_function(params: dict):
-    """index tuple -> row key (the decoded `raw`), fast for columns without trailing ids."""
-    trailing = int(params.get("max_trailing", 0))
-
-    def key(index: tuple[int, ...], found: dict) -> str | None:
-        text = ".".join(map(str, index))
-        if text in found or not trailing:
-            return text
-        for cut in range(1, trailing + 1):
-            if len(index) - cut < 1:
-                break
-            text = ".".join(map(str, index[:-cut]))
-            if text in found:
-                return text
-        return None
-
-    return key
+    """index tuple, rows → the row the index belongs to (`decoders.row_key` with the
+    formula's `max_trailing`)."""
+    trailing = int(params.get("max_trailing", 0) or 0)
+    return lambda index, found: row_key(index, found, trailing)
 
 
 @dataclass
@@ -137,16 +126,12 @@ class Collected:
         return out
 
 
-def _dotted(index: tuple[int, ...]) -> str:
-    return ".".join(map(str, index))
-
-
 def collect(client: SnmpClient, rules: list[FieldRule], params: dict) -> Collected:
     """Walk every column in the same requests and decode the discovery rows."""
     from_columns = column_oids(params)            # field -> dotted OID
     roots = list(dict.fromkeys([r.oid for r in rules] + list(from_columns.values())))
     walked = run(client.walk_columns(roots))
-    by_index = {oid: {_dotted(index): value for index, value in walked[oid]}
+    by_index = {oid: {index_text(index): value for index, value in walked[oid]}
                 for oid in from_columns.values()}
     result = Collected(found={}, columns={oid: len(walked[oid]) for oid in roots})
     for position, rule in enumerate(rules):
@@ -155,7 +140,7 @@ def collect(client: SnmpClient, rules: list[FieldRule], params: dict) -> Collect
         seen_here: set[str] = set()
         for index, value in walked[rule.oid]:
             result.rows += 1
-            text = _dotted(index)
+            text = index_text(index)
             columns = {name: by_index[oid].get(text) for name, oid in from_columns.items()}
             try:
                 decoded = decode_index(index, params, {k: v for k, v in columns.items()

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from facho.inventory.decoders import DecodedIndex, column_oids, decode_index
+from facho.inventory.decoders import (DecodedIndex, column_oids, decode_index, index_text,
+                                       row_key)
 from facho.inventory.value_rules import ValueRule
 
 DEFAULT_ROWS = 20
@@ -67,24 +68,6 @@ class Preview:
         return out
 
 
-def _dotted(index: Sequence[int]) -> str:
-    return ".".join(map(str, index))
-
-
-def _row_key(index: tuple[int, ...], known: Mapping[str, Any], trailing: int) -> str | None:
-    """The row a column's index belongs to: itself, or itself without trailing sub-ids."""
-    text = _dotted(index)
-    if text in known:
-        return text
-    for cut in range(1, trailing + 1):
-        if len(index) - cut < 1:
-            break
-        text = _dotted(index[:-cut])
-        if text in known:
-            return text
-    return None
-
-
 def build_preview(walked: Mapping[str, list[tuple[tuple[int, ...], Any]]],
                   columns: Sequence[ProbeColumn], params: Mapping | None,
                   rows: int = DEFAULT_ROWS, formula: str | None = None) -> Preview:
@@ -96,12 +79,12 @@ def build_preview(walked: Mapping[str, list[tuple[tuple[int, ...], Any]]],
         return Preview(columns=[], rows=[], formula=formula)
     trailing = int((params or {}).get("max_trailing", 0) or 0)
     feeds = column_oids(params) if params else {}
-    by_index = {oid: {_dotted(i): v for i, v in walked.get(oid, [])} for oid in feeds.values()}
+    by_index = {oid: {index_text(i): v for i, v in walked.get(oid, [])} for oid in feeds.values()}
     first = columns[0]
     out: list[PreviewRow] = []
     positions: dict[str, PreviewRow] = {}
     for index, _ in walked.get(first.oid, [])[:rows]:
-        text = _dotted(index)
+        text = index_text(index)
         row = PreviewRow(index=text)
         if params is not None:
             values = {name: by_index[oid].get(text) for name, oid in feeds.items()}
@@ -116,7 +99,7 @@ def build_preview(walked: Mapping[str, list[tuple[tuple[int, ...], Any]]],
     cells: dict[int, dict[str, PreviewCell]] = {id(r): {} for r in out}
     for column in columns:
         for index, raw in walked.get(column.oid, []):
-            key = _row_key(tuple(index), positions, trailing)
+            key = row_key(tuple(index), positions, trailing)
             if key is None:
                 continue
             row = positions[key]

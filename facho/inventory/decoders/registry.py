@@ -144,3 +144,19 @@ def describe(params: Mapping[str, Any]) -> str:
     if "onu" not in kind.fields(params) and "onu" not in from_columns:
         parts.append("sin número de ONU: el nombre termina en la clave")
     return "; ".join(parts)
+
+
+def row_key(index: tuple[int, ...], known: Mapping[str, Any], max_trailing: int) -> str | None:
+    """The row of `known` (raw index text → row) a column's index belongs to: the index
+    itself, or the index without up to `max_trailing` trailing sub-ids (ZTE's rx power
+    `…<pon>.<onu>.1` belongs to the row `<pon>.<onu>`); None when it belongs to none."""
+    text = dotted_text(index)
+    if text in known:
+        return text
+    for cut in range(1, max_trailing + 1):
+        if len(index) - cut < 1:
+            break
+        text = dotted_text(index[:-cut])
+        if text in known:
+            return text
+    return None

@@ -156,3 +156,13 @@ def test_after_switching_the_kind_the_message_lists_what_is_missing_and_what_is_
                                          "port_shift, port_mask; sobran 'step_slot', "
                                          "'step_port', que no existen en ella"):
         validate_formula(dict(HUAWEI_GPON, kind="bitshift"))
+
+
+def test_a_columns_index_belongs_to_its_row_or_to_it_without_trailing_sub_ids():
+    from facho.inventory.decoders import row_key
+    rows = {"268501248.5": object()}
+    assert row_key((268501248, 5), rows, 0) == "268501248.5"
+    assert row_key((268501248, 5, 1), rows, 1) == "268501248.5"     # ZTE rx: …<onu>.1
+    assert row_key((268501248, 5, 1), rows, 0) is None
+    assert row_key((268501248, 5, 1, 0), rows, 1) is None
+    assert row_key((268501248, 6), rows, 2) is None
