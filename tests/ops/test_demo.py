@@ -102,20 +102,27 @@ def test_demo_shows_powers_within_a_minute_and_stops_cleanly(install):
     assert set(glob.glob(DEMO_FOLDERS)) == folders_before
 
 
+def pending(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(
+            "SELECT count(*) FROM executions WHERE status = 'PENDING'")).scalar()
+
+
 def test_a_restart_joins_a_queued_discovery_without_warning_and_ctrl_c_is_quiet(install):
     folders_before = set(glob.glob(DEMO_FOLDERS))
     port = udp_free_port()
     first = start_demo(install, "first", port)      # registers the OLT and its jobs
     first_log = install["dir"] / "first.log"
     wait_for(lambda: "OLT simulada OLT-DEMO" in first_log.read_text(), 60, "the first start")
+    # the line is printed just before the discovery is queued: wait for the row itself, or
+    # Ctrl-C may land before it exists
+    wait_for(lambda: pending(install["engine"]) == 1, 60, "the first discovery to be queued")
     first.send_signal(signal.SIGINT)                 # Ctrl-C: quiet, exit 0
     assert first.wait(15) == 0 and "Traceback" not in first_log.read_text()
     wait_for(lambda: not snmpsim_on(port), 10, "snmpsim to exit")
     # its discovery is left queued (no worker yet), as a scheduled slot sent at start-up
     # or a run from the last start would be: the next start must wait for it, not warn
-    with install["engine"].connect() as conn:
-        assert conn.execute(sa.text(
-            "SELECT count(*) FROM executions WHERE status = 'PENDING'")).scalar() == 1
+    assert pending(install["engine"]) == 1
     demo = start_demo(install, "again", port)
     log = install["dir"] / "again.log"
     wait_for(lambda: "ya en curso" in log.read_text(), 60, "the demo to join the discovery")
