@@ -347,16 +347,28 @@ class Onu(db.Model):
         return f"{self.olt} {self.name or self.raw_index}"
 
 
-class OnuReading(db.Model):
-    """History of values read by `get` jobs (kept `retention_days`)."""
+class OnuMetricDay(db.Model):
+    """One UTC day of one ONU's numeric metric: its raw samples, packed
+    (`facho.inventory.history.samples`), kept `history_raw_days`."""
 
-    __tablename__ = "onu_readings"
-    id = sa.Column(sa.Integer, primary_key=True)
-    onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="CASCADE"), nullable=False)
-    execution_id = sa.Column(sa.Integer, sa.ForeignKey("executions.id", ondelete="SET NULL"))
-    espacio = sa.Column(sa.String(40), nullable=False)
-    value = sa.Column(sa.String(255))
-    read_at = sa.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    __tablename__ = "onu_metric_days"
+    onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="CASCADE"),
+                       primary_key=True)
+    metric = sa.Column(sa.String(64), primary_key=True)
+    day = sa.Column(sa.Date, primary_key=True, index=True)
+    samples = sa.Column(sa.LargeBinary, nullable=False)
+
+
+class OnuMetricHours(db.Model):
+    """One UTC day of one ONU's metric as hourly roll-ups, packed
+    (`facho.inventory.history.rollup`), kept `history_rollup_days`."""
+
+    __tablename__ = "onu_metric_hours"
+    onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="CASCADE"),
+                       primary_key=True)
+    metric = sa.Column(sa.String(64), primary_key=True)
+    day = sa.Column(sa.Date, primary_key=True, index=True)
+    hours = sa.Column(sa.LargeBinary, nullable=False)
 
 
 class AuditEvent(db.Model):

@@ -31,10 +31,12 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from facho.extensions import db
+from facho.inventory.history import store as history
+from facho.inventory.history.samples import metric_of, storable
 from facho.inventory.notes import RefusedValues
 from facho.inventory.value_rules import RuleError, ValueRule
 from facho.inventory.values import FORMATTERS
-from facho.models import Olt, Onu, OnuReading
+from facho.models import Olt, Onu
 
 # espacio -> Onu column (DESIGN 2).
 ESPACIO_FIELD = {
@@ -309,7 +311,9 @@ def apply_get(olt_id: int, execution_id: int, read: dict[str, dict[int, Any]],
               rules: list[FieldRule], now: datetime, asked: Iterable[str]) -> dict:
     """Write values read for present ONUs (`read`: raw_index -> rule position -> raw value;
     `asked`: every raw_index requested). ONUs that are not present (anymore) are left
-    untouched. Appends one OnuReading per value the device gave."""
+    untouched. Every numeric value a rule accepted is appended to the ONU's time series
+    (`facho.inventory.history`) at `now`, in one statement; a refused one is counted with
+    its example and not stored."""
     written = [(i, r) for i, r in enumerate(rules) if r.field]
     fields = list(dict.fromkeys(r.field for _, r in written))
     lock_olt(olt_id)
@@ -319,7 +323,8 @@ def apply_get(olt_id: int, execution_id: int, read: dict[str, dict[int, Any]],
     per_oid = {r.nombre: dict(updated=0, unchanged=0, missing=0) for _, r in written}
     refused = RefusedValues()
     updates: list[dict] = []
-    readings: list[dict] = []
+    readings: list[tuple] = []
+    metrics = {position: metric_of(r.espacio, r.field) for position, r in written}
     for raw in asked:
         old = existing.get(raw)
         if old is None:
@@ -342,24 +347,15 @@ def apply_get(olt_id: int, execution_id: int, read: dict[str, dict[int, Any]],
             else:
                 counts["updated"] += 1
                 per_oid[rule.nombre]["updated"] += 1
-            if state == "value":
-                readings.append({"onu_id": old.id, "execution_id": execution_id,
-                                 "espacio": rule.espacio, "value": _reading_text(value),
-                                 "read_at": now})
+            if state == "value" and metrics[position] and storable(value):
+                readings.append((old.id, metrics[position], now, value))
             values[rule.field] = value
         if any(getattr(old, k) != v for k, v in values.items()):
             counts["onus_updated"] += 1
             updates.append(dict(values, b_id=old.id, last_execution_id=execution_id))
     _executemany_update(updates)
-    if readings:
-        db.session.execute(OnuReading.__table__.insert(), readings)
-    counts["readings"] = len(readings)
+    counts["readings"] = history.append(readings)
     counts["per_oid"] = per_oid
     _add_refused(counts, refused)
     return counts
 
-
-def _reading_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(value)[:255]
