@@ -28,7 +28,8 @@ SNMP_VERSIONS = ("v1", "v2c", "v3")
 V3_AUTH_PROTOCOLS = ("", "md5", "sha1")   # "" = noAuth
 V3_PRIV_PROTOCOLS = ("", "des", "aes")    # "" = noPriv
 ESPACIOS = ("descubrimiento", "descripcion", "serial", "estado", "mac", "plan_onu",
-            "distancia_onu", "modelo_onu", "rx_power", "tx_power")
+            "distancia_onu", "modelo_onu", "rx_power", "tx_power", "metrica")
+# "metrica": a numeric value kept only in the ONU's history, under the OID's nombre
 FORMULA_KINDS = ("linear", "bitshift", "dotted", "string")
 # Oid.unidad: what the raw number is in, converted to dBm ("" = no conversion)
 VALUE_UNITS = ("", "mw", "uw", "decimas_uw")

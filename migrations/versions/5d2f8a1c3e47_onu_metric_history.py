@@ -1,6 +1,7 @@
 """Issue 12 part 1: ONU readings as a time series: onu_metric_days (a day of raw samples
 per ONU and metric) and onu_metric_hours (a day of hourly roll-ups) replace onu_readings
-(a table of strings; its rows are not converted: they were text, with no metric rules)
+(a table of strings; its rows are not converted: they were text, with no metric rules);
+oids.espacio may be 'metrica' (a numeric value kept only in the history)
 
 Revision ID: 5d2f8a1c3e47
 Revises: 7e4a2c9b5d10
@@ -8,6 +9,10 @@ Create Date: 2026-12-07 14:00:00
 """
 from alembic import op
 import sqlalchemy as sa
+
+OLD_ESPACIOS = ("espacio IN ('descubrimiento', 'descripcion', 'serial', 'estado', 'mac', "
+                "'plan_onu', 'distancia_onu', 'modelo_onu', 'rx_power', 'tx_power')")
+NEW_ESPACIOS = OLD_ESPACIOS[:-1] + ", 'metrica')"
 
 revision = "5d2f8a1c3e47"
 down_revision = "7e4a2c9b5d10"
@@ -37,12 +42,21 @@ def upgrade():
         # new version there (HOT) and prune the old one without waiting for VACUUM; measured
         # on 1,000 ONUs x 3 metrics x 2 days: 13.6 bytes/sample instead of 36.9
         op.execute("ALTER TABLE onu_metric_days SET (fillfactor = 50)")
+    with op.batch_alter_table("oids", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_oids_espacio"), type_="check")
+        batch_op.create_check_constraint("espacio", NEW_ESPACIOS)
     with op.batch_alter_table("onu_readings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_onu_readings_read_at"))
     op.drop_table("onu_readings")
 
 
 def downgrade():
+    op.execute("DELETE FROM snmp_job_oids WHERE oid_id IN (SELECT id FROM oids "
+               "WHERE espacio = 'metrica')")
+    op.execute("DELETE FROM oids WHERE espacio = 'metrica'")
+    with op.batch_alter_table("oids", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_oids_espacio"), type_="check")
+        batch_op.create_check_constraint("espacio", OLD_ESPACIOS)
     op.create_table(
         "onu_readings",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -1,8 +1,10 @@
 """Raw readings: which values are stored, and their packed format (pure functions).
 
 A numeric reading is a value a `get` job read that its OID's rule turned into a number
-(state "value") for a numeric ONU field (`rx_power`, `tx_power`, `distance_km`). Its metric
-is the OID's `espacio` (rx_power, tx_power, distancia_onu). A refused value is counted by
+(state "value") for a numeric ONU field (`rx_power`, `tx_power`, `distance_km`), or any
+value of an OID of espacio `metrica` (a number kept only in the history: temperature,
+voltage, bias current…). Its metric is the OID's `espacio` (rx_power, tx_power,
+distancia_onu), or for `metrica` the OID's `nombre` (cut to `METRIC_MAX` characters). A refused value is counted by
 the writer (`notes.RefusedValues`) and never reaches this module, so nothing is stored as 0.
 
 One row holds a day (UTC) of one ONU's metric. Its `samples` column is a byte string of
@@ -29,10 +31,14 @@ FLOAT32_MAX = 3.4028234663852886e38
 NUMERIC_ESPACIOS = {"rx_power": "rx_power", "tx_power": "tx_power",
                     "distancia_onu": "distancia_onu"}
 NUMERIC_FIELDS = frozenset({"rx_power", "tx_power", "distance_km"})
+HISTORY_ONLY = "metrica"
+METRIC_MAX = 64     # onu_metric_days.metric
 
 
-def metric_of(espacio: str, field: str | None) -> str | None:
+def metric_of(espacio: str, field: str | None, nombre: str = "") -> str | None:
     """The metric a rule's values are stored under, or None: not a numeric reading."""
+    if espacio == HISTORY_ONLY:
+        return nombre.strip()[:METRIC_MAX] or None
     if field not in NUMERIC_FIELDS:
         return None
     return NUMERIC_ESPACIOS.get(espacio)

@@ -1,6 +1,7 @@
 """A get execution against the simulated Huawei OLT (snmpsim) stores every numeric value it
-read as a number with its time, in the ONU's series; a value its rule refuses is counted
-with its example and never stored; a default value is not a reading."""
+read as a number with its time, in the ONU's series (an OID of espacio "metrica" under its
+nombre); a value its rule refuses is counted with its example and never stored; a default
+value is not a reading."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -83,3 +84,31 @@ def test_a_refused_value_is_counted_with_its_example_and_a_default_is_not_a_read
             if sim.distance_m is None:
                 assert stored[raw].distance_km == 0.0          # the default, on the ONU
                 assert store.series(stored[raw].id, "distancia_onu", start, end) == []
+
+
+def test_a_history_only_oid_is_stored_under_its_name_and_text_is_refused(discovered):
+    app, olt_id, truth = discovered
+    with app.app_context():
+        distance = oid(DISTANCE)
+        make_oid("Distancia en metros", distance.oid, "metrica", formato=distance.formato,
+                 sin_valor=distance.sin_valor)
+        make_oid("Texto como métrica", oid("Huawei ONT descripción").oid, "metrica")
+    job_id = _get_job(app, olt_id, ["Distancia en metros", "Texto como métrica"])
+    row = _run(app, job_id, olt_id)
+    assert row.status == SUCCESS, row.error_message
+    s = row.result_summary
+    with_distance = sum(1 for o in truth.values() if o.distance_m is not None)
+    described = sum(1 for o in truth.values() if o.description)
+    assert s["readings"] == with_distance
+    assert s["per_oid"]["Distancia en metros"]["read"] == with_distance
+    assert s["invalid_values"] == described
+    assert s["invalid_examples"]["Texto como métrica"]["count"] == described
+    stored = onus(app, olt_id)
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(OnuMetricDay.metric))) == {
+            "Distancia en metros"}
+        start, end = utcnow() - timedelta(hours=1), utcnow() + timedelta(seconds=1)
+        raw, sim = next((r, o) for r, o in truth.items() if o.distance_m is not None)
+        (point,) = store.series(stored[raw].id, "Distancia en metros", start, end)
+        assert point[1] == pytest.approx(sim.distance_m / 1000)
+        assert stored[raw].distance_km is None          # history only: no ONU field

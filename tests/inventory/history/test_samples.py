@@ -20,6 +20,9 @@ def test_numeric_fields_are_readings_under_their_espacio_and_others_are_not():
     # a discovery column feeding the distance is not a get reading's espacio
     assert samples.metric_of("descubrimiento", "distance_km") is None
     assert samples.metric_of("rx_power", None) is None
+    # any numeric OID an operator adds: espacio "metrica", stored under its nombre
+    assert samples.metric_of("metrica", None, " Temperatura ONU ") == "Temperatura ONU"
+    assert samples.metric_of("metrica", None, "x" * 100) == "x" * samples.METRIC_MAX
 
 
 @pytest.mark.parametrize("value, ok", [(-23.45, True), (0, True), (0.0, True), (12, True),
