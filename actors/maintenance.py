@@ -3,7 +3,8 @@ main worker; both are fine: every change is a compare-and-set).
 
 - `reconcile`: every minute, re-send lost messages, close dead workers' rows
   (`facho.scheduling.reconcile`).
-- `purge_old_data`: hourly, delete executions and readings past `retention_days`
+- `purge_old_data`: hourly, delete executions past `retention_days`, roll up the ONU time
+  series' closed days and delete their days past `history_raw_days` / `history_rollup_days`
   (`facho.ops.retention`), in batches.
 """
 from __future__ import annotations
@@ -35,5 +36,6 @@ def purge_old_data():
                 priority=100, max_retries=0, time_limit=PURGE_TIME_LIMIT_MS)
 def purge_executions(older_than_days: int):
     """Sent by the panel's "Eliminar ejecuciones antiguas" page: the same batched purge
-    with the operator's chosen age instead of retention_days."""
-    retention.purge(retention_days=int(older_than_days))
+    with the operator's chosen age instead of retention_days (executions only: the time
+    series keep their own windows)."""
+    retention.purge(retention_days=int(older_than_days), history=False)

@@ -119,7 +119,9 @@ class OidView(ProbeFormMixin, FachoModelView):
         "etiquetas": "Etiquetas (valor → texto)",
     })
     column_descriptions = {
-        "espacio": "Qué dato del inventario de ONUs alimenta.",
+        "espacio": ("Qué dato del inventario de ONUs alimenta; «metrica»: un número que solo "
+                    "se guarda en el historial de la ONU, con el nombre del OID "
+                    "(temperatura, voltaje, corriente de polarización…)."),
         "keep_previous_value": "Si la OLT no responde el valor, se conserva el último leído.",
     }
     form_columns = ("nombre", "oid", "brand", "espacio", "formato", *RULE_FORM_FIELDS,

@@ -40,6 +40,8 @@ class Config:
     retention_days: int
     absent_after_misses: int
     absent_onu_days: int          # absent ONUs unseen this long are deleted (0 = never)
+    history_raw_days: int         # raw readings of the ONU time series are kept this long
+    history_rollup_days: int      # their hourly roll-ups are kept this long (>= raw)
 
     @property
     def claim_horizon_s(self) -> int:
@@ -139,6 +141,14 @@ def load_config(environ: dict | None = None) -> Config:
             f"FACHO_TIMEZONE inválida: zona horaria '{timezone}' desconocida "
             "(ejemplo: America/Lima)") from None
 
+    history_raw_days = _int(env, "FACHO_HISTORY_RAW_DAYS", 30, 1, 3650)
+    history_rollup_days = _int(env, "FACHO_HISTORY_ROLLUP_DAYS", 400, 1, 3650)
+    if history_rollup_days < history_raw_days:
+        raise ConfigError(
+            f"FACHO_HISTORY_ROLLUP_DAYS inválida: {history_rollup_days} es menor que "
+            f"FACHO_HISTORY_RAW_DAYS ({history_raw_days}); los resúmenes por hora deben "
+            "guardarse al menos tanto como las lecturas")
+
     return Config(
         env=mode,
         database_url=database_url,
@@ -158,4 +168,6 @@ def load_config(environ: dict | None = None) -> Config:
         retention_days=_int(env, "FACHO_RETENTION_DAYS", 30, 1, 3650),
         absent_after_misses=_int(env, "FACHO_ABSENT_AFTER_MISSES", 3, 1, 100),
         absent_onu_days=_int(env, "FACHO_ABSENT_ONU_DAYS", 30, 0, 3650),
+        history_raw_days=history_raw_days,
+        history_rollup_days=history_rollup_days,
     )

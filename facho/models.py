@@ -28,7 +28,8 @@ SNMP_VERSIONS = ("v1", "v2c", "v3")
 V3_AUTH_PROTOCOLS = ("", "md5", "sha1")   # "" = noAuth
 V3_PRIV_PROTOCOLS = ("", "des", "aes")    # "" = noPriv
 ESPACIOS = ("descubrimiento", "descripcion", "serial", "estado", "mac", "plan_onu",
-            "distancia_onu", "modelo_onu", "rx_power", "tx_power")
+            "distancia_onu", "modelo_onu", "rx_power", "tx_power", "metrica")
+# "metrica": a numeric value kept only in the ONU's history, under the OID's nombre
 FORMULA_KINDS = ("linear", "bitshift", "dotted", "string")
 # Oid.unidad: what the raw number is in, converted to dBm ("" = no conversion)
 VALUE_UNITS = ("", "mw", "uw", "decimas_uw")
@@ -347,16 +348,28 @@ class Onu(db.Model):
         return f"{self.olt} {self.name or self.raw_index}"
 
 
-class OnuReading(db.Model):
-    """History of values read by `get` jobs (kept `retention_days`)."""
+class OnuMetricDay(db.Model):
+    """One UTC day of one ONU's numeric metric: its raw samples, packed
+    (`facho.inventory.history.samples`), kept `history_raw_days`."""
 
-    __tablename__ = "onu_readings"
-    id = sa.Column(sa.Integer, primary_key=True)
-    onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="CASCADE"), nullable=False)
-    execution_id = sa.Column(sa.Integer, sa.ForeignKey("executions.id", ondelete="SET NULL"))
-    espacio = sa.Column(sa.String(40), nullable=False)
-    value = sa.Column(sa.String(255))
-    read_at = sa.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    __tablename__ = "onu_metric_days"
+    onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="CASCADE"),
+                       primary_key=True)
+    metric = sa.Column(sa.String(64), primary_key=True)
+    day = sa.Column(sa.Date, primary_key=True, index=True)
+    samples = sa.Column(sa.LargeBinary, nullable=False)
+
+
+class OnuMetricHours(db.Model):
+    """One UTC day of one ONU's metric as hourly roll-ups, packed
+    (`facho.inventory.history.rollup`), kept `history_rollup_days`."""
+
+    __tablename__ = "onu_metric_hours"
+    onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="CASCADE"),
+                       primary_key=True)
+    metric = sa.Column(sa.String(64), primary_key=True)
+    day = sa.Column(sa.Date, primary_key=True, index=True)
+    hours = sa.Column(sa.LargeBinary, nullable=False)
 
 
 class AuditEvent(db.Model):

@@ -120,10 +120,12 @@ def validate_job_oids(job_type: str, oids) -> list[str]:
             rules.append(field_rule(oid, discovery=discovery))
         except InventoryConfigError as exc:
             problems.append(f"{exc}: corríjalo en OIDs o quítelo de la tarea.")
-    if job_type == "get" and not any(r.field for r in rules) and len(rules) == len(oids):
+    if (job_type == "get" and not any(r.field or r.metric for r in rules)
+            and len(rules) == len(oids)):
         problems.append("Una tarea de lectura necesita al menos un OID que escriba un campo "
-                        "de la ONU (por ejemplo rx_power o estado); los de espacio "
-                        "«descubrimiento» no escriben ninguno.")
+                        "de la ONU (por ejemplo rx_power o estado) o una métrica del "
+                        "historial (espacio «metrica»); los de espacio «descubrimiento» no "
+                        "escriben ninguno.")
     return problems
 
 

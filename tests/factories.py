@@ -16,7 +16,8 @@ import itertools
 from datetime import datetime, timedelta, timezone
 
 from facho.extensions import db
-from facho.models import (Brand, Execution, IndexFormula, Oid, Olt, Onu, OnuReading,
+from facho.inventory.history import samples as history_samples
+from facho.models import (Brand, Execution, IndexFormula, Oid, Olt, Onu, OnuMetricDay,
                           SnmpJob, SnmpJobHost)
 
 UTC = timezone.utc
@@ -167,7 +168,8 @@ def add_execution(app, job_id, olt_id, status="PENDING", **kw) -> int:
 def add_onus(app, olt_id, count, *, present=True, readings=0, slot=1, port=1, first=1,
              last_seen_at=None, read_at=None, **kw) -> list[int]:
     """`count` ONUs of one OLT at slot/port, ONU ids `first`.. (name "0/slot/port:n", raw
-    index "slot.port.n"), each with `readings` rx_power readings; their ids."""
+    index "slot.port.n"), each with `readings` days of rx_power history (one day row with
+    one sample each, on the days before `read_at`, default now); their ids."""
     with app.app_context():
         rows = [Onu(olt_id=olt_id, raw_index=f"{slot}.{port}.{n}", slot=slot, port=port,
                     onu_id=n, name=f"0/{slot}/{port}:{n}", present=present,
@@ -175,10 +177,11 @@ def add_onus(app, olt_id, count, *, present=True, readings=0, slot=1, port=1, fi
                 for n in range(first, first + count)]
         db.session.add_all(rows)
         db.session.flush()
+        at = read_at or datetime.now(UTC)
         for row in rows:
-            db.session.add_all([OnuReading(onu_id=row.id, espacio="rx_power",
-                                           value=f"-2{i}.5",
-                                           read_at=read_at or datetime.now(UTC))
+            db.session.add_all([OnuMetricDay(onu_id=row.id, metric="rx_power",
+                                             day=(at - timedelta(days=i)).date(),
+                                             samples=history_samples.pack(0, -20.5 - i))
                                 for i in range(readings)])
         db.session.commit()
         return [row.id for row in rows]

@@ -13,6 +13,7 @@ def test_defaults_run_on_sqlite_and_embedded_redis_in_development(tmp_path):
     assert config.redis_url is None
     assert config.effective_redis_url == f"unix://{tmp_path / 'redis.sock'}"
     assert config.timezone == "America/Lima"
+    assert (config.history_raw_days, config.history_rollup_days) == (30, 400)
 
 
 def test_heroku_style_postgres_urls_are_accepted():
@@ -29,6 +30,11 @@ def test_heroku_style_postgres_urls_are_accepted():
     ({"FACHO_SNMP_TIMEOUT_S": "rápido"}, "FACHO_SNMP_TIMEOUT_S"),
     ({"FACHO_SNMP_RETRIES": "99"}, "FACHO_SNMP_RETRIES"),
     ({"FACHO_ENV": "staging"}, "FACHO_ENV"),
+    ({"FACHO_HISTORY_RAW_DAYS": "0"}, "FACHO_HISTORY_RAW_DAYS"),
+    ({"FACHO_HISTORY_RAW_DAYS": "un mes"}, "FACHO_HISTORY_RAW_DAYS"),
+    ({"FACHO_HISTORY_ROLLUP_DAYS": "99999"}, "FACHO_HISTORY_ROLLUP_DAYS"),
+    ({"FACHO_HISTORY_RAW_DAYS": "60", "FACHO_HISTORY_ROLLUP_DAYS": "30"},
+     "FACHO_HISTORY_ROLLUP_DAYS"),
 ])
 def test_a_bad_value_names_its_variable(env, variable):
     environ = {"FACHO_ENV": "development", **env}

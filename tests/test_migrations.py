@@ -57,3 +57,14 @@ def test_downgrade_to_base_and_up_again(empty_app):
         assert "executions" not in sa.inspect(db.engine).get_table_names()
         upgrade(directory="migrations")
         assert "executions" in sa.inspect(db.engine).get_table_names()
+
+
+def test_the_day_rows_of_the_time_series_leave_room_for_appends_on_postgresql(empty_app):
+    with empty_app.app_context():
+        upgrade(directory="migrations")
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("fillfactor is a PostgreSQL storage parameter")
+        with db.engine.connect() as conn:
+            options = conn.execute(sa.text(
+                "SELECT reloptions FROM pg_class WHERE relname = 'onu_metric_days'")).scalar()
+        assert "fillfactor=50" in options

@@ -150,3 +150,15 @@ def test_the_minimum_interval_comes_from_the_configuration():
     assert load_config({**base, "FACHO_MIN_INTERVAL_S": "30"}).min_interval_s == 30
     with pytest.raises(ConfigError, match="FACHO_MIN_INTERVAL_S inválida"):
         load_config({**base, "FACHO_MIN_INTERVAL_S": "0"})
+
+
+def test_a_read_job_may_feed_only_the_history_with_a_metrica_oid():
+    from facho.models import Oid
+    from facho.validation import validate_job_oids
+
+    def one(espacio):
+        return Oid(id=1, nombre="Temperatura ONU", oid="1.3.6.1.4.1.9.1", espacio=espacio,
+                   formato="int", sin_valor="", unidad="")
+    assert validate_job_oids("get", [one("metrica")]) == []
+    (problem,) = validate_job_oids("get", [one("descubrimiento")])
+    assert "métrica del historial" in problem

@@ -3,11 +3,12 @@ every absent ONU of one OLT (e.g. the leftovers of a wrong index formula, which 
 marks absent but never deletes).
 
 Each call is one transaction: the OLTs' inventory write lock (`writes.lock_olt`, so a
-discovery of that OLT runs before or after, never in between), the ONUs' readings, the ONUs,
+discovery of that OLT runs before or after, never in between), the ONUs' time series (day
+rows of raw samples and of roll-ups, `facho.inventory.history.store.delete_onus`), the ONUs,
 and one audit row (`facho.audit.record`: who, how many, which). It commits at the end; any
 error rolls all of it back, so there is never a deletion without its audit row or the
 reverse. Deletes are set-based (one statement per table and chunk of ids, no per-row ORM
-delete). Readings are deleted explicitly: SQLite only enforces the foreign key's ON DELETE
+delete). Series are deleted explicitly: SQLite only enforces the foreign key's ON DELETE
 CASCADE with `PRAGMA foreign_keys=ON` (as in facho.ops.retention).
 """
 from __future__ import annotations
@@ -19,9 +20,10 @@ import sqlalchemy as sa
 
 from facho import audit
 from facho.extensions import db
+from facho.inventory.history import store as history
 from facho.inventory.writes import lock_olt
 from facho.logging_setup import kv
-from facho.models import Olt, Onu, OnuReading
+from facho.models import Olt, Onu
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,6 @@ MAX_NAMES = 20     # ONU names listed in an audit row's detail
 CHUNK = 500        # ids per IN (...) list: far below SQLite's and PostgreSQL's limits
 
 _onus = Onu.__table__
-_readings = OnuReading.__table__
 _olts = Olt.__table__
 
 
@@ -86,7 +87,8 @@ def _position(row):
 
 
 def _detail(names: list[str], count: int, readings: int) -> str:
-    return f"ONUs: {listed(names, count)}. Lecturas eliminadas: {readings}."
+    """`readings`: rows of history deleted (raw or hourly, one per ONU, metric and day)."""
+    return f"ONUs: {listed(names, count)}. Filas de historial eliminadas: {readings}."
 
 
 def delete_onus(ids: Iterable, username: str) -> int:
@@ -120,8 +122,7 @@ def delete_onus(ids: Iterable, username: str) -> int:
         found = [r.id for r in rows]
         readings = count = 0
         for chunk in _chunks(found):
-            readings += session.execute(
-                _readings.delete().where(_readings.c.onu_id.in_(chunk))).rowcount or 0
+            readings += history.delete_onus(chunk)
             count += session.execute(
                 _onus.delete().where(_onus.c.id.in_(chunk))).rowcount or 0
         target = target_text([r.olt for r in rows])
@@ -165,8 +166,7 @@ def purge_absent(olt_id: int, username: str) -> int:
             session.rollback()
             return 0
         names = absent_names(olt_id)
-        readings = session.execute(_readings.delete().where(
-            _readings.c.onu_id.in_(sa.select(_onus.c.id).where(absent)))).rowcount or 0
+        readings = history.delete_onus(sa.select(_onus.c.id).where(absent))
         count = session.execute(_onus.delete().where(absent)).rowcount or 0
         if not count:
             session.rollback()

@@ -33,15 +33,17 @@ from facho.executions.targets import run_snmp as run
 
 
 def get_rules(job: SnmpJob, olt: Olt) -> tuple[list[FieldRule], list[str]]:
-    """Rules that write a field, and the names of the OIDs ignored (no field to feed)."""
+    """Rules that write a field or a history metric, and the names of the OIDs ignored
+    (nothing to feed)."""
     check_oid_brands(job, olt)
     rules = [field_rule(o) for o in job.oids]
-    usable = [r for r in rules if r.field]
-    ignored = [r.nombre for r in rules if not r.field]
+    usable = [r for r in rules if r.field or r.metric]
+    ignored = [r.nombre for r in rules if not (r.field or r.metric)]
     if not usable:
         raise ExecutionConfigError(
             f"La tarea get «{job.nombre}» no tiene OIDs que escriban un campo de la ONU "
-            "(descripción, serial, estado, potencia, distancia…): revise sus OIDs.")
+            "(descripción, serial, estado, potencia, distancia…) o una métrica del "
+            "historial (espacio «metrica»): revise sus OIDs.")
     return usable, ignored
 
 

@@ -31,10 +31,12 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from facho.extensions import db
+from facho.inventory.history import store as history
+from facho.inventory.history.samples import HISTORY_ONLY, metric_of, storable
 from facho.inventory.notes import RefusedValues
 from facho.inventory.value_rules import RuleError, ValueRule
 from facho.inventory.values import FORMATTERS
-from facho.models import Olt, Onu, OnuReading
+from facho.models import Olt, Onu
 
 # espacio -> Onu column (DESIGN 2).
 ESPACIO_FIELD = {
@@ -82,6 +84,7 @@ class FieldRule:
     keep_previous: bool
     default: Any             # already converted to the field's type
     rule: ValueRule
+    metric: str | None = None   # the history metric its numeric values go to, None = none
 
     def resolve(self, raw: Any, old: Any) -> tuple[Any, str, str | None]:
         """(value to store, state, reason) with state `value`, `missing` or `invalid`;
@@ -92,7 +95,8 @@ class FieldRule:
             state, reason = outcome.state, outcome.reason
             if state == "value":
                 try:
-                    value = coerce(self.field, outcome.value)
+                    value = (number(outcome.value) if self.espacio == HISTORY_ONLY
+                             else coerce(self.field, outcome.value))
                 except (ValueError, TypeError):
                     state, reason = "invalid", (f"«{outcome.value}» no es válido para el "
                                                 f"campo {self.field}")
@@ -121,6 +125,15 @@ def coerce(field: str | None, value: Any) -> Any:
     return text[:limit] if limit else text
 
 
+def number(value: Any) -> float:
+    """A value of a history-only (`metrica`) OID as a float; ValueError when it is not one."""
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("ascii", "replace")
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    return float(value)
+
+
 def field_rule(oid, *, discovery: bool = False) -> FieldRule:
     """Build the rule of an `Oid` row; InventoryConfigError when it cannot work."""
     if oid.formato not in FORMATTERS:
@@ -146,7 +159,8 @@ def field_rule(oid, *, discovery: bool = False) -> FieldRule:
             f"La regla de valor del OID «{oid.nombre}» no es válida: {exc}") from None
     return FieldRule(oid_id=oid.id, nombre=oid.nombre, oid=oid.oid.strip().strip("."),
                      espacio=oid.espacio, field=field, formato=oid.formato,
-                     keep_previous=bool(oid.keep_previous_value), default=default, rule=rule)
+                     keep_previous=bool(oid.keep_previous_value), default=default, rule=rule,
+                     metric=None if discovery else metric_of(oid.espacio, field, oid.nombre))
 
 
 def lock_olt(olt_id: int) -> None:
@@ -309,7 +323,9 @@ def apply_get(olt_id: int, execution_id: int, read: dict[str, dict[int, Any]],
               rules: list[FieldRule], now: datetime, asked: Iterable[str]) -> dict:
     """Write values read for present ONUs (`read`: raw_index -> rule position -> raw value;
     `asked`: every raw_index requested). ONUs that are not present (anymore) are left
-    untouched. Appends one OnuReading per value the device gave."""
+    untouched. Every numeric value a rule accepted is appended to the ONU's time series
+    (`facho.inventory.history`) at `now`, in one statement; a refused one is counted with
+    its example and not stored."""
     written = [(i, r) for i, r in enumerate(rules) if r.field]
     fields = list(dict.fromkeys(r.field for _, r in written))
     lock_olt(olt_id)
@@ -319,7 +335,10 @@ def apply_get(olt_id: int, execution_id: int, read: dict[str, dict[int, Any]],
     per_oid = {r.nombre: dict(updated=0, unchanged=0, missing=0) for _, r in written}
     refused = RefusedValues()
     updates: list[dict] = []
-    readings: list[dict] = []
+    readings: list[tuple] = []
+    history_only = [(i, r) for i, r in enumerate(rules) if not r.field and r.metric]
+    for _, r in history_only:
+        per_oid[r.nombre] = dict(read=0, missing=0)
     for raw in asked:
         old = existing.get(raw)
         if old is None:
@@ -342,24 +361,25 @@ def apply_get(olt_id: int, execution_id: int, read: dict[str, dict[int, Any]],
             else:
                 counts["updated"] += 1
                 per_oid[rule.nombre]["updated"] += 1
-            if state == "value":
-                readings.append({"onu_id": old.id, "execution_id": execution_id,
-                                 "espacio": rule.espacio, "value": _reading_text(value),
-                                 "read_at": now})
+            if state == "value" and rule.metric and storable(value):
+                readings.append((old.id, rule.metric, now, value))
             values[rule.field] = value
+        for position, rule in history_only:
+            raw_value = got.get(position)
+            value, state, reason = rule.resolve(raw_value, None)
+            if state == "invalid":
+                refused.add(rule.nombre, old.name or raw, raw_value, reason)
+            if state == "value" and storable(value):
+                readings.append((old.id, rule.metric, now, value))
+                per_oid[rule.nombre]["read"] += 1
+            else:
+                per_oid[rule.nombre]["missing"] += 1
         if any(getattr(old, k) != v for k, v in values.items()):
             counts["onus_updated"] += 1
             updates.append(dict(values, b_id=old.id, last_execution_id=execution_id))
     _executemany_update(updates)
-    if readings:
-        db.session.execute(OnuReading.__table__.insert(), readings)
-    counts["readings"] = len(readings)
+    counts["readings"] = history.append(readings)
     counts["per_oid"] = per_oid
     _add_refused(counts, refused)
     return counts
 
-
-def _reading_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(value)[:255]

@@ -1,19 +1,21 @@
-"""Retention: executions and ONU readings older than `retention_days`, and absent ONUs not
-seen for `absent_onu_days`, are deleted in batches (short transactions, so the dispatcher
-and workers are never blocked for long).
+"""Retention: finished executions older than `retention_days`, the ONU time series beyond
+their windows (`history_raw_days` raw, `history_rollup_days` hourly roll-ups; whole UTC days,
+see `facho.inventory.history.store.purge`), and absent ONUs not seen for `absent_onu_days`,
+are deleted in batches (short transactions, so the dispatcher and workers are never blocked
+for long). Closed days are rolled up before their raw samples can go.
 
 Only finished executions go (SUCCESS, FAILED, INTERRUPTED, SKIPPED): a PENDING or RUNNING
 row is never deleted, however old. Before a batch of executions is deleted, every
-reference to it is cleared in the same transaction: `onus.last_execution_id` and
-`onu_readings.execution_id` become NULL (the foreign keys say ON DELETE SET NULL, but
-SQLite only enforces that with `PRAGMA foreign_keys=ON`, so it is done explicitly and no
-reference can dangle on either database).
+reference to it is cleared in the same transaction: `onus.last_execution_id` becomes NULL
+(the foreign key says ON DELETE SET NULL, but SQLite only enforces that with
+`PRAGMA foreign_keys=ON`, so it is done explicitly and no reference can dangle on either
+database).
 
 An ONU goes when it is absent (`present = false`: discovery stopped finding it) and was
 last seen (or, never seen, first recorded) before `now - absent_onu_days`; 0 days keeps
-them forever. Its readings go in the same transaction, deleted explicitly for the same
+them forever. Its series go in the same transaction, deleted explicitly for the same
 reason. Each batch locks its ONU rows (PostgreSQL) and every statement checks the
-condition again, so an ONU that a discovery finds again meanwhile is kept with its readings.
+condition again, so an ONU that a discovery finds again meanwhile is kept with its series.
 """
 from __future__ import annotations
 
@@ -24,8 +26,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from facho.extensions import db
+from facho.inventory.history import store as _history
 from facho.logging_setup import kv
-from facho.models import FINAL_STATUSES, Execution, Onu, OnuReading, utcnow
+from facho.models import FINAL_STATUSES, Execution, Onu, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -34,51 +37,46 @@ MAX_ROWS_PER_RUN = 500_000   # a first run after months catches up over several 
 
 _execs = Execution.__table__
 _onus = Onu.__table__
-_readings = OnuReading.__table__
 
 
 @dataclass
 class PurgeResult:
     cutoff: datetime
     executions: int = 0
-    readings: int = 0
     onus_unlinked: int = 0
     absent_onus: int = 0            # absent ONUs deleted (absent_onu_days)
-    absent_onu_readings: int = 0    # their readings, deleted with them
+    absent_onu_readings: int = 0    # their history rows, deleted with them
+    history: dict | None = None     # history.purge's counts; None: not run
     absent_cutoff: datetime | None = None   # None: absent ONUs are kept (0 days)
     batches: int = 0
 
 
 def purge(now: datetime | None = None, *, retention_days: int | None = None,
-          absent_onu_days: int | None = None, batch_size: int = BATCH,
-          max_rows: int = MAX_ROWS_PER_RUN) -> PurgeResult:
-    """Delete readings (by `read_at`) and finished executions (by `created_at`) older than
-    `now - retention_days`, and absent ONUs last seen before `now - absent_onu_days` (0:
-    never), both by default from the configuration. Commits per batch."""
-    if retention_days is None or absent_onu_days is None:
-        from flask import current_app
-        config = current_app.config["FACHO"]
-        retention_days = config.retention_days if retention_days is None else retention_days
-        absent_onu_days = (config.absent_onu_days if absent_onu_days is None
-                           else absent_onu_days)
+          absent_onu_days: int | None = None, history_raw_days: int | None = None,
+          history_rollup_days: int | None = None, history: bool = True,
+          batch_size: int = BATCH, max_rows: int = MAX_ROWS_PER_RUN) -> PurgeResult:
+    """Delete finished executions (by `created_at`) older than `now - retention_days`,
+    absent ONUs last seen before `now - absent_onu_days` (0: never) and, with `history`,
+    the time series beyond their windows; each by default from the configuration.
+    Commits per batch."""
+    from flask import current_app
+    config = current_app.config["FACHO"]
+    retention_days = config.retention_days if retention_days is None else retention_days
+    absent_onu_days = config.absent_onu_days if absent_onu_days is None else absent_onu_days
+    raw_days = config.history_raw_days if history_raw_days is None else history_raw_days
+    rollup_days = (config.history_rollup_days if history_rollup_days is None
+                   else history_rollup_days)
     now = now or utcnow()
     result = PurgeResult(cutoff=now - timedelta(days=retention_days))
     if absent_onu_days:
         result.absent_cutoff = now - timedelta(days=absent_onu_days)
     session = db.session
 
-    while result.readings < max_rows:
-        ids = session.execute(sa.select(_readings.c.id).where(_readings.c.read_at < result.cutoff)
-                              .order_by(_readings.c.id).limit(batch_size)).scalars().all()
-        if not ids:
-            break
-        result.readings += session.execute(
-            _readings.delete().where(_readings.c.id.in_(ids))).rowcount or 0
-        session.commit()
-        result.batches += 1
-
-    if result.absent_cutoff is not None:
+    if result.absent_cutoff is not None:   # first: their series need no roll-up
         _purge_absent_onus(result, batch_size, max_rows)
+
+    if history:
+        result.history = _history.purge(now, raw_days, max(raw_days, rollup_days))
 
     while result.executions < max_rows:
         ids = session.execute(
@@ -90,17 +88,18 @@ def purge(now: datetime | None = None, *, retention_days: int | None = None,
         result.onus_unlinked += session.execute(
             _onus.update().where(_onus.c.last_execution_id.in_(ids))
             .values(last_execution_id=None)).rowcount or 0
-        session.execute(_readings.update().where(_readings.c.execution_id.in_(ids))
-                        .values(execution_id=None))
         result.executions += session.execute(
             _execs.delete().where(_execs.c.id.in_(ids))).rowcount or 0
         session.commit()
         result.batches += 1
     session.rollback()
 
-    if result.executions or result.readings or result.absent_onus:
+    removed = result.history and (result.history["raw_rows"] or result.history["rollup_rows"])
+    if result.executions or removed or result.absent_onus:
         log.info(kv(event="retention", cutoff=result.cutoff.isoformat(),
-                    executions=result.executions, readings=result.readings,
+                    executions=result.executions,
+                    history_raw_rows=result.history and result.history["raw_rows"],
+                    history_rollup_rows=result.history and result.history["rollup_rows"],
                     onus_unlinked=result.onus_unlinked, absent_onus=result.absent_onus,
                     absent_onu_readings=result.absent_onu_readings,
                     absent_cutoff=(result.absent_cutoff.isoformat()
@@ -125,8 +124,7 @@ def _purge_absent_onus(result: PurgeResult, batch_size: int, max_rows: int) -> N
             break
         # the condition again in each statement: SQLite read the ids outside a transaction
         batch = sa.select(_onus.c.id).where(_onus.c.id.in_(ids), old_absent)
-        result.absent_onu_readings += session.execute(
-            _readings.delete().where(_readings.c.onu_id.in_(batch))).rowcount or 0
+        result.absent_onu_readings += _history.delete_onus(batch)
         deleted = session.execute(
             _onus.delete().where(_onus.c.id.in_(ids), old_absent)).rowcount or 0
         session.commit()

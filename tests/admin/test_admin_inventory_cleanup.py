@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from facho import audit
-from facho.models import AuditEvent, Onu, OnuReading, utcnow
+from facho.models import AuditEvent, Onu, OnuMetricDay, utcnow
 from tests.admin.test_admin_pages import EMOJI_ALONE, ENGLISH, ENGLISH_PATTERN
 from tests import browser as real_browser
 from tests.conftest import create_user, csrf_token_from, login
@@ -98,7 +98,7 @@ def test_deleting_selected_onus_flashes_the_count_and_audits_it(app, staff_clien
     assert response.status_code == 200
     assert alerts(text(response)) == [("success", "Se eliminaron 2 ONUs de OLT-A.")]
     assert onu_ids(app) == all_onus(inv) - set(chosen)
-    assert count(app, OnuReading) == 2 * (len(all_onus(inv)) - 2)
+    assert count(app, OnuMetricDay) == 2 * (len(all_onus(inv)) - 2)
     assert audit_rows(app) == [("operador", "onus_eliminadas", "OLT-A", 2)]
 
     one = [inv["b_absent"][0]]
@@ -129,7 +129,7 @@ def test_a_failure_is_shown_in_spanish_and_deletes_nothing(app, staff_client, in
     assert [kind for kind, _ in shown] == ["danger"]
     assert "error interno" in shown[0][1] and "audit table" not in text(response)
     assert onu_ids(app) == all_onus(inventory)
-    assert count(app, OnuReading) == 2 * len(all_onus(inventory))
+    assert count(app, OnuMetricDay) == 2 * len(all_onus(inventory))
     assert audit_rows(app) == []
 
 
@@ -180,7 +180,7 @@ def test_purging_removes_only_that_olts_absent_onus_and_audits_it(app, staff_cli
     assert alerts(html) == [("success", "Se eliminaron 4 ONUs de OLT-A.")]
     kept = set(inv["a_present"] + inv["b_absent"])
     assert onu_ids(app) == kept
-    assert count(app, OnuReading) == 2 * len(kept)
+    assert count(app, OnuMetricDay) == 2 * len(kept)
     assert audit_rows(app) == [("operador", "ausentes_purgadas", "OLT-A", 4)]
     assert "purge-absent-link" not in html
     # nothing left: the page says so, a second post deletes and audits nothing
@@ -259,8 +259,8 @@ def test_the_audit_log_is_a_read_only_list_newest_first_in_spanish(app, staff_cl
     cells = [re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", row))).strip() for row in rows]
     assert len(cells) == 3
     assert "operador ONUs ausentes purgadas OLT-B 2" in cells[0]
-    assert "Lecturas eliminadas: 4." in cells[0]
-    assert "operador ONUs eliminadas OLT-A 1 ONUs: 0/1/1:1. Lecturas eliminadas: 2." in cells[1]
+    assert "Filas de historial eliminadas: 4." in cells[0]
+    assert "operador ONUs eliminadas OLT-A 1 ONUs: 0/1/1:1. Filas de historial eliminadas: 2." in cells[1]
     assert "antiguo otra_accion X 7" in cells[2] and "d" * 159 + "…" in cells[2]
     for word in ("Fecha", "Usuario", "Acción", "Objetivo", "Cantidad", "Detalle"):
         assert word in html

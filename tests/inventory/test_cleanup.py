@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from facho import audit
 from facho.extensions import db
 from facho.inventory import cleanup
-from facho.models import AuditEvent, Onu, OnuReading, utcnow
+from facho.models import AuditEvent, Onu, OnuMetricDay, utcnow
 from tests.factories import add_brand, add_olt, add_onus
 
 
@@ -32,8 +32,8 @@ def onu_ids() -> set[int]:
 
 
 def readings_by_onu() -> dict[int, int]:
-    return dict(db.session.execute(sa.select(OnuReading.onu_id, sa.func.count())
-                                   .group_by(OnuReading.onu_id)).all())
+    return dict(db.session.execute(sa.select(OnuMetricDay.onu_id, sa.func.count())
+                                   .group_by(OnuMetricDay.onu_id)).all())
 
 
 def audit_rows() -> list[AuditEvent]:
@@ -59,7 +59,7 @@ def test_deleting_selected_onus_removes_them_and_their_readings_with_one_audit_r
         assert event.target == "OLT-A, OLT-B"
         assert event.at >= before.replace(microsecond=0)
         assert event.detail == ("ONUs: OLT-A 0/1/1:1, OLT-A 0/2/1:2, OLT-B 0/1/1:1. "
-                                "Lecturas eliminadas: 6.")
+                                "Filas de historial eliminadas: 6.")
 
 
 def test_missing_ids_are_ignored_and_deleting_nothing_is_not_audited(inventory):
@@ -72,7 +72,7 @@ def test_missing_ids_are_ignored_and_deleting_nothing_is_not_audited(inventory):
         assert cleanup.delete_onus([one, one, str(one), 999999], "operador") == 1
         [event] = audit_rows()
         assert (event.target, event.count) == ("OLT-A", 1)
-        assert event.detail == "ONUs: 0/1/1:3. Lecturas eliminadas: 2."
+        assert event.detail == "ONUs: 0/1/1:3. Filas de historial eliminadas: 2."
         assert onu_ids() == everything(inv) - {one}
 
 
@@ -88,7 +88,7 @@ def test_purging_removes_only_the_absent_onus_of_that_olt(inventory):
         assert (event.username, event.action, event.target, event.count) == (
             "supervisor", "ausentes_purgadas", "OLT-A", 4)
         assert event.detail == ("ONUs: 0/2/1:1, 0/2/1:2, 0/2/1:3, 0/2/1:4. "
-                                "Lecturas eliminadas: 8.")
+                                "Filas de historial eliminadas: 8.")
         # again: nothing absent left, nothing audited
         assert cleanup.purge_absent(inv["olt_a"], "supervisor") == 0
         assert cleanup.purge_absent(999999, "supervisor") == 0
@@ -102,7 +102,7 @@ def test_the_audit_detail_lists_twenty_names_and_counts_the_rest(any_app):
         assert cleanup.purge_absent(olt, "operador") == 25
         [event] = audit_rows()
         names = [f"0/3/7:{n}" for n in range(1, 21)]        # by position, not as text
-        assert event.detail == f"ONUs: {', '.join(names)} y 5 más. Lecturas eliminadas: 0."
+        assert event.detail == f"ONUs: {', '.join(names)} y 5 más. Filas de historial eliminadas: 0."
 
 
 def test_a_long_list_of_olts_fits_the_audit_target():

@@ -7,7 +7,7 @@ import pytest
 
 from facho.extensions import db
 from facho.inventory.get_values import choose_method
-from facho.models import SUCCESS, Onu, OnuReading
+from facho.models import SUCCESS, Onu, OnuMetricDay
 from tests.execution_helpers import onus, run_now
 from tests.factories import make_job, make_olt, new_execution, oid, seed_catalog
 from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
@@ -62,7 +62,7 @@ def test_a_get_job_writes_descriptions_and_rx_power_of_present_onus_only(discove
     assert s["onus"] == present and s["onus_updated"] == present
     assert s["missing"] == offline                   # offline ONUs report no rx power
     assert s["updated"] == 2 * present - offline and s["unchanged"] == 0
-    assert s["readings"] == 2 * present - offline
+    assert s["readings"] == present - offline      # rx power only: descriptions are text
     stored = onus(app, olt_id)
     for raw, sim in truth.items():
         onu = stored[raw]
@@ -76,12 +76,11 @@ def test_a_get_job_writes_descriptions_and_rx_power_of_present_onus_only(discove
             assert onu.rx_power is None
         assert onu.last_execution_id == row.id
     with app.app_context():
-        readings = db.session.execute(db.select(OnuReading).filter_by(
-            execution_id=row.id)).scalars().all()
-        assert len(readings) == s["readings"]
+        days = db.session.execute(db.select(OnuMetricDay)).scalars().all()
+        assert len(days) == s["readings"]           # one day row per ONU with a reading
         absent_ids = {o.id for raw, o in stored.items() if raw in absent}
-        assert not any(r.onu_id in absent_ids for r in readings)
-        assert {r.espacio for r in readings} == {"descripcion", "rx_power"}
+        assert not any(r.onu_id in absent_ids for r in days)
+        assert {r.metric for r in days} == {"rx_power"}
 
     again = _run(app, job_id, olt_id)
     s = again.result_summary

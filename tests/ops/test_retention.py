@@ -1,5 +1,5 @@
-"""Retention: old finished executions and old readings go, in batches, and nothing is
-left pointing at a deleted execution."""
+"""Retention: old finished executions go, in batches, and nothing is left pointing at a
+deleted execution (the time series' windows: tests/inventory/history/test_store.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from facho.ops import retention
 from facho.extensions import db
 from facho.models import (FAILED, PENDING, RUNNING, SKIPPED, SUCCESS, Brand, Execution, Olt,
-                          Onu, OnuReading, SnmpJob, SnmpJobHost, utcnow)
+                          Onu, SnmpJob, SnmpJobHost, utcnow)
 
 
 def test_old_data_is_purged_in_batches_without_dangling_references(any_app):
@@ -38,36 +38,25 @@ def test_old_data_is_purged_in_batches_without_dangling_references(any_app):
         onu_old = Onu(olt=olt, raw_index="1.1", last_execution_id=old_done[0])
         onu_kept = Onu(olt=olt, raw_index="1.2", last_execution_id=kept)
         db.session.add_all([onu_old, onu_kept])
-        db.session.flush()
-        db.session.add_all([
-            OnuReading(onu_id=onu_old.id, execution_id=old_done[1], espacio="rx_power",
-                       value="-20.1", read_at=old),                      # old: deleted
-            OnuReading(onu_id=onu_old.id, execution_id=old_done[2], espacio="rx_power",
-                       value="-20.3", read_at=recent),   # recent reading of an old execution
-            OnuReading(onu_id=onu_kept.id, execution_id=kept, espacio="rx_power",
-                       value="-19.9", read_at=recent)])
         db.session.commit()
         onu_old_id, onu_kept_id = onu_old.id, onu_kept.id
 
         result = retention.purge(now, retention_days=30, batch_size=4)
-        assert result.executions == 9 and result.readings == 1
+        assert result.executions == 9
         assert result.batches >= 3                       # 9 rows in batches of 4
         left = set(db.session.execute(sa.select(Execution.id)).scalars())
         assert left == {old_pending, old_running, kept}
         assert db.session.get(Onu, onu_old_id).last_execution_id is None
         assert db.session.get(Onu, onu_kept_id).last_execution_id == kept
-        readings = db.session.execute(sa.select(OnuReading.value, OnuReading.execution_id)
-                                      .order_by(OnuReading.value)).all()
-        assert [tuple(r) for r in readings] == [("-19.9", kept), ("-20.3", None)]
         # nothing anywhere points at a deleted execution
-        for column in (Onu.last_execution_id, OnuReading.execution_id):
+        for column in (Onu.last_execution_id,):
             dangling = db.session.execute(
                 sa.select(sa.func.count()).where(column.is_not(None), column.not_in(left))
             ).scalar_one()
             assert dangling == 0
         # a second run finds nothing
         again = retention.purge(now, retention_days=30)
-        assert (again.executions, again.readings) == (0, 0)
+        assert again.executions == 0
 
 
 def test_retention_days_come_from_the_configuration(sqlite_app):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from facho.config import ConfigError, load_config
 from facho.extensions import db
-from facho.models import Onu, OnuReading, utcnow
+from facho.models import Onu, OnuMetricDay, utcnow
 from facho.ops import retention
 from tests.conftest import make_test_app
 from tests.factories import add_brand, add_olt, add_onus
@@ -44,8 +44,8 @@ def onus(any_app):
 
 def state():
     onus = set(db.session.scalars(sa.select(Onu.id)))
-    readings = dict(db.session.execute(sa.select(OnuReading.onu_id, sa.func.count())
-                                       .group_by(OnuReading.onu_id)).all())
+    readings = dict(db.session.execute(sa.select(OnuMetricDay.onu_id, sa.func.count())
+                                       .group_by(OnuMetricDay.onu_id)).all())
     return onus, readings
 
 
@@ -58,7 +58,7 @@ def test_old_absent_onus_go_with_their_readings_in_batches(onus, caplog):
         assert (result.absent_onus, result.absent_onu_readings) == (8, 16)
         assert result.absent_cutoff == now - timedelta(days=30)
         assert result.batches == 3                        # 8 ONUs in batches of 3
-        assert (result.readings, result.executions) == (0, 0)
+        assert (result.history["raw_rows"], result.executions) == (0, 0)
         left, readings = state()
         assert left == kept
         assert readings == {i: 2 for i in kept}           # nothing dangles on SQLite either
@@ -83,7 +83,7 @@ def test_zero_days_keeps_absent_onus_forever(onus):
     with app.app_context():
         before = state()
         result = retention.purge(now + timedelta(days=3000), retention_days=3650,
-                                 absent_onu_days=0)
+                                 absent_onu_days=0, history=False)
         assert (result.absent_onus, result.absent_cutoff) == (0, None)
         assert state() == before
 
