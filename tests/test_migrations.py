@@ -59,11 +59,12 @@ def test_downgrade_to_base_and_up_again(empty_app):
         assert "executions" in sa.inspect(db.engine).get_table_names()
 
 
+# fillfactor is a PostgreSQL storage parameter: this one runs on PostgreSQL only
+@pytest.mark.parametrize("empty_app", ["postgresql"], indirect=True)
 def test_the_day_rows_of_the_time_series_leave_room_for_appends_on_postgresql(empty_app):
     with empty_app.app_context():
         upgrade(directory="migrations")
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("fillfactor is a PostgreSQL storage parameter")
+        assert db.engine.dialect.name == "postgresql"
         with db.engine.connect() as conn:
             options = conn.execute(sa.text(
                 "SELECT reloptions FROM pg_class WHERE relname = 'onu_metric_days'")).scalar()
