@@ -84,3 +84,28 @@ def log_in(page, username: str = USERNAME, password: str = PASSWORD) -> None:
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/admin/")
+
+
+def snmpsim_beside_the_browser(snmpsim_factory, data, probe_community: str):
+    """Yield an snmpsim agent serving `data`, started from a thread of its own: its
+    readiness probe runs asyncio, which Playwright's sync API (owning this thread's loop)
+    forbids here. The thread lives as long as the agent, since snmpsim is tied to the
+    thread that started it (parent-death signal). Use from a fixture: `yield from …`."""
+    started, ready, done = [], threading.Event(), threading.Event()
+
+    def keeper():
+        try:
+            started.append(snmpsim_factory(data, probe_community=probe_community))
+        finally:
+            ready.set()
+        done.wait()
+        for sim in started:
+            sim.stop()
+
+    thread = threading.Thread(target=keeper, name="snmpsim-keeper", daemon=True)
+    thread.start()
+    ready.wait(60)
+    assert started, "snmpsim did not start"
+    yield started[0]
+    done.set()
+    thread.join(15)

@@ -71,7 +71,8 @@ def test_no_tracked_file_refers_to_a_path_outside_the_repository():
 def test_the_check_catches_a_path_beside_the_repository():
     readme = REPO_ROOT / "README.md"
     # built from pieces, so this file does not itself hold a path outside the repository
-    beside, machine = "../" + "shared/DESIGN.md", "/" + "work/main/app.py"
+    up, sibling, root = "..", "sha" + "red", "wo" + "rk"
+    beside, machine = f"{up}/{sibling}/DESIGN.md", f"/{root}/main/app.py"
     escaped = [(readme, f"see {beside}"), (readme, f"open {machine}")]
     kept = [(readme, "see docs/../README.md and https://h/a/../b"),
             (readme, f"'{'../' * 2}etc/passwd'  # {ALLOWED_MARK}"),

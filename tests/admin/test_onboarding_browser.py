@@ -12,14 +12,13 @@ The recordings and their ground truth are tests/data/snmprec/synthetic/ (README 
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 from playwright.sync_api import expect
 
 import actors.executions  # noqa: F401 - declares the execution actors on the test broker
 from facho.config import REPO_ROOT
-from tests.browser import browser, live_app, live_server, log_in, page  # noqa: F401
+from tests.browser import snmpsim_beside_the_browser, browser, live_app, live_server, log_in, page  # noqa: F401
 from tests.execution_helpers import in_process_worker, onus
 from tests.snmp_agents import snmpsim_factory  # noqa: F401
 
@@ -37,24 +36,7 @@ def agent(snmpsim_factory, tmp_path_factory):  # noqa: F811
     data = tmp_path_factory.mktemp("onboarding")
     for name in ("ubnt_string", "vsol_v1600d"):
         (data / f"{name}.snmprec").write_bytes((SYNTHETIC / f"{name}.snmprec").read_bytes())
-    started, ready, done = [], threading.Event(), threading.Event()
-
-    def keeper():
-        try:
-            started.append(snmpsim_factory(data, probe_community="ubnt_string"))
-        finally:
-            ready.set()
-        done.wait()
-        for sim in started:
-            sim.stop()
-
-    thread = threading.Thread(target=keeper, name="snmpsim-onboarding", daemon=True)
-    thread.start()
-    ready.wait(60)
-    assert started, "snmpsim did not start"
-    yield started[0]
-    done.set()
-    thread.join(15)
+    yield from snmpsim_beside_the_browser(snmpsim_factory, data, "ubnt_string")
 
 
 def expected(name: str) -> dict[str, dict]:

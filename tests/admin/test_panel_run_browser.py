@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-import threading
 
 import pytest
 from playwright.sync_api import expect
@@ -14,7 +13,7 @@ import actors.executions  # noqa: F401 - declares run_discovery/run_get on the t
 from facho.extensions import db
 from facho.models import INTERRUPTED, PENDING, SUCCESS, Execution, utcnow
 from facho.ops.olt_sim import write_snmprec
-from tests.browser import USERNAME, browser, live_app, live_server, log_in, page  # noqa: F401
+from tests.browser import snmpsim_beside_the_browser, USERNAME, browser, live_app, live_server, log_in, page  # noqa: F401
 from tests.execution_helpers import in_process_worker
 from tests.factories import make_job, make_olt, seed_catalog
 from tests.snmp_agents import snmpsim_factory  # noqa: F401
@@ -39,24 +38,7 @@ def zte_agent(snmpsim_factory, tmp_path_factory):  # noqa: F811
     agent, since snmpsim is tied to the thread that started it (parent-death signal)."""
     data = tmp_path_factory.mktemp("panel-snmp")
     write_snmprec(data / "zte_panel.snmprec", "zte", ONUS, seed=7)
-    started, ready, done = [], threading.Event(), threading.Event()
-
-    def keeper():
-        try:
-            started.append(snmpsim_factory(data, probe_community="zte_panel"))
-        finally:
-            ready.set()
-        done.wait()
-        for sim in started:
-            sim.stop()
-
-    thread = threading.Thread(target=keeper, name="snmpsim-keeper", daemon=True)
-    thread.start()
-    ready.wait(60)
-    assert started, "snmpsim did not start"
-    yield started[0]
-    done.set()
-    thread.join(15)
+    yield from snmpsim_beside_the_browser(snmpsim_factory, data, "zte_panel")
 
 
 @pytest.fixture
