@@ -28,8 +28,9 @@ SNMP_VERSIONS = ("v1", "v2c", "v3")
 V3_AUTH_PROTOCOLS = ("", "md5", "sha1")   # "" = noAuth
 V3_PRIV_PROTOCOLS = ("", "des", "aes")    # "" = noPriv
 ESPACIOS = ("descubrimiento", "descripcion", "serial", "estado", "mac", "plan_onu",
-            "distancia_onu", "modelo_onu", "rx_power", "tx_power", "metrica")
-# "metrica": a numeric value kept only in the ONU's history, under the OID's nombre
+            "distancia_onu", "modelo_onu", "rx_power", "tx_power", "metrica", "causa_caida")
+# "metrica": a numeric value kept only in the ONU's history, under the OID's nombre;
+# "causa_caida": the vendor's last down cause (Huawei, ZTE), the cause of a state event
 FORMULA_KINDS = ("linear", "bitshift", "dotted", "string")
 # Oid.unidad: what the raw number is in, converted to dBm ("" = no conversion)
 VALUE_UNITS = ("", "mw", "uw", "decimas_uw")
@@ -333,6 +334,7 @@ class Onu(db.Model):
     rx_power = sa.Column(sa.Float)           # dBm
     tx_power = sa.Column(sa.Float)           # dBm
     mac = sa.Column(sa.String(17))
+    last_down_cause = sa.Column(sa.String(80))   # a vendor's label, "LOS", "dying gasp …"
     plan = sa.Column(sa.String(80))
     modelo = sa.Column(sa.String(80))
     first_seen_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
@@ -370,6 +372,31 @@ class OnuMetricHours(db.Model):
     metric = sa.Column(sa.String(64), primary_key=True)
     day = sa.Column(sa.Date, primary_key=True, index=True)
     hours = sa.Column(sa.LargeBinary, nullable=False)
+
+
+class OnuEvent(db.Model):
+    """A change the inventory saw on one ONU (`facho.inventory.events`): its state, its
+    presence, its rx power beyond the threshold, its position (same serial, new index).
+    `slot`/`port` are the ONU's PON when it happened, so a PON's events survive moves."""
+
+    __tablename__ = "onu_events"
+    id = sa.Column(sa.Integer, primary_key=True)
+    onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="CASCADE"),
+                       nullable=False)
+    olt_id = sa.Column(sa.Integer, sa.ForeignKey("olts.id", ondelete="CASCADE"),
+                       nullable=False)
+    slot = sa.Column(sa.Integer)
+    port = sa.Column(sa.Integer)
+    at = sa.Column(UTCDateTime, nullable=False)
+    kind = sa.Column(sa.String(20), nullable=False)
+    old_value = sa.Column(sa.String(120))
+    new_value = sa.Column(sa.String(120))
+    cause = sa.Column(sa.String(80))
+    execution_id = sa.Column(sa.Integer, sa.ForeignKey("executions.id", ondelete="SET NULL"))
+
+    __table_args__ = (sa.Index("ix_onu_events_onu_id_at", "onu_id", "at"),
+                      sa.Index("ix_onu_events_olt_id_at", "olt_id", "at"),
+                      sa.Index("ix_onu_events_at", "at"))
 
 
 class AuditEvent(db.Model):
