@@ -301,6 +301,8 @@ class Execution(db.Model):
         sa.Index("ix_executions_status_job_olt", "status", "job_id", "olt_id"),
         # Dispatch: PENDING rows by slot (fan-out per slot second, due-but-unsent sweep).
         sa.Index("ix_executions_status_scheduled_for", "status", "scheduled_for"),
+        # An OLT's latest executions (OLT page: last successful walk; ONU page).
+        sa.Index("ix_executions_olt_finished", "olt_id", "finished_at"),
         # At most one active manual run per (job, OLT): two quick clicks on "Ejecutar"
         # from two browsers cannot both queue one; the database refuses the second.
         sa.Index("uq_executions_manual_active", "job_id", "olt_id", unique=True,

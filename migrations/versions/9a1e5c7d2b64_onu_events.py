@@ -1,5 +1,6 @@
 """Issue 12 part 2: ONU events (state, presence, power, moves) and the vendor's last down
-cause: onu_events, onus.last_down_cause, oids.espacio may be 'causa_caida'
+cause: onu_events, onus.last_down_cause, an index of executions by OLT and end;
+oids.espacio may be 'causa_caida'
 
 Revision ID: 9a1e5c7d2b64
 Revises: 5d2f8a1c3e47
@@ -45,6 +46,7 @@ def upgrade():
     op.create_index("ix_onu_events_onu_id_at", "onu_events", ["onu_id", "at"])
     op.create_index("ix_onu_events_olt_id_at", "onu_events", ["olt_id", "at"])
     op.create_index("ix_onu_events_at", "onu_events", ["at"])
+    op.create_index("ix_executions_olt_finished", "executions", ["olt_id", "finished_at"])
     with op.batch_alter_table("onus", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_down_cause", sa.String(80), nullable=True))
     with op.batch_alter_table("oids", schema=None) as batch_op:
@@ -59,6 +61,7 @@ def downgrade():
     with op.batch_alter_table("oids", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_oids_espacio"), type_="check")
         batch_op.create_check_constraint("espacio", OLD_ESPACIOS)
+    op.drop_index("ix_executions_olt_finished", table_name="executions")
     with op.batch_alter_table("onus", schema=None) as batch_op:
         batch_op.drop_column("last_down_cause")
     for name in ("ix_onu_events_at", "ix_onu_events_olt_id_at", "ix_onu_events_onu_id_at"):
