@@ -1,0 +1,94 @@
+"""One import run: open the old database read-only, map every table of the scope in
+dependency order inside ONE Facho transaction, then commit — or roll back when simulating
+or when anything fails, so an error never leaves half an import behind.
+
+Order: brands, OLTs (models as their text), OIDs, formulas (they need the OLTs' brands and
+indexes), jobs, job hosts; then the inventory; then the executions.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from facho.extensions import db
+from facho.ops.importer_v2.catalogue import import_brands, import_oids, import_olts
+from facho.ops.importer_v2.context import SCOPE_LABELS, SCOPES, Context, Options
+from facho.ops.importer_v2.executions import import_executions
+from facho.ops.importer_v2.index_formulas import import_formulas
+from facho.ops.importer_v2.inventory import import_onus
+from facho.ops.importer_v2.jobs import import_job_hosts, import_jobs
+from facho.ops.importer_v2.report import Report
+from facho.ops.importer_v2.source import ImporterError, OldDatabase
+
+
+def report_states(ctx: Context) -> None:
+    """``onu_state_lookup``: Facho keeps value -> label maps on a brand's OID of espacio
+    «estado», which the old system did not have (its state came from the discovery walk).
+    Each brand's map is reported to be copied by hand; the ONUs' current labels are carried
+    in their status."""
+    table = ctx.report.table("onu_state_lookup", "Etiquetas de estado")
+    maps: dict[str, dict[str, str]] = {}
+    for row in ctx.old.rows("SELECT value, label, marca_id FROM onu_state_lookup "
+                            "ORDER BY marca_id NULLS FIRST, value"):
+        brand = ctx.brand_names.get(row["marca_id"], "todas las marcas") \
+            if row["marca_id"] is not None else "todas las marcas"
+        maps.setdefault(brand, {})[str(row["value"])] = row["label"]
+    for brand, labels in maps.items():
+        table.refuse(brand, "Facho guarda estas etiquetas en el OID de espacio «estado» de la "
+                            "marca (campo Etiquetas), que el sistema anterior no tenía; "
+                            "cópielas si su OID de estado da los mismos valores: "
+                            f"{json.dumps(labels, ensure_ascii=False)} (el estado actual de "
+                            "cada ONU sí se importa)", rows=len(labels))
+
+
+def _catalogue(ctx: Context) -> None:
+    import_brands(ctx)
+    import_olts(ctx)
+    import_oids(ctx)
+    import_formulas(ctx)
+    import_jobs(ctx, current_app.config["FACHO"].min_interval_s)
+    import_job_hosts(ctx)
+    report_states(ctx)
+    for name, what in (("configuracion_sistema", "parámetros del sistema"),
+                       ("configuracion_snmp", "parámetros SNMP")):
+        ctx.report.no_importado.append(
+            f"{name} ({ctx.old.count(name)} {what}): la configuración de Facho viene del "
+            "entorno (variables FACHO_…), no de la base")
+
+
+def run_import(url: str, options: Options, progress=None) -> Report:
+    """Import from the old database at ``url``; returns the report. ImporterError (Spanish)
+    when the run cannot be done; nothing is then written to Facho."""
+    if options.scope not in SCOPES:
+        raise ImporterError(f"alcance desconocido {options.scope!r}: use {', '.join(SCOPES)}")
+    report = Report(alcance=SCOPE_LABELS[options.scope], simulado=options.simulate)
+    db.session.rollback()     # start from a clean transaction of our own
+    try:
+        with OldDatabase(url) as old:
+            ctx = Context(old=old, report=report, options=options, progress=progress)
+            _catalogue(ctx)
+            if options.scope in ("inventario", "ejecuciones"):
+                import_onus(ctx)
+            else:
+                report.no_importado.append("inventario de ONUs: fuera del alcance elegido "
+                                           "(use --alcance inventario)")
+            if options.scope == "ejecuciones":
+                import_executions(ctx)
+        if options.simulate:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    except ImporterError:
+        db.session.rollback()
+        raise
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise ImporterError(f"la base de Facho rechazó la importación ({first}); no se "
+                            "escribió nada") from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return report
