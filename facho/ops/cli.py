@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import click
 import sqlalchemy as sa
@@ -475,7 +476,8 @@ def importar_v2_command(url: str, simular: bool, alcance: str, dias: int, zona_c
     bars = []
 
     def progress(label: str, total: int):
-        bar = click.progressbar(length=total, label=label, file=click.get_text_stream("stderr"))
+        bar = click.progressbar(length=total, label=label, file=sys.stderr,
+                                update_min_steps=max(1, total // 200))
         bar.__enter__()
         bars.append(bar)
         return bar.update
