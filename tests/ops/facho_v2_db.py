@@ -4,6 +4,7 @@ mapping rule (docs/importer-v2.md). ``SCENARIO`` documents what each row is for.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from contextlib import contextmanager
@@ -234,3 +235,17 @@ def fill_large(url: str, olts: int, onus_per_olt: int) -> None:
                      "lpad(to_hex(m.id), 8, '0'), 'Cliente ' || m.id, '1500' "
                      "FROM onu_index_map m JOIN olt o ON o.id = m.olt_id "
                      "WHERE o.abreviatura LIKE 'BENCH-%%'")
+
+
+_serial = itertools.count()
+
+
+@contextmanager
+def scenario_database(prefix: str):
+    """A fresh old database with the scenario's rows (this process's own name), its URL
+    yielded, dropped after. Fails (CI) or skips when PostgreSQL is not there."""
+    from tests.conftest import pg_available, require
+    require(pg_available(), "PostgreSQL at 127.0.0.1:5432")
+    with old_database(f"{prefix}_{os.getpid()}_{next(_serial)}") as url:
+        fill(url)
+        yield url

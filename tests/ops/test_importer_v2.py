@@ -2,9 +2,6 @@
 and the scenario of tests/ops/facho_v2_db.py) imported into Facho on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import os
-from itertools import count
-
 import pytest
 import sqlalchemy as sa
 
@@ -12,20 +9,16 @@ from facho.extensions import db
 from facho.models import (Brand, Execution, IndexFormula, Oid, Olt, Onu, SnmpJob,
                           SnmpJobHost)
 from facho.ops.importer_v2 import Options, render, run_import
-from tests.conftest import pg_available, require
-from tests.ops.facho_v2_db import (HUAWEI_BASE, ZTE_BASE, fill, huawei_index, old_database,
+from tests.ops.facho_v2_db import (HUAWEI_BASE, ZTE_BASE, huawei_index, scenario_database,
                                    zte_index)
 
 TABLES = (Brand, Olt, Oid, IndexFormula, SnmpJob, SnmpJobHost, Onu, Execution)
-_names = count()
 
 
 @pytest.fixture
 def old_url():
     """A fresh Facho v2 database with the scenario's rows, dropped after the test."""
-    require(pg_available(), "PostgreSQL at 127.0.0.1:5432")
-    with old_database(f"facho_v2_{os.getpid()}_{next(_names)}") as url:
-        fill(url)
+    with scenario_database("facho_v2") as url:
         yield url
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from itertools import count
 
 import psycopg
 import pytest
@@ -12,9 +10,8 @@ import pytest
 from facho.ops.importer_v2 import ImporterError
 from facho.ops.importer_v2.source import OldDatabase
 from tests.conftest import free_port, pg_available, require
-from tests.ops.facho_v2_db import admin_url, fill, old_database
+from tests.ops.facho_v2_db import admin_url, scenario_database
 
-_names = count()
 OLD_TABLES = ("marcas", "olt_models", "olt", "oids", "index_formulas", "snmp_jobs",
               "snmp_job_hosts", "snmp_executions", "onu_index_map", "onu_status",
               "onu_inventory", "onu_state_lookup", "configuracion_sistema",
@@ -23,9 +20,8 @@ OLD_TABLES = ("marcas", "olt_models", "olt", "oids", "index_formulas", "snmp_job
 
 @pytest.fixture
 def old_url():
-    require(pg_available(), "PostgreSQL at 127.0.0.1:5432")
-    with old_database(f"facho_v2_cli_{os.getpid()}_{next(_names)}") as url:
-        fill(url)
+    """A fresh Facho v2 database with the scenario's rows, dropped after the test."""
+    with scenario_database("facho_v2_cli") as url:
         yield url
 
 
