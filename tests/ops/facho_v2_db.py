@@ -218,12 +218,12 @@ def fill_large(url: str, olts: int, onus_per_olt: int) -> None:
     with psycopg.connect(url) as conn:
         conn.execute("INSERT INTO olt (abreviatura, marca_id, modelo_id, ip_address, "
                      "descripcion, habilitar_olt, comunidad) SELECT 'BENCH-' || g, 2, 2, "
-                     "'10.' || (g / 250) || '.' || (g % 250) || '.1', '', true, 'public' "
+                     "'10.' || (g / 250) || '.' || (g %% 250) || '.1', '', true, 'public' "
                      "FROM generate_series(1, %s) g", (olts,))
         conn.execute(
             "INSERT INTO onu_index_map (olt_id, raw_index_key, slot, port, logical, "
-            "normalized_id) SELECT o.id, (4194304000 + (n / 512) * 8192 + ((n / 64) % 8) * "
-            "256)::text || '.' || (n % 64), n / 512, (n / 64) % 8, n % 64, '' FROM olt o, "
+            "normalized_id) SELECT o.id, (4194304000 + (n / 512) * 8192 + ((n / 64) %% 8) * "
+            "256)::text || '.' || (n %% 64), n / 512, (n / 64) %% 8, n %% 64, '' FROM olt o, "
             "generate_series(0, %s - 1) n WHERE o.abreviatura LIKE 'BENCH-%%'",
             (onus_per_olt,))
         conn.execute("INSERT INTO onu_status (onu_index_id, olt_id, last_seen_at, presence, "
