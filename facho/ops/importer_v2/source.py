@@ -146,10 +146,17 @@ class OldDatabase:
             cur.execute(ONU_QUERY)
             yield from cur
 
-    def executions_since(self, days: int, now: datetime | None = None) -> list[dict]:
-        since = (now or datetime.now(timezone.utc)) - timedelta(days=days)
-        return self.rows("SELECT * FROM snmp_executions WHERE created_at >= %s ORDER BY id",
-                         (since,))
+    @staticmethod
+    def since(days: int, now: datetime | None = None) -> datetime:
+        return (now or datetime.now(timezone.utc)) - timedelta(days=days)
+
+    def executions_since(self, since: datetime, batch: int = 5000) -> Iterator[dict]:
+        """Executions created at or after ``since`` (aware UTC), streamed by id."""
+        with self.conn.cursor(name="facho_import_executions", row_factory=dict_row) as cur:
+            cur.itersize = batch
+            cur.execute("SELECT * FROM snmp_executions WHERE created_at >= %s ORDER BY id",
+                        (since,))
+            yield from cur
 
     def sample_indexes(self, olt_ids: list[int], limit: int = 500) -> list[str]:
         """Some raw index keys of these OLTs' ONUs (to learn a bitshift formula's fixed bits)."""
