@@ -235,3 +235,38 @@ def test_the_imported_olts_show_in_the_panel_without_their_community(old_url, ap
     page = staff_client.get("/admin/olts/").get_data(as_text=True)
     assert "SMP-01 #3" in page and "ZTE-03" in page
     assert "s3creta" not in page
+
+
+def test_losing_the_old_database_half_way_is_one_line_and_nothing_written(any_app, old_url):
+    import psycopg
+
+    from facho.ops.importer_v2 import ImporterError
+    from tests.ops.facho_v2_db import admin_url
+
+    def cut_the_connection(label, total):
+        """Called as the ONU step starts, after the catalogue was written (uncommitted)."""
+        name = old_url.rsplit("/", 1)[1]
+        with psycopg.connect(admin_url(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+        return lambda n: None
+
+    with any_app.app_context():
+        with pytest.raises(ImporterError, match="falló la lectura de la base de Facho v2"):
+            run_import(old_url, Options(scope="inventario"), progress=cut_the_connection)
+        db.session.remove()
+        assert [counts_of(m) for m in (Brand, Olt, SnmpJob)] == [0, 0, 0]
+
+
+def test_an_unforeseen_error_is_one_line_and_nothing_written(any_app, old_url, monkeypatch):
+    from facho.ops.importer_v2 import ImporterError, run as run_module
+
+    def broken(ctx):   # stands for a bug in the last step: no real row can cause one
+        raise KeyError("campo")
+
+    monkeypatch.setattr(run_module, "import_onus", broken)
+    with any_app.app_context():
+        with pytest.raises(ImporterError, match=r"error inesperado \(KeyError: 'campo'\)"):
+            run(old_url, scope="inventario")
+        db.session.remove()
+        assert counts_of(Olt) == 0

@@ -99,6 +99,14 @@ def test_a_database_of_another_version_is_refused_naming_the_missing_columns(app
     assert result.exit_code == 1 and "otra versión de Facho v2" in result.stderr
 
 
+def test_dates_without_a_time_zone_are_refused_rather_than_guessed(old_url):
+    with psycopg.connect(old_url) as conn:
+        conn.execute("ALTER TABLE onu_status ALTER COLUMN last_seen_at TYPE timestamp")
+    with pytest.raises(ImporterError, match="onu_status.last_seen_at no tienen zona horaria"):
+        with OldDatabase(old_url):
+            pass
+
+
 @pytest.mark.parametrize("args, message", [
     (["--desde", "mysql://x/y"], "debe ser una URL postgresql://"),
     (["--desde", "postgresql://h/d", "--zona-cron", "Lima/Marte"], "--zona-cron: Zona horaria"),

@@ -8,7 +8,9 @@ indexes), jobs, job hosts; then the inventory; then the executions.
 from __future__ import annotations
 
 import json
+import logging
 
+import psycopg
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,6 +23,8 @@ from facho.ops.importer_v2.inventory import import_onus
 from facho.ops.importer_v2.jobs import import_job_hosts, import_jobs
 from facho.ops.importer_v2.report import Report
 from facho.ops.importer_v2.source import ImporterError, OldDatabase
+
+log = logging.getLogger(__name__)
 
 
 def report_states(ctx: Context) -> None:
@@ -88,6 +92,17 @@ def run_import(url: str, options: Options, progress=None) -> Report:
         first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise ImporterError(f"la base de Facho rechazó la importación ({first}); no se "
                             "escribió nada") from None
+    except psycopg.Error as exc:
+        db.session.rollback()
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ImporterError(f"falló la lectura de la base de Facho v2 ({first}); no se "
+                            "escribió nada") from None
+    except Exception as exc:
+        db.session.rollback()
+        # a bug or a row no rule foresaw: the operator gets one line, the log the traceback
+        log.exception("importar-v2: error inesperado")
+        raise ImporterError(f"error inesperado ({type(exc).__name__}: {exc}); no se escribió "
+                            "nada (el detalle está en el registro)") from None
     except BaseException:
         db.session.rollback()
         raise

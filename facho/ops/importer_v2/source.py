@@ -51,6 +51,12 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "configuracion_snmp": ("id", "nombre"),
 }
 
+# Read as instants: Django with USE_TZ = True (Facho v2's setting) makes them timestamptz; a
+# naive column would be local times of an unknown zone.
+INSTANTS = ("onu_index_map.created_at", "onu_status.last_seen_at", "snmp_executions.created_at",
+            "snmp_executions.started_at", "snmp_executions.finished_at",
+            "snmp_job_hosts.last_success_at", "snmp_job_hosts.last_failure_at")
+
 ONU_QUERY = """
 SELECT m.id, m.olt_id, m.raw_index_key, m.slot, m.port, m.logical, m.normalized_id,
        m.created_at, s.last_seen_at, s.last_state_label, s.presence, s.consecutive_misses,
@@ -89,7 +95,7 @@ class OldDatabase:
         try:
             self.conn = psycopg.connect(
                 self.url, connect_timeout=self.connect_timeout_s, row_factory=dict_row,
-                options="-c default_transaction_read_only=on")
+                options="-c default_transaction_read_only=on -c TimeZone=UTC")
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ImporterError(f"no se pudo conectar a la base de Facho v2 ({where}): "
@@ -106,11 +112,13 @@ class OldDatabase:
 
     def check_schema(self) -> None:
         rows = self.conn.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = current_schema()").fetchall()
         present: dict[str, set[str]] = {}
+        types: dict[str, str] = {}
         for row in rows:
             present.setdefault(row["table_name"], set()).add(row["column_name"])
+            types[f"{row['table_name']}.{row['column_name']}"] = row["data_type"]
         missing_tables = [t for t in REQUIRED if t not in present]
         if len(missing_tables) == len(REQUIRED):
             raise ImporterError("la base indicada no es de Facho v2: no tiene ninguna de sus "
@@ -125,6 +133,11 @@ class OldDatabase:
                                 f"{', '.join(missing[:8])}"
                                 f"{' …' if len(missing) > 8 else ''}; actualícela a la última "
                                 "versión (migraciones de Django) antes de importar")
+        naive = [c for c in INSTANTS if types.get(c) != "timestamp with time zone"]
+        if naive:
+            raise ImporterError(f"las fechas de {', '.join(naive[:3])} no tienen zona horaria "
+                                "(Facho v2 con USE_TZ = False): no se sabe qué instante "
+                                "representan; esta versión no se puede importar")
 
     def rows(self, sql: str, params=()) -> list[dict]:
         return self.conn.execute(sql, params).fetchall()
