@@ -231,10 +231,12 @@ def counts_of(model) -> int:
 def test_the_imported_olts_show_in_the_panel_without_their_community(old_url, app,
                                                                      staff_client):
     with app.app_context():
-        run(old_url)
+        run(old_url, scope="inventario")
     page = staff_client.get("/admin/olts/").get_data(as_text=True)
     assert "SMP-01 #3" in page and "ZTE-03" in page
     assert "s3creta" not in page
+    onus = staff_client.get("/admin/onus/?search=HWTC00000001").get_data(as_text=True)
+    assert "HWTC00000001" in onus and "0/0/0:1" in onus
 
 
 def test_losing_the_old_database_half_way_is_one_line_and_nothing_written(any_app, old_url):

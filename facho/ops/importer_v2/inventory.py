@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ ONUS = Onu.__table__
 FIELDS = ("slot", "port", "onu_id", "name", "serial", "descripcion", "status", "present",
           "consecutive_misses", "distance_km", "mac", "plan", "modelo", "first_seen_at",
           "last_seen_at")
+_by_field = itemgetter(*FIELDS)
 LIMITS = {name: ONUS.c[name].type.length for name in
           ("serial", "descripcion", "status", "plan", "modelo", "name")}
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
@@ -146,7 +148,8 @@ def import_onus(ctx: Context) -> None:
         if old is None:
             batch.inserts.append({"olt_id": olt.id, "raw_index": raw, **values})
             batch.existing[raw] = {"id": None, **values}   # a repeated key is not inserted twice
-        elif all(_same(old[f], values[f]) for f in FIELDS):
+        elif _by_field(old) == _by_field(values) or all(_same(old[f], values[f])
+                                                        for f in FIELDS):
             table.count("sin_cambios")
         else:
             batch.updates.append({"b_id": old["id"], **values})
