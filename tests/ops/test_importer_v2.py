@@ -54,6 +54,19 @@ def test_the_catalogue_maps_brands_olts_and_oids_with_wildcards_resolved(any_app
         assert "Suscriptor" not in oids and "Zabbix estado" not in oids
 
 
+def test_state_labels_become_the_brands_estado_oid_with_the_unbranded_ones_underneath(
+        any_app, old_url):
+    with any_app.app_context():
+        run(old_url)
+        huawei = Oid.query.filter_by(nombre="Descubrimiento Huawei (estado)").one()
+        assert (huawei.espacio, huawei.formato, huawei.oid, huawei.brand.nombre) == (
+            "estado", "int", "1.3.6.1.4.1.2011.6.128.1.1.2.43.1.3", "Huawei")
+        assert huawei.etiquetas == {"1": "ACTIVO", "2": "SUSPENDIDO"}   # its own over NULL's
+        zte = Oid.query.filter_by(nombre="Descubrimiento ZTE (estado)").one()
+        assert zte.etiquetas == {"1": "ONLINE"}                         # the NULL-brand rows
+        assert not any(o.espacio == "estado" for j in SnmpJob.query for o in j.oids)
+
+
 def test_formulas_keep_the_old_lookup_order_and_the_universal_formula_reaches_every_brand(
         any_app, old_url):
     with any_app.app_context():

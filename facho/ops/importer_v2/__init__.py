@@ -4,7 +4,8 @@
 - ``source``: the old database, read-only, its schema checked;
 - ``catalogue`` (brands, OLTs, OIDs), ``formulas`` (pure conversion of the old index
   formulas, wildcards) and ``index_formulas`` (their rows), ``jobs`` (jobs, job hosts,
-  crons), ``inventory`` (ONUs), ``executions`` (history): the mapping, each rule once;
+  crons), ``states`` (state labels), ``inventory`` (ONUs), ``executions`` (history):
+  the mapping, each rule once;
 - ``write`` (find by natural key, create / update / leave), ``report`` (the Spanish
   report), ``context`` (what a run carries), ``run`` (one transaction, dry run).
 

@@ -3,11 +3,10 @@ dependency order inside ONE Facho transaction, then commit — or roll back when
 or when anything fails, so an error never leaves half an import behind.
 
 Order: brands, OLTs (models as their text), OIDs, formulas (they need the OLTs' brands and
-indexes), jobs, job hosts; then the inventory; then the executions.
+indexes), jobs, job hosts, state labels; then the inventory; then the executions.
 """
 from __future__ import annotations
 
-import json
 import logging
 
 import psycopg
@@ -23,28 +22,9 @@ from facho.ops.importer_v2.inventory import import_onus
 from facho.ops.importer_v2.jobs import import_job_hosts, import_jobs
 from facho.ops.importer_v2.report import Report
 from facho.ops.importer_v2.source import ImporterError, OldDatabase
+from facho.ops.importer_v2.states import import_states
 
 log = logging.getLogger(__name__)
-
-
-def report_states(ctx: Context) -> None:
-    """``onu_state_lookup``: Facho keeps value -> label maps on a brand's OID of espacio
-    «estado», which the old system did not have (its state came from the discovery walk).
-    Each brand's map is reported to be copied by hand; the ONUs' current labels are carried
-    in their status."""
-    table = ctx.report.table("onu_state_lookup", "Etiquetas de estado")
-    maps: dict[str, dict[str, str]] = {}
-    for row in ctx.old.rows("SELECT value, label, marca_id FROM onu_state_lookup "
-                            "ORDER BY marca_id NULLS FIRST, value"):
-        brand = ctx.brand_names.get(row["marca_id"], "todas las marcas") \
-            if row["marca_id"] is not None else "todas las marcas"
-        maps.setdefault(brand, {})[str(row["value"])] = row["label"]
-    for brand, labels in maps.items():
-        table.refuse(brand, "Facho guarda estas etiquetas en el OID de espacio «estado» de la "
-                            "marca (campo Etiquetas), que el sistema anterior no tenía; "
-                            "cópielas si su OID de estado da los mismos valores: "
-                            f"{json.dumps(labels, ensure_ascii=False)} (el estado actual de "
-                            "cada ONU sí se importa)", rows=len(labels))
 
 
 def _catalogue(ctx: Context) -> None:
@@ -54,7 +34,7 @@ def _catalogue(ctx: Context) -> None:
     import_formulas(ctx)
     import_jobs(ctx, current_app.config["FACHO"].min_interval_s)
     import_job_hosts(ctx)
-    report_states(ctx)
+    import_states(ctx)
     for name, what in (("configuracion_sistema", "parámetros del sistema"),
                        ("configuracion_snmp", "parámetros SNMP")):
         ctx.report.no_importado.append(
