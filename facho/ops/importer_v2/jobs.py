@@ -40,7 +40,7 @@ def map_type(job_type: str, espacio: str) -> str:
 
 
 def map_schedule(row: Mapping[str, Any], cron_tz: str, minimum_s: int) -> dict:
-    """{interval_raw, cron_expr, cron_tz}: exactly one of interval and cron."""
+    """{interval_raw, cron_expr[, cron_tz]}: exactly one of interval and cron."""
     cron = (row["cron_expr"] or "").strip()
     raw = (row["interval_raw"] or "").strip().lower()
     if cron:
@@ -55,8 +55,9 @@ def map_schedule(row: Mapping[str, Any], cron_tz: str, minimum_s: int) -> dict:
         raise Refused("sin intervalo ni cron: el sistema anterior lo ejecutaba cada 5 minutos "
                       "por defecto; indique su programación en Facho")
     try:
-        return {"interval_raw": validate_interval(raw, minimum_s), "cron_expr": None,
-                "cron_tz": cron_tz}
+        # cron_tz left as it is: it means nothing for an interval job, and a re-run with
+        # another --zona-cron must not count the job as changed
+        return {"interval_raw": validate_interval(raw, minimum_s), "cron_expr": None}
     except ValueError as exc:
         raise Refused(f"intervalo «{raw}»: {exc}") from None
 
