@@ -126,7 +126,8 @@ def oid_names(rows: list[Mapping[str, Any]], brand_name) -> dict[int, str]:
         name = row["nombre"].strip()[:OID_NAME_MAX]
         if counts[row["nombre"].strip()] > 1:
             brand = brand_name(row["marca_id"]) if row["marca_id"] is not None else None
-            name = f"{name[:OID_NAME_MAX - 40]} ({brand if brand not in (None, GENERIC_BRAND) else 'todas'})"
+            owner = "todas" if brand in (None, GENERIC_BRAND) else brand
+            name = f"{name[:OID_NAME_MAX - 40]} ({owner})"
         if name in used:
             name = f"{name[:OID_NAME_MAX - 12]} #{row['id']}"
         used.add(name)
