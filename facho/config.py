@@ -42,6 +42,8 @@ class Config:
     absent_onu_days: int          # absent ONUs unseen this long are deleted (0 = never)
     history_raw_days: int         # raw readings of the ONU time series are kept this long
     history_rollup_days: int      # their hourly roll-ups are kept this long (>= raw)
+    api_rate_per_minute: int = 600  # REST API calls per token per minute (0 = no limit)
+    api_page_max: int = 1000        # largest page (`limite`) an API list accepts
 
     @property
     def claim_horizon_s(self) -> int:
@@ -170,4 +172,6 @@ def load_config(environ: dict | None = None) -> Config:
         absent_onu_days=_int(env, "FACHO_ABSENT_ONU_DAYS", 30, 0, 3650),
         history_raw_days=history_raw_days,
         history_rollup_days=history_rollup_days,
+        api_rate_per_minute=_int(env, "FACHO_API_RATE_PER_MINUTE", 600, 0, 1000000),
+        api_page_max=_int(env, "FACHO_API_PAGE_MAX", 1000, 10, 100000),
     )

@@ -1,0 +1,28 @@
+"""The API call log (table api_calls): one row per request, written after the answer is
+known, in its own short transaction so a request that failed still leaves its row."""
+from __future__ import annotations
+
+import logging
+
+from facho.extensions import db
+from facho.models import ApiCall, utcnow
+
+log = logging.getLogger("facho.api")
+
+
+def record(token, method: str, route: str, status: int, duration_ms: int) -> None:
+    """Write one call; never raises (a lost log row must not turn an answer into a 500)."""
+    try:
+        token_id = getattr(token, "id", None)
+        token_name = getattr(token, "name", "") or ""
+        username = token.user.username if token is not None and token.user else ""
+        db.session.rollback()   # whatever the view left uncommitted is not ours to keep
+        db.session.add(ApiCall(
+            at=utcnow(), token_id=token_id, token_name=token_name, username=username,
+            method=method[:8], route=route[:200], status=int(status),
+            duration_ms=max(0, int(duration_ms))))
+        db.session.commit()
+    except Exception as exc:  # noqa: BLE001 - database down: log the line instead
+        db.session.rollback()
+        log.warning("event=api_call_not_recorded route=%s status=%s error=%s",
+                    route, status, type(exc).__name__)
