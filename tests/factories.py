@@ -209,3 +209,17 @@ def make_oid(nombre: str, oid_text: str, espacio: str, marca: str = "Huawei",
     db.session.add(row)
     db.session.commit()
     return row.id
+
+
+# --- REST API tokens ------------------------------------------------------------------------
+
+def add_token(app, user_id: int, scopes=("lectura",), name="integración", **fields
+              ) -> tuple[int, str]:
+    """An API token of `user_id` (facho.api.tokens.create), committed: (id, secret)."""
+    from facho.api import tokens
+    with app.app_context():
+        row, secret = tokens.create(user_id, name, scopes, fields.pop("expires_at", None))
+        for key, value in fields.items():
+            setattr(row, key, value)
+        db.session.commit()
+        return row.id, secret

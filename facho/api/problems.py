@@ -92,7 +92,7 @@ def detail_for_fields(errors: list[dict]) -> str:
     """One line naming every field at fault: "Parámetro «pon»: No es …; …"."""
     parts = [f"{'Campo' if e['ubicacion'] == 'cuerpo' else 'Parámetro'} «{e['campo']}»: "
              f"{e['mensaje']}" for e in errors]
-    return "; ".join(parts) or "Los datos enviados no son válidos."
+    return " ".join(parts) or "Los datos enviados no son válidos."
 
 
 def dumps(body: dict) -> str:

@@ -114,10 +114,11 @@ def onu_select(f: OnuFilter):
 
 def execution_select(f: ExecutionFilter):
     e = Execution
-    job_name = sa.select(SnmpJob.nombre).where(SnmpJob.id == e.job_id).scalar_subquery()
-    olt_name = sa.select(Olt.abreviatura).where(Olt.id == e.olt_id).scalar_subquery()
-    user_name = sa.select(User.username).where(User.id == e.requested_by_id).scalar_subquery()
-    return sa.select(e, job_name.label("job_name"), olt_name.label("olt_name"),
+    olt_name = (sa.select(Olt.abreviatura).where(Olt.id == e.olt_id).correlate(e)
+                .scalar_subquery())
+    user_name = (sa.select(User.username).where(User.id == e.requested_by_id).correlate(e)
+                 .scalar_subquery())
+    return sa.select(e, SnmpJob.nombre.label("job_name"), olt_name.label("olt_name"),
                      user_name.label("username"), SnmpJob.job_type
                      ).join(SnmpJob, SnmpJob.id == e.job_id).where(*execution_conditions(f))
 

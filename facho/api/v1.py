@@ -415,7 +415,7 @@ def _report_answer(report, what: str):
                 "mensajes": messages}, 202
     if report.error:
         raise ApiProblem(503, report.error, messages=messages, headers={"Retry-After": "30"})
-    detail = " ".join(m["texto"] for m in messages if m["tipo"] == "warning") or what
+    detail = "; ".join(m["texto"] for m in messages if m["tipo"] == "warning") or what
     raise ApiProblem(409, detail, kind="nada-encolado", messages=messages)
 
 
