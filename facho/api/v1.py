@@ -141,11 +141,15 @@ def _on_error(exc: Exception):
     db.session.rollback()
     if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
         log.warning("event=api_database_down error=%s", type(exc).__name__)
-        return problem_response(503, "La base de datos no responde; intente más tarde.",
+        return problem_response(503, "La base de datos no responde. Qué hacer: reintente "
+                                     "en unos segundos (Retry-After); si sigue, avise al "
+                                     "administrador de Facho.",
                                 headers={"Retry-After": "30"})
     if isinstance(exc, redis_lib.RedisError):
         log.warning("event=api_redis_down error=%s", type(exc).__name__)
-        return problem_response(503, "Redis no responde; intente más tarde.",
+        return problem_response(503, "Redis no responde. Qué hacer: reintente en unos "
+                                     "segundos (Retry-After); si sigue, avise al "
+                                     "administrador de Facho.",
                                 headers={"Retry-After": "30"})
     log.exception("event=api_error route=%s", request.path)
     return problem_response(500, "Error interno: el detalle quedó registrado en el servidor.")

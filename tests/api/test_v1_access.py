@@ -191,3 +191,26 @@ def test_the_docs_page_is_served_without_internet(app):
     for link in links:
         assert client.get(link).status_code == 200
     assert "http://" not in page and "https://" not in page
+
+
+def test_with_redis_down_a_call_is_a_spanish_503_problem(tmp_path, redis_url):
+    from facho.extensions import db
+    from tests.conftest import create_user, free_port
+    app = make_test_app(f"sqlite:///{tmp_path / 'facho.db'}", tmp_path,
+                        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    with app.app_context():
+        db.create_all()
+    _, secret = add_token(app, create_user(app, username="r", password="x"))
+    response = app.test_client().get("/api/v1/olts",
+                                     headers={"Authorization": f"Bearer {secret}"})
+    body = assert_problem(response, 503)
+    assert body["detail"].startswith("Redis no responde. Qué hacer:")
+    assert response.headers["Retry-After"] == "30"
+
+
+def test_with_the_database_gone_a_call_is_a_spanish_503_problem(tmp_path, redis_url):
+    app = make_test_app(f"sqlite:///{tmp_path / 'no-existe' / 'facho.db'}", tmp_path)
+    response = app.test_client().get(
+        "/api/v1/olts", headers={"Authorization": "Bearer facho_00000000_cualquiera"})
+    body = assert_problem(response, 503)
+    assert body["detail"].startswith("La base de datos no responde. Qué hacer:")
