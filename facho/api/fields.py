@@ -30,8 +30,17 @@ class Float(ma.fields.Float):
 
 
 class Str(ma.fields.String):
+    """Text without control characters (PostgreSQL refuses NUL; none belongs in a filter)."""
+
     default_error_messages = dict(_BASE, invalid="No es un texto.",
-                                  invalid_utf8="No es texto UTF-8 válido.")
+                                  invalid_utf8="No es texto UTF-8 válido.",
+                                  control="No puede contener caracteres de control.")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            raise self.make_error("control")
+        return text
 
 
 class Bool(ma.fields.Boolean):

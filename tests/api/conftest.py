@@ -51,4 +51,8 @@ def reader(make_caller):
     return make_caller(("lectura",))
 
 
-__all__ = ["Caller", "create_user"]
+@pytest.fixture
+def any_reader(any_app):
+    """A `lectura` token's caller on SQLite and on PostgreSQL (with `any_app`)."""
+    user = create_user(any_app, username="lector", password="x")
+    return Caller(any_app.test_client(), add_token(any_app, user)[1])

@@ -10,18 +10,9 @@ import pytest
 from facho.extensions import db
 from facho.inventory.history import store
 from facho.models import Onu
-from tests.api.conftest import Caller
-from tests.factories import (COMMUNITY, add_brand, add_execution, add_job, add_olt, add_onus,
-                             add_token)
+from tests.factories import COMMUNITY, add_brand, add_execution, add_job, add_olt, add_onus
 
 UTC = timezone.utc
-
-
-@pytest.fixture
-def any_reader(any_app):
-    from tests.conftest import create_user
-    user = create_user(any_app, username="lector", password="x")
-    return Caller(any_app.test_client(), add_token(any_app, user)[1])
 
 
 @pytest.fixture
@@ -217,3 +208,11 @@ def test_jobs_list_their_schedule_and_olt_count(app, reader, executions):
     assert items["potencia"]["tipo"] == "get"
     only_get = reader.get("/api/v1/tareas?tipo=get").get_json()["items"]
     assert [j["nombre"] for j in only_get] == ["potencia"]
+
+
+def test_a_control_character_in_a_search_is_refused_not_sent_to_the_database(any_app,
+                                                                            any_reader):
+    body = any_reader.get("/api/v1/onus?q=a%00b").get_json()
+    assert body["status"] == 422
+    assert body["errores"] == [{"campo": "q", "ubicacion": "consulta",
+                                "mensaje": "No puede contener caracteres de control."}]
