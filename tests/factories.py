@@ -187,6 +187,20 @@ def add_onus(app, olt_id, count, *, present=True, readings=0, slot=1, port=1, fi
         return [row.id for row in rows]
 
 
+def add_run_selection(app) -> dict[str, int]:
+    """The "Ejecutar" tests' selection: one enabled job on two OLTs (one disabled), one
+    disabled job, one job without OLTs; ids by role."""
+    brand = add_brand(app)
+    up = add_olt(app, brand, "OLT-UP")
+    down = add_olt(app, brand, "OLT-DOWN", habilitar_olt=False)
+    return {
+        "enabled": add_job(app, brand, [up, down], nombre="descubrir-norte"),
+        "disabled": add_job(app, brand, [up], nombre="descubrir-sur", enabled=False),
+        "orphan": add_job(app, brand, [], nombre="leer-potencia", job_type="get"),
+        "up": up, "down": down,
+    }
+
+
 # --- vendor onboarding by hand (formulas and OIDs with value rules): ids -------------------
 
 def make_formula(nombre: str, params: dict, marca: str = "Huawei", modelo: str = "") -> int:

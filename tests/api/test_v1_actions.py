@@ -9,23 +9,14 @@ import sqlalchemy as sa
 
 from facho.extensions import db
 from facho.models import PENDING, SUCCESS, Execution, User
-from tests.factories import add_brand, add_execution, add_job, add_olt
+from tests.factories import add_execution, add_run_selection
 from tests.panel import alerts, queued_message_ids, run_action, text
 
 
 @pytest.fixture
 def three_jobs(app):
-    """As the panel's test: one enabled job on two OLTs (one disabled), one disabled job,
-    one job without OLTs."""
-    brand = add_brand(app)
-    up = add_olt(app, brand, "OLT-UP")
-    down = add_olt(app, brand, "OLT-DOWN", habilitar_olt=False)
-    return {
-        "enabled": add_job(app, brand, [up, down], nombre="descubrir-norte"),
-        "disabled": add_job(app, brand, [up], nombre="descubrir-sur", enabled=False),
-        "orphan": add_job(app, brand, [], nombre="leer-potencia", job_type="get"),
-        "up": up, "down": down,
-    }
+    """The panel test's selection (tests/admin/test_admin_run_action.py)."""
+    return add_run_selection(app)
 
 
 def rows(app, exclude=()):
