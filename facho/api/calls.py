@@ -26,3 +26,21 @@ def record(token, method: str, route: str, status: int, duration_ms: int) -> Non
         db.session.rollback()
         log.warning("event=api_call_not_recorded route=%s status=%s error=%s",
                     route, status, type(exc).__name__)
+
+
+def purge(before, batch_size: int = 2000, max_rows: int = 500_000) -> int:
+    """Delete the calls logged before `before` (aware UTC), in batches, committing each;
+    how many went. Called by the hourly retention with the executions' cutoff."""
+    import sqlalchemy as sa
+
+    table = ApiCall.__table__
+    deleted = 0
+    while deleted < max_rows:
+        ids = db.session.execute(sa.select(table.c.id).where(table.c.at < before)
+                                 .order_by(table.c.id).limit(batch_size)).scalars().all()
+        if not ids:
+            break
+        deleted += db.session.execute(table.delete().where(table.c.id.in_(ids))).rowcount or 0
+        db.session.commit()
+    db.session.rollback()
+    return deleted
