@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from facho.extensions import db
+from facho.models import include_in_autogenerate
 from tests.conftest import make_test_app
 
 
@@ -45,7 +46,8 @@ def test_migrations_match_the_models(empty_app):
     with empty_app.app_context():
         upgrade(directory="migrations")
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": False})
+            context = MigrationContext.configure(conn, opts={
+                "compare_type": False, "include_object": include_in_autogenerate})
             diff = compare_metadata(context, db.metadata)
         assert diff == []
 

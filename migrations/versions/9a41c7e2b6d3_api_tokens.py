@@ -1,4 +1,5 @@
-"""Issue 14: REST API tokens (api_tokens, hashed) and the API call log (api_calls)
+"""Issue 14: REST API tokens (api_tokens, hashed) and the API call log (api_calls); on
+PostgreSQL a trigram index for the API's ONU search (`facho.api.queries.search_text`)
 
 Revision ID: 9a41c7e2b6d3
 Revises: 5d2f8a1c3e47
@@ -11,6 +12,10 @@ revision = "9a41c7e2b6d3"
 down_revision = "5d2f8a1c3e47"
 branch_labels = None
 depends_on = None
+
+# the same expression as facho.api.queries.search_text (a migration does not import the app)
+SEARCH_TEXT = ("coalesce(serial, '') || '\x1f' || coalesce(descripcion, '') || '\x1f' || "
+               "coalesce(name, '')")
 
 
 def upgrade():
@@ -49,9 +54,17 @@ def upgrade():
     )
     op.create_index(op.f("ix_api_calls_at"), "api_calls", ["at"], unique=False)
     op.create_index(op.f("ix_api_calls_token_id"), "api_calls", ["token_id"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # `q` searches serial, description and name as one text (substring, any case): at
+        # 1M ONUs a sequential scan takes seconds; the trigram index answers in ms. Not in
+        # the models: an expression index of one database (autogenerate skips it).
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute(f"CREATE INDEX ix_onus_search_trgm ON onus USING gin (({SEARCH_TEXT}) "
+                   "gin_trgm_ops)")
 
 
 def downgrade():
+    op.execute("DROP INDEX IF EXISTS ix_onus_search_trgm")
     op.drop_index(op.f("ix_api_calls_token_id"), table_name="api_calls")
     op.drop_index(op.f("ix_api_calls_at"), table_name="api_calls")
     op.drop_table("api_calls")
