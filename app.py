@@ -43,6 +43,12 @@ def create_app(config: Config | None = None) -> Flask:
     health.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
+    # the REST API: bearer tokens, not the session, so no CSRF (facho.api.v1)
+    from facho.api import v1 as api_v1
+    app.config.update(api_v1.SETTINGS)
+    api_v1.FachoApi(app).register_blueprint(api_v1.bp)
+    app.register_blueprint(api_v1.assets)
+    csrf.exempt(api_v1.bp)
     return app
 
 

@@ -17,6 +17,9 @@ bp = Blueprint("auth", __name__)
 # Endpoints reachable without a staff session. Everything else is refused by default,
 # so a route added later is protected without anyone remembering to protect it.
 PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "health.healthz"}
+# Blueprints outside the staff session: the REST API checks its own bearer tokens (a
+# session cookie never authenticates it), its OpenAPI description and docs page are public.
+PUBLIC_BLUEPRINTS = {"api_v1", "api-docs", "api_docs_assets"}
 
 
 class LoginForm(FlaskForm):
@@ -73,6 +76,8 @@ def logout():
 def require_staff():
     """before_request: anonymous users go to login, logged-in non-staff get 403."""
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if request.blueprint in PUBLIC_BLUEPRINTS:
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

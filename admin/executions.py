@@ -20,9 +20,11 @@ from wtforms.validators import InputRequired, NumberRange
 
 from admin import formatters as fmt
 from admin.base import FachoModelView, options_from, plural
+from admin.csv_export import CsvExportMixin
 from admin.forms import FachoForm
 from admin.job_hosts import job_options, olt_options
 from facho import models as m
+from facho.api import csv_export
 from facho.extensions import db
 from facho.executions.manual_run import rerun_pairs
 from facho.messaging import MAINTENANCE_QUEUE, BrokerUnavailable, get_broker, purge_message
@@ -252,7 +254,9 @@ def _ids_text(rows) -> str:
     return shown + (f" y {extra} más" if extra > 0 else "")
 
 
-class ExecutionView(FachoModelView):
+class ExecutionView(CsvExportMixin, FachoModelView):
+    csv_kind = "ejecuciones"
+    csv_columns = csv_export.EXECUTION_COLUMNS
     can_create = False
     can_edit = False
     can_delete = False

@@ -26,9 +26,11 @@ from wtforms import HiddenField
 
 from admin import formatters as fmt
 from admin.base import FachoModelView, plural
+from admin.csv_export import CsvExportMixin
 from admin.forms import CSRF_MESSAGE, FachoForm
 from admin.job_hosts import olt_options
 from facho import models as m
+from facho.api import csv_export
 from facho.extensions import db
 from facho.inventory import cleanup
 
@@ -92,7 +94,9 @@ def olt_filter_value(view, active_filters) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-class OnuView(FachoModelView):
+class OnuView(CsvExportMixin, FachoModelView):
+    csv_kind = "onus"
+    csv_columns = csv_export.ONU_COLUMNS
     can_create = False
     can_edit = False
     can_delete = False          # Flask-Admin's own delete: per-row ORM and not audited

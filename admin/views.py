@@ -1,6 +1,7 @@
 """Which views the panel has, in menu order (registered in `admin.init_app`)."""
 from __future__ import annotations
 
+from admin.api_tokens import ApiCallView, ApiTokenView
 from admin.audit import AuditEventView
 from admin.catalog import BrandView, IndexFormulaView, OidView
 from admin.executions import ExecutionView
@@ -30,4 +31,8 @@ def register(panel) -> None:
                                     endpoint="index_formulas", category=CONFIG))
     panel.add_view(AuditEventView(m.AuditEvent, name="Auditoría", endpoint="audit_events",
                                   category=ADMINISTRATION))
+    panel.add_view(ApiTokenView(m.ApiToken, name="Tokens de API", endpoint="api_tokens",
+                                category=ADMINISTRATION))
+    panel.add_view(ApiCallView(m.ApiCall, name="Llamadas a la API", endpoint="api_calls",
+                               category=ADMINISTRATION))
     panel.add_view(ProbeView(name="Probar", endpoint="probar", url="/admin/probar"))

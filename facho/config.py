@@ -43,6 +43,8 @@ class Config:
     history_raw_days: int         # raw readings of the ONU time series are kept this long
     history_rollup_days: int      # their hourly roll-ups (and ONU events) are kept this long
     power_event_db: float         # |Δ rx power| (dB) between two readings that makes an event
+    api_rate_per_minute: int = 600  # REST API calls per token per minute (0 = no limit)
+    api_page_max: int = 1000        # largest page (`limite`) an API list accepts
 
     @property
     def claim_horizon_s(self) -> int:
@@ -172,4 +174,6 @@ def load_config(environ: dict | None = None) -> Config:
         history_raw_days=history_raw_days,
         history_rollup_days=history_rollup_days,
         power_event_db=_float(env, "FACHO_POWER_EVENT_DB", 3.0, 0.1, 40.0),
+        api_rate_per_minute=_int(env, "FACHO_API_RATE_PER_MINUTE", 600, 0, 1000000),
+        api_page_max=_int(env, "FACHO_API_PAGE_MAX", 1000, 10, 100000),
     )

@@ -100,6 +100,8 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    from facho.models import include_in_autogenerate
+    conf_args.setdefault("include_object", include_in_autogenerate)
 
     connectable = get_engine()
 

@@ -203,6 +203,18 @@ def add_readings(app, onu_id, metric, readings) -> None:
     with app.app_context():
         store.append([(onu_id, metric, at, value) for at, value in readings])
         db.session.commit()
+def add_run_selection(app) -> dict[str, int]:
+    """The "Ejecutar" tests' selection: one enabled job on two OLTs (one disabled), one
+    disabled job, one job without OLTs; ids by role."""
+    brand = add_brand(app)
+    up = add_olt(app, brand, "OLT-UP")
+    down = add_olt(app, brand, "OLT-DOWN", habilitar_olt=False)
+    return {
+        "enabled": add_job(app, brand, [up, down], nombre="descubrir-norte"),
+        "disabled": add_job(app, brand, [up], nombre="descubrir-sur", enabled=False),
+        "orphan": add_job(app, brand, [], nombre="leer-potencia", job_type="get"),
+        "up": up, "down": down,
+    }
 
 
 # --- vendor onboarding by hand (formulas and OIDs with value rules): ids -------------------
@@ -227,3 +239,17 @@ def make_oid(nombre: str, oid_text: str, espacio: str, marca: str = "Huawei",
     db.session.add(row)
     db.session.commit()
     return row.id
+
+
+# --- REST API tokens ------------------------------------------------------------------------
+
+def add_token(app, user_id: int, scopes=("lectura",), name="integración", **fields
+              ) -> tuple[int, str]:
+    """An API token of `user_id` (facho.api.tokens.create), committed: (id, secret)."""
+    from facho.api import tokens
+    with app.app_context():
+        row, secret = tokens.create(user_id, name, scopes, fields.pop("expires_at", None))
+        for key, value in fields.items():
+            setattr(row, key, value)
+        db.session.commit()
+        return row.id, secret

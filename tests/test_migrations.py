@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from facho.extensions import db
+from facho.models import include_in_autogenerate
 from tests.conftest import make_test_app
 
 
@@ -45,7 +46,8 @@ def test_migrations_match_the_models(empty_app):
     with empty_app.app_context():
         upgrade(directory="migrations")
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": False})
+            context = MigrationContext.configure(conn, opts={
+                "compare_type": False, "include_object": include_in_autogenerate})
             diff = compare_metadata(context, db.metadata)
         assert diff == []
 
@@ -69,3 +71,18 @@ def test_the_day_rows_of_the_time_series_leave_room_for_appends_on_postgresql(em
             options = conn.execute(sa.text(
                 "SELECT reloptions FROM pg_class WHERE relname = 'onu_metric_days'")).scalar()
         assert "fillfactor=50" in options
+
+
+# the trigram index of the API's ONU search is created on PostgreSQL only
+@pytest.mark.parametrize("empty_app", ["postgresql"], indirect=True)
+def test_the_api_onu_search_is_served_by_the_trigram_index_on_postgresql(empty_app):
+    from facho.api import queries
+    from facho.models import Onu
+    with empty_app.app_context():
+        upgrade(directory="migrations")
+        stmt = queries.onu_select(queries.OnuFilter(q="HWTC00")).order_by(Onu.id).limit(10)
+        with db.engine.connect() as conn:
+            conn.execute(sa.text("SET enable_seqscan = off"))   # a small table would scan
+            plan = "\n".join(conn.execute(sa.text("EXPLAIN " + str(stmt.compile(
+                conn, compile_kwargs={"literal_binds": True})))).scalars())
+        assert "ix_onus_search_trgm" in plan

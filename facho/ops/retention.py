@@ -1,6 +1,7 @@
 """Retention: finished executions older than `retention_days`, the ONU time series beyond
 their windows (`history_raw_days` raw, `history_rollup_days` hourly roll-ups; whole UTC days,
-see `facho.inventory.history.store.purge`), and absent ONUs not seen for `absent_onu_days`,
+see `facho.inventory.history.store.purge`), absent ONUs not seen for `absent_onu_days`,
+and the REST API's call log older than `retention_days` (`facho.api.calls.purge`),
 are deleted in batches (short transactions, so the dispatcher and workers are never blocked
 for long). Closed days are rolled up before their raw samples can go.
 
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from facho.api import calls as _api_calls
 from facho.extensions import db
 from facho.inventory.events import store as _events
 from facho.inventory.history import store as _history
@@ -51,6 +53,7 @@ class PurgeResult:
     events: int = 0                 # ONU events older than the roll-up window
     absent_cutoff: datetime | None = None   # None: absent ONUs are kept (0 days)
     batches: int = 0
+    api_calls: int = 0              # REST API call log rows older than the cutoff
 
 
 def purge(now: datetime | None = None, *, retention_days: int | None = None,
@@ -97,9 +100,11 @@ def purge(now: datetime | None = None, *, retention_days: int | None = None,
         session.commit()
         result.batches += 1
     session.rollback()
+    result.api_calls = _api_calls.purge(result.cutoff, batch_size, max_rows)
 
     removed = result.history and (result.history["raw_rows"] or result.history["rollup_rows"])
-    if result.executions or removed or result.absent_onus or result.events:
+    if (result.executions or removed or result.absent_onus or result.events
+            or result.api_calls):
         log.info(kv(event="retention", cutoff=result.cutoff.isoformat(),
                     executions=result.executions,
                     history_raw_rows=result.history and result.history["raw_rows"],
@@ -109,7 +114,7 @@ def purge(now: datetime | None = None, *, retention_days: int | None = None,
                     absent_onu_readings=result.absent_onu_readings,
                     absent_cutoff=(result.absent_cutoff.isoformat()
                                    if result.absent_cutoff else None),
-                    batches=result.batches))
+                    api_calls=result.api_calls, batches=result.batches))
     return result
 
 

@@ -12,7 +12,7 @@ from dramatiq.brokers.redis import RedisBroker
 from facho.messaging import NAMESPACE
 from facho.models import PENDING, Execution, SnmpJob
 from tests.conftest import create_user, csrf_token_from, free_port, login
-from tests.factories import add_brand, add_job, add_olt
+from tests.factories import add_brand, add_job, add_olt, add_run_selection
 from tests.panel import alerts, count, fetch, queued_message_ids, run_action, text
 
 RUN = "ejecutar"
@@ -24,15 +24,7 @@ INFO_LINE = ('📊 Las ejecuciones aparecerán en "Ejecuciones" y se procesarán
 @pytest.fixture
 def three_jobs(app):
     """One enabled job on two OLTs (one disabled), one disabled job, one job without OLTs."""
-    brand = add_brand(app)
-    up = add_olt(app, brand, "OLT-UP")
-    down = add_olt(app, brand, "OLT-DOWN", habilitar_olt=False)
-    return {
-        "enabled": add_job(app, brand, [up, down], nombre="descubrir-norte"),
-        "disabled": add_job(app, brand, [up], nombre="descubrir-sur", enabled=False),
-        "orphan": add_job(app, brand, [], nombre="leer-potencia", job_type="get"),
-        "up": up, "down": down,
-    }
+    return add_run_selection(app)
 
 
 def test_the_action_is_offered_first_with_a_spanish_confirmation(app, staff_client, three_jobs):

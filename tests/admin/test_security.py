@@ -4,7 +4,16 @@ import re
 
 from tests.conftest import create_user, login
 
-PUBLIC = {"auth.login", "static", "admin.static", "health.healthz"}
+PUBLIC = {"auth.login", "static", "admin.static", "health.healthz",
+          # the REST API's description and its docs page (no data; tests/api)
+          "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
+          "api_docs_assets.swagger_asset"}
+
+
+def _api(rule) -> bool:
+    """A REST API route: a bearer token, never the session, opens it (401 without one),
+    so neither the staff rule nor CSRF apply (tests/api/test_v1_access.py)."""
+    return rule.endpoint.startswith("api_v1.")
 
 
 def _concrete(rule) -> str:
@@ -21,6 +30,7 @@ def test_every_route_needs_a_staff_login(app):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(_concrete(rule), method=method)
             assert response.status_code in (302, 400, 401, 403), (rule.rule, method)
+            assert response.status_code == 401 or not _api(rule), rule.rule
             if response.status_code == 302:
                 assert response.headers["Location"].startswith("/login"), rule.rule
             checked += 1
@@ -34,6 +44,9 @@ def test_every_route_refuses_a_logged_in_non_staff_user(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC or "GET" not in rule.methods or rule.endpoint == "auth.logout":
             continue
+        if _api(rule):
+            assert client.get(_concrete(rule)).status_code == 401, rule.rule
+            continue
         assert client.get(_concrete(rule)).status_code == 403, rule.rule
 
 
@@ -41,6 +54,9 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(staff_c
     checked = 0
     for rule in app.url_map.iter_rules():
         if not rule.methods & {"POST", "PUT", "PATCH", "DELETE"} or rule.endpoint in PUBLIC:
+            continue
+        if _api(rule):
+            assert staff_client.post(_concrete(rule)).status_code == 401, rule.rule
             continue
         response = staff_client.post(_concrete(rule), data={"rowid": "1", "action": "x"})
         assert response.status_code == 400, rule.rule

@@ -21,6 +21,8 @@ def test_empty_or_too_short_text_says_what_to_type():
         parse("   ")
     with pytest.raises(SearchError, match="al menos 2"):
         parse("x")
+    with pytest.raises(SearchError, match="caracteres de control"):
+        parse("HWTC\x00")
 
 
 @pytest.fixture

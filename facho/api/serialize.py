@@ -1,0 +1,59 @@
+"""Rows as the API's JSON: Spanish field names like the panel, UTC ISO 8601 times. Never
+an OLT's community or SNMPv3 keys: each dict is built from an explicit list of fields."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from facho.labels import JOB_TYPE_NAMES, STATUS_NAMES
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def olt(row, counts: dict | None) -> dict:
+    return {
+        "id": row.id, "abreviatura": row.abreviatura, "ip": row.ip_address,
+        "puerto_snmp": row.snmp_port, "version_snmp": row.snmp_version,
+        "marca": row.brand.nombre if row.brand else None, "modelo": row.modelo,
+        "descripcion": row.descripcion, "habilitada": bool(row.habilitar_olt),
+        "onus": counts or {"total": 0, "presentes": 0, "ausentes": 0, "por_estado": {}},
+    }
+
+
+def onu(row, olt_name: str | None) -> dict:
+    return {
+        "id": row.id, "olt": {"id": row.olt_id, "abreviatura": olt_name},
+        "nombre": row.name, "indice": row.raw_index, "slot": row.slot, "puerto": row.port,
+        "onu_id": row.onu_id, "serie": row.serial, "descripcion": row.descripcion,
+        "estado": row.status, "presente": bool(row.present),
+        "distancia_km": row.distance_km, "rx_dbm": row.rx_power, "tx_dbm": row.tx_power,
+        "mac": row.mac, "plan": row.plan, "modelo": row.modelo,
+        "vista_primera_vez": iso(row.first_seen_at), "vista_ultima_vez": iso(row.last_seen_at),
+    }
+
+
+def execution(row, job_name, olt_name, username, job_type) -> dict:
+    return {
+        "id": row.id, "tarea": {"id": row.job_id, "nombre": job_name, "tipo": job_type},
+        "olt": {"id": row.olt_id, "abreviatura": olt_name},
+        "estado": row.status, "estado_texto": STATUS_NAMES.get(row.status, row.status),
+        "turno": iso(row.scheduled_for), "manual": row.scheduled_for is None,
+        "solicitada_por": username, "intento": row.attempt,
+        "creada": iso(row.created_at), "inicio": iso(row.started_at),
+        "fin": iso(row.finished_at), "duracion_ms": row.duration_ms,
+        "error": row.error_message, "resultado": row.result_summary,
+    }
+
+
+def job(row, olts: int) -> dict:
+    return {
+        "id": row.id, "nombre": row.nombre, "descripcion": row.descripcion,
+        "tipo": row.job_type, "tipo_texto": JOB_TYPE_NAMES.get(row.job_type, row.job_type),
+        "marca": row.brand.nombre if row.brand else None,
+        "intervalo": row.interval_raw, "cron": row.cron_expr,
+        "zona_cron": row.cron_tz if row.cron_expr else None,
+        "habilitada": bool(row.enabled), "olts": olts,
+        "proxima_ejecucion": iso(row.next_run_at) if row.enabled else None,
+        "ultima_ejecucion": iso(row.last_run_at), "turnos_perdidos": row.missed_slots,
+    }
