@@ -219,7 +219,9 @@ def test_wrong_community_times_out_retries_and_fails_with_the_timeout_error(olt_
         run(client.walk(f"{ZTE_GPON}.11.4.1.2"))
     elapsed = time.monotonic() - started
 
-    assert 0.55 < elapsed < 1.5
+    # both attempts waited their whole timeout, and no third one was made (a loaded machine
+    # may add seconds on top, so the upper bound only catches a client that waits forever)
+    assert 0.55 < elapsed < 10
     assert client.stats["sends"] == 2
     assert caught.value.transient is True
     assert "Sin respuesta SNMP" in str(caught.value) and SECRET not in str(caught.value)
