@@ -353,6 +353,8 @@ class OnuMetricDay(db.Model):
     (`facho.inventory.history.samples`), kept `history_raw_days`."""
 
     __tablename__ = "onu_metric_days"
+    # PostgreSQL: one partition per UTC day (facho.inventory.history.partitions)
+    __table_args__ = {"postgresql_partition_by": "RANGE (day)"}
     onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="CASCADE"),
                        primary_key=True)
     metric = sa.Column(sa.String(64), primary_key=True)
@@ -365,11 +367,19 @@ class OnuMetricHours(db.Model):
     (`facho.inventory.history.rollup`), kept `history_rollup_days`."""
 
     __tablename__ = "onu_metric_hours"
+    # PostgreSQL: one partition per UTC day (facho.inventory.history.partitions)
+    __table_args__ = {"postgresql_partition_by": "RANGE (day)"}
     onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="CASCADE"),
                        primary_key=True)
     metric = sa.Column(sa.String(64), primary_key=True)
     day = sa.Column(sa.Date, primary_key=True, index=True)
     hours = sa.Column(sa.LargeBinary, nullable=False)
+
+
+for _table in (OnuMetricDay.__table__, OnuMetricHours.__table__):
+    sa.event.listen(_table, "after_create", sa.DDL(
+        f"CREATE TABLE {_table.name}_default PARTITION OF {_table.name} DEFAULT"
+    ).execute_if(dialect="postgresql"))
 
 
 class AuditEvent(db.Model):

@@ -23,6 +23,8 @@ import struct
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Iterable, Iterator
 
+from facho.inventory.history import compact
+
 RECORD = 7
 _VALUE = struct.Struct(">f")
 FLOAT32_MAX = 3.4028234663852886e38
@@ -84,10 +86,14 @@ def readback(value: float) -> float:
 
 
 def unpack(blob: bytes | None) -> Iterator[tuple[int, float]]:
-    """(second of day, value) records of a `samples` column; a truncated tail is ignored."""
+    """(second of day, value) records of a `samples` column, raw or re-encoded once the day
+    was closed (`compact`); a truncated tail is ignored."""
     if not blob:
         return
     data = bytes(blob)
+    if compact.is_compact(data):
+        records, data = compact.decode(data)
+        yield from records
     for start in range(0, len(data) - RECORD + 1, RECORD):
         second = int.from_bytes(data[start:start + 3], "big")
         yield second, readback(_VALUE.unpack_from(data, start + 3)[0])
