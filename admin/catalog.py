@@ -121,7 +121,9 @@ class OidView(ProbeFormMixin, FachoModelView):
     column_descriptions = {
         "espacio": ("Qué dato del inventario de ONUs alimenta; «metrica»: un número que solo "
                     "se guarda en el historial de la ONU, con el nombre del OID "
-                    "(temperatura, voltaje, corriente de polarización…)."),
+                    "(temperatura, voltaje, corriente de polarización…); «causa_caida»: la "
+                    "última causa de caída que informa la OLT (LOS, dying gasp…), que se "
+                    "anota en los eventos de desconexión."),
         "keep_previous_value": "Si la OLT no responde el valor, se conserva el último leído.",
     }
     form_columns = ("nombre", "oid", "brand", "espacio", "formato", *RULE_FORM_FIELDS,

@@ -14,13 +14,14 @@ What staff may do is remove ONUs (issue 11), each time with a confirmation and o
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, request
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import (BooleanEqualFilter, FilterEqual,
                                               IntEqualFilter)
 from flask_admin.helpers import get_form_data
 from flask_login import current_user
+from markupsafe import Markup, escape
 from wtforms import HiddenField
 
 from admin import formatters as fmt
@@ -46,6 +47,12 @@ MAX_OLTS_NAMED = 5
 def _dbm(view, context, onu, name):
     value = getattr(onu, name)
     return "—" if value is None else f"{value:.2f} dBm"
+
+
+def _onu_link(view, context, onu, name):
+    """The name opens the ONU's page (charts, events: admin/network.py)."""
+    return Markup(f'<a href="{escape(url_for("red.onu_view", onu_id=onu.id))}">'
+                  f'{escape(onu.name or onu.raw_index)}</a>')
 
 
 def _km(view, context, onu, name):
@@ -109,7 +116,7 @@ class OnuView(FachoModelView):
         FilterEqual(m.Onu.status, "Estado", options=_onu_status_options),
         BooleanEqualFilter(m.Onu.present, "Presente"),
     )
-    column_formatters = {"rx_power": _dbm, "tx_power": _dbm, "distance_km": _km,
+    column_formatters = {"name": _onu_link, "rx_power": _dbm, "tx_power": _dbm, "distance_km": _km,
                          "status": fmt.column(fmt.onu_status_badge)}
     column_formatters_detail = column_formatters
     column_labels = {

@@ -6,6 +6,7 @@ from admin.catalog import BrandView, IndexFormulaView, OidView
 from admin.executions import ExecutionView
 from admin.inventory import OnuView
 from admin.job_hosts import JobHostView
+from admin.network import NetworkView
 from admin.jobs import JobView
 from admin.olts import OltView
 from admin.probe import ProbeView
@@ -20,6 +21,7 @@ def register(panel) -> None:
     panel.add_view(ExecutionView(m.Execution, name="Ejecuciones", endpoint="executions"))
     panel.add_view(OltView(m.Olt, name="OLTs", endpoint="olts"))
     panel.add_view(OnuView(m.Onu, name="ONUs", endpoint="onus"))
+    panel.add_view(NetworkView(name="Red", endpoint="red", url="/admin/red"))
     panel.add_view(JobHostView(m.SnmpJobHost, name="Tareas por OLT", endpoint="job_hosts",
                                category=CONFIG))
     panel.add_view(BrandView(m.Brand, name="Marcas", endpoint="brands", category=CONFIG))

@@ -41,7 +41,8 @@ class Config:
     absent_after_misses: int
     absent_onu_days: int          # absent ONUs unseen this long are deleted (0 = never)
     history_raw_days: int         # raw readings of the ONU time series are kept this long
-    history_rollup_days: int      # their hourly roll-ups are kept this long (>= raw)
+    history_rollup_days: int      # their hourly roll-ups (and ONU events) are kept this long
+    power_event_db: float         # |Δ rx power| (dB) between two readings that makes an event
 
     @property
     def claim_horizon_s(self) -> int:
@@ -170,4 +171,5 @@ def load_config(environ: dict | None = None) -> Config:
         absent_onu_days=_int(env, "FACHO_ABSENT_ONU_DAYS", 30, 0, 3650),
         history_raw_days=history_raw_days,
         history_rollup_days=history_rollup_days,
+        power_event_db=_float(env, "FACHO_POWER_EVENT_DB", 3.0, 0.1, 40.0),
     )

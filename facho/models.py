@@ -28,8 +28,9 @@ SNMP_VERSIONS = ("v1", "v2c", "v3")
 V3_AUTH_PROTOCOLS = ("", "md5", "sha1")   # "" = noAuth
 V3_PRIV_PROTOCOLS = ("", "des", "aes")    # "" = noPriv
 ESPACIOS = ("descubrimiento", "descripcion", "serial", "estado", "mac", "plan_onu",
-            "distancia_onu", "modelo_onu", "rx_power", "tx_power", "metrica")
-# "metrica": a numeric value kept only in the ONU's history, under the OID's nombre
+            "distancia_onu", "modelo_onu", "rx_power", "tx_power", "metrica", "causa_caida")
+# "metrica": a numeric value kept only in the ONU's history, under the OID's nombre;
+# "causa_caida": the vendor's last down cause (Huawei, ZTE), the cause of a state event
 FORMULA_KINDS = ("linear", "bitshift", "dotted", "string")
 # Oid.unidad: what the raw number is in, converted to dBm ("" = no conversion)
 VALUE_UNITS = ("", "mw", "uw", "decimas_uw")
@@ -300,6 +301,8 @@ class Execution(db.Model):
         sa.Index("ix_executions_status_job_olt", "status", "job_id", "olt_id"),
         # Dispatch: PENDING rows by slot (fan-out per slot second, due-but-unsent sweep).
         sa.Index("ix_executions_status_scheduled_for", "status", "scheduled_for"),
+        # An OLT's latest executions (OLT page: last successful walk; ONU page).
+        sa.Index("ix_executions_olt_finished", "olt_id", "finished_at"),
         # At most one active manual run per (job, OLT): two quick clicks on "Ejecutar"
         # from two browsers cannot both queue one; the database refuses the second.
         sa.Index("uq_executions_manual_active", "job_id", "olt_id", unique=True,
@@ -333,6 +336,7 @@ class Onu(db.Model):
     rx_power = sa.Column(sa.Float)           # dBm
     tx_power = sa.Column(sa.Float)           # dBm
     mac = sa.Column(sa.String(17))
+    last_down_cause = sa.Column(sa.String(80))   # a vendor's label, "LOS", "dying gasp …"
     plan = sa.Column(sa.String(80))
     modelo = sa.Column(sa.String(80))
     first_seen_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
@@ -380,6 +384,31 @@ for _table in (OnuMetricDay.__table__, OnuMetricHours.__table__):
     sa.event.listen(_table, "after_create", sa.DDL(
         f"CREATE TABLE {_table.name}_default PARTITION OF {_table.name} DEFAULT"
     ).execute_if(dialect="postgresql"))
+
+
+class OnuEvent(db.Model):
+    """A change the inventory saw on one ONU (`facho.inventory.events`): its state, its
+    presence, its rx power beyond the threshold, its position (same serial, new index).
+    `slot`/`port` are the ONU's PON when it happened, so a PON's events survive moves."""
+
+    __tablename__ = "onu_events"
+    id = sa.Column(sa.Integer, primary_key=True)
+    onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="CASCADE"),
+                       nullable=False)
+    olt_id = sa.Column(sa.Integer, sa.ForeignKey("olts.id", ondelete="CASCADE"),
+                       nullable=False)
+    slot = sa.Column(sa.Integer)
+    port = sa.Column(sa.Integer)
+    at = sa.Column(UTCDateTime, nullable=False)
+    kind = sa.Column(sa.String(20), nullable=False)
+    old_value = sa.Column(sa.String(120))
+    new_value = sa.Column(sa.String(120))
+    cause = sa.Column(sa.String(80))
+    execution_id = sa.Column(sa.Integer, sa.ForeignKey("executions.id", ondelete="SET NULL"))
+
+    __table_args__ = (sa.Index("ix_onu_events_onu_id_at", "onu_id", "at"),
+                      sa.Index("ix_onu_events_olt_id_at", "olt_id", "at"),
+                      sa.Index("ix_onu_events_at", "at"))
 
 
 class AuditEvent(db.Model):

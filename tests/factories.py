@@ -8,7 +8,7 @@ Three ways in, by what the caller already has:
   SNMP tests' agents answer for), `make_formula`, `make_oid` (a vendor configured by hand);
 - with only the app (each opens its own app context), ids back (committed): `add`,
   `add_brand`, `add_olt`, `add_oid`, `add_job`, `add_execution` (the panel tests' rows),
-  `add_onus` (ONUs with readings).
+  `add_onus` (ONUs with readings), `add_onu_event`, `add_readings`.
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from datetime import datetime, timedelta, timezone
 
 from facho.extensions import db
 from facho.inventory.history import samples as history_samples
-from facho.models import (Brand, Execution, IndexFormula, Oid, Olt, Onu, OnuMetricDay,
-                          SnmpJob, SnmpJobHost)
+from facho.models import (Brand, Execution, IndexFormula, Oid, Olt, Onu, OnuEvent,
+                          OnuMetricDay, SnmpJob, SnmpJobHost)
 
 UTC = timezone.utc
 COMMUNITY = "c0munidad-s3creta-xyz"
@@ -185,6 +185,24 @@ def add_onus(app, olt_id, count, *, present=True, readings=0, slot=1, port=1, fi
                                 for i in range(readings)])
         db.session.commit()
         return [row.id for row in rows]
+
+
+def add_onu_event(app, onu_id, at, kind="estado", old="en línea", new="desconectada",
+                  cause=None) -> int:
+    """An event of the ONU `onu_id` at its current OLT and PON, at `at` (UTC)."""
+    with app.app_context():
+        onu = db.session.get(Onu, onu_id)
+        return add(app, OnuEvent(onu_id=onu_id, olt_id=onu.olt_id, slot=onu.slot,
+                                 port=onu.port, at=at, kind=kind, old_value=old,
+                                 new_value=new, cause=cause))
+
+
+def add_readings(app, onu_id, metric, readings) -> None:
+    """Store [(UTC instant, value)] in the ONU's history, as a get execution does."""
+    from facho.inventory.history import store
+    with app.app_context():
+        store.append([(onu_id, metric, at, value) for at, value in readings])
+        db.session.commit()
 
 
 # --- vendor onboarding by hand (formulas and OIDs with value rules): ids -------------------

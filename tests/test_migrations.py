@@ -84,13 +84,16 @@ def test_the_time_series_is_partitioned_by_day_and_open_raw_days_leave_room_for_
         assert "fillfactor=50" in options
 
 
+BEFORE = "8c4e1b7a9f20-1"     # the revision before the history's day partitions
+
+
 def test_history_rows_survive_partitioning_and_rolled_up_days_read_back_after_downgrade(
         empty_app):
     """Rows written before the partitioning migration land in their day partitions; days
     re-encoded after it are written back as 7-byte records by its downgrade."""
     t0 = datetime(2026, 12, 1, 10, tzinfo=UTC)
     with empty_app.app_context():
-        upgrade(directory="migrations", revision="5d2f8a1c3e47")
+        upgrade(directory="migrations", revision=BEFORE)
     brand = add_brand(empty_app)
     (onu,) = add_onus(empty_app, add_olt(empty_app, brand), 1)
     written = [(t0 + timedelta(hours=7 * i), -20.0 - i / 100) for i in range(10)]
@@ -108,7 +111,7 @@ def test_history_rows_survive_partitioning_and_rolled_up_days_read_back_after_do
         blobs = db.session.scalars(sa.text("SELECT samples FROM onu_metric_days")).all()
         assert all(compact.is_compact(b) for b in blobs)
         db.session.remove()
-        downgrade(directory="migrations", revision="5d2f8a1c3e47")
+        downgrade(directory="migrations", revision=BEFORE)
         blobs = db.session.scalars(sa.text("SELECT samples FROM onu_metric_days")).all()
         assert not any(compact.is_compact(b) for b in blobs)
         assert sorted(r for b in blobs for r in samples.unpack(b)) == sorted(

@@ -172,7 +172,8 @@ def _execute(app, config, started: Started, info: JobSnapshot, job_type: str) ->
                 summary = discovery.discover(execution_id, job, olt, target,
                                                   config.absent_after_misses, utcnow())
             else:
-                summary = get_values.read_values(execution_id, job, olt, target, utcnow())
+                summary = get_values.read_values(execution_id, job, olt, target, utcnow(),
+                                                  config.power_event_db)
         except SnmpError as exc:
             db.session.rollback()
             failed_or_retry(execution_id, worker, info, attempt, exc.message, exc.transient,

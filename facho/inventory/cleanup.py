@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from facho import audit
 from facho.extensions import db
+from facho.inventory.events import store as events
 from facho.inventory.history import store as history
 from facho.inventory.writes import lock_olt
 from facho.logging_setup import kv
@@ -123,6 +124,7 @@ def delete_onus(ids: Iterable, username: str) -> int:
         readings = count = 0
         for chunk in _chunks(found):
             readings += history.delete_onus(chunk)
+            events.delete_onus(chunk)
             count += session.execute(
                 _onus.delete().where(_onus.c.id.in_(chunk))).rowcount or 0
         target = target_text([r.olt for r in rows])
@@ -167,6 +169,7 @@ def purge_absent(olt_id: int, username: str) -> int:
             return 0
         names = absent_names(olt_id)
         readings = history.delete_onus(sa.select(_onus.c.id).where(absent))
+        events.delete_onus(sa.select(_onus.c.id).where(absent))
         count = session.execute(_onus.delete().where(absent)).rowcount or 0
         if not count:
             session.rollback()

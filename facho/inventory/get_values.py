@@ -22,6 +22,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from facho.inventory.events.detect import POWER_EVENT_DB
 from facho.inventory import notes
 from facho.inventory import writes as inventory
 from facho.inventory.discovery import (ExecutionConfigError, check_oid_brands, find_formula,
@@ -85,8 +86,9 @@ def read_get(client: SnmpClient, rules: list[FieldRule], wanted: dict[str, int]
 
 
 def read_values(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
-            now: datetime) -> dict:
-    """Read and write (not committed). Returns the result_summary."""
+                now: datetime, power_event_db: float = POWER_EVENT_DB) -> dict:
+    """Read and write (not committed). Returns the result_summary. `now` is UTC;
+    `power_event_db`: see `writes.apply_get`."""
     started = time.monotonic()
     rules, ignored = get_rules(job, olt)
     params = formula_params(find_formula(olt))
@@ -112,7 +114,8 @@ def read_values(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
     summary.update(method=method, varbinds=client.stats["varbinds"],
                    requests=client.stats["requests"],
                    walk_ms=int((time.monotonic() - started) * 1000))
-    summary.update(inventory.apply_get(olt_id, execution_id, read, rules, now, wanted))
+    summary.update(inventory.apply_get(olt_id, execution_id, read, rules, now, wanted,
+                                       power_event_db))
     if summary.get("warnings"):
         summary["note"] = " ".join(summary["warnings"])
     summary["duration_ms"] = int((time.monotonic() - started) * 1000)

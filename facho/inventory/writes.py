@@ -31,6 +31,10 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from facho.extensions import db
+from facho.inventory import identity
+from facho.inventory.events import detect
+from facho.inventory.events import store as event_store
+from facho.inventory.events.detect import Change
 from facho.inventory.history import store as history
 from facho.inventory.history.samples import HISTORY_ONLY, metric_of, storable
 from facho.inventory.notes import RefusedValues
@@ -49,6 +53,7 @@ ESPACIO_FIELD = {
     "modelo_onu": "modelo",
     "rx_power": "rx_power",
     "tx_power": "tx_power",
+    "causa_caida": "last_down_cause",
 }
 # The `descubrimiento` column lists the ONUs; its value also feeds a field when its format
 # says what it is (Huawei's discovery column is the serial, a ZTE job may discover on the
@@ -61,6 +66,8 @@ DISCOVERY_FIELD_BY_FORMATO = {
 }
 FLOAT_FIELDS = frozenset({"distance_km", "rx_power", "tx_power"})
 POSITION_FIELDS = ("slot", "port", "onu_id", "name")
+# what the events compare (facho.inventory.events.detect), read with every existing row
+EVENT_FIELDS = POSITION_FIELDS + ("serial", "status", "last_down_cause", "rx_power")
 
 
 def _max_length(field: str) -> int | None:
@@ -225,19 +232,24 @@ def apply_discovery(olt_id: int, execution_id: int, found: dict[str, Discovered]
     """Upsert what a successful, non-empty walk found and count misses for the rest.
 
     An ONU not seen is marked absent only after `absent_after` consecutive misses, so one
-    bad walk never wipes an OLT. Returns counts for the execution's result_summary."""
+    bad walk never wipes an OLT. A new index whose serial the OLT already holds under an
+    index the walk did not show is that ONU, moved (`facho.inventory.identity`). Changes
+    of state and presence, and moves, are recorded as events (`facho.inventory.events`);
+    the first discovery of an OLT records none (it is the baseline). Returns counts for
+    the execution's result_summary."""
     t = Onu.__table__
     written = [(i, r) for i, r in enumerate(rules) if r.field]
     # Two rules may feed one field (e.g. discovery column and a serial column): the later
     # one with a value wins.
     fields = list(dict.fromkeys(r.field for _, r in written))
     lock_olt(olt_id)
-    existing = _existing(olt_id, list(POSITION_FIELDS) + ["serial"] + fields)
+    existing = _existing(olt_id, list(EVENT_FIELDS) + fields)
     counts = dict(found=len(found), new=0, returned=0, updated=0, unchanged=0, gone=0,
-                  missing_pending=0, invalid_values=0)
+                  missing_pending=0, moved=0, invalid_values=0)
     refused = RefusedValues()
-    inserts: list[dict] = []
+    new_values: dict[str, dict[str, Any]] = {}
     updates: list[dict] = []
+    changes: list[tuple[Any, Change, dict]] = []   # (row or raw index, change, position)
     for raw, onu in found.items():
         old = existing.get(raw)
         values: dict[str, Any] = {"slot": onu.slot, "port": onu.port, "onu_id": onu.onu_id,
@@ -256,31 +268,36 @@ def apply_discovery(olt_id: int, execution_id: int, found: dict[str, Discovered]
                 continue  # an earlier rule gave this field a value
             values[rule.field] = value
         if old is None:
-            inserts.append(dict(values, olt_id=olt_id, raw_index=raw, present=True,
-                                consecutive_misses=0, first_seen_at=now, last_seen_at=now,
-                                last_execution_id=execution_id))
-            continue
-        changed = any(getattr(old, k) != v for k, v in values.items())
-        if not old.present:
-            counts["returned"] += 1
-        elif changed:
-            counts["updated"] += 1
+            new_values[raw] = values
         else:
-            counts["unchanged"] += 1
-        if changed or not old.present or old.consecutive_misses:
-            updates.append(dict(values, b_id=old.id, present=True, consecutive_misses=0,
-                                last_seen_at=now, last_execution_id=execution_id))
+            _compare(old, values, counts, updates, changes, execution_id, now)
+    moved = identity.moves({raw: v.get("serial") for raw, v in new_values.items()},
+                           [old for raw, old in existing.items() if raw not in found])
+    for raw, old in moved.items():
+        values = dict(new_values.pop(raw), raw_index=raw)
+        changes.append((old, detect.moved(old.name or old.raw_index, values["name"]), values))
+        counts["moved"] += 1
+        _compare(old, values, counts, updates, changes, execution_id, now)
+    moved_ids = {old.id for old in moved.values()}
     misses: list[dict] = []
     for raw, old in existing.items():
-        if raw in found or not old.present:
+        if raw in found or not old.present or old.id in moved_ids:
             continue
         count = old.consecutive_misses + 1
         gone = count >= absent_after
         counts["gone" if gone else "missing_pending"] += 1
         misses.append({"b_id": old.id, "consecutive_misses": count, "present": not gone})
-    counts["new"] = len(inserts)
-    if inserts:
-        db.session.execute(t.insert(), inserts)
+        if gone:
+            changes.append((old, detect.gone(), {}))
+    counts["new"] = len(new_values)
+    if new_values:
+        db.session.execute(t.insert(), [
+            dict(values, olt_id=olt_id, raw_index=raw, present=True, consecutive_misses=0,
+                 first_seen_at=now, last_seen_at=now, last_execution_id=execution_id)
+            for raw, values in new_values.items()])
+        if existing:   # not the OLT's first discovery: a new ONU is news
+            changes.extend((raw, detect.appeared(returning=False), values)
+                           for raw, values in new_values.items())
     _executemany_update(updates)
     _executemany_update(misses)
     # Every row seen is now present with no misses, and only those: one statement.
@@ -290,8 +307,54 @@ def apply_discovery(olt_id: int, execution_id: int, found: dict[str, Discovered]
         .values(last_seen_at=now))
     counts["absent_total"] = sum(1 for raw, old in existing.items()
                                  if raw not in found and not old.present) + counts["gone"]
+    counts["events"] = _record_events(olt_id, execution_id, now, changes)
     _add_refused(counts, refused)
     return counts
+
+
+def _compare(old, values: dict, counts: dict, updates: list, changes: list,
+             execution_id: int, now: datetime) -> None:
+    """An existing row seen again (at its own or a new index): its update and its events."""
+    changed = any(getattr(old, k) != v for k, v in values.items() if k != "raw_index") \
+        or values.get("raw_index", old.raw_index) != old.raw_index
+    if not old.present:
+        counts["returned"] += 1
+        changes.append((old, detect.appeared(returning=True), values))
+    elif changed:
+        counts["updated"] += 1
+    else:
+        counts["unchanged"] += 1
+    if "status" in values:
+        change = detect.state_change(old.status, values["status"],
+                                     values.get("last_down_cause", old.last_down_cause))
+        if change:
+            changes.append((old, change, values))
+    if changed or not old.present or old.consecutive_misses:
+        updates.append(dict(values, b_id=old.id, present=True, consecutive_misses=0,
+                            last_seen_at=now, last_execution_id=execution_id))
+
+
+def _record_events(olt_id: int, execution_id: int, now: datetime,
+                   changes: list[tuple[Any, Change, dict]]) -> int:
+    """Write the events; a change on a row just inserted names it by raw index, whose id
+    is read back (only for ONUs new on an OLT that already had some: a few rows)."""
+    if not changes:
+        return 0
+    t = Onu.__table__
+    new_raws = [item for item, _, _ in changes if isinstance(item, str)]
+    ids: dict[str, int] = {}
+    for start in range(0, len(new_raws), 500):
+        chunk = new_raws[start:start + 500]
+        ids.update(db.session.execute(sa.select(t.c.raw_index, t.c.id).where(
+            t.c.olt_id == olt_id, t.c.raw_index.in_(chunk))).all())
+    rows = []
+    for item, change, values in changes:
+        onu_id = ids[item] if isinstance(item, str) else item.id
+        slot = values.get("slot", getattr(item, "slot", None))
+        port = values.get("port", getattr(item, "port", None))
+        rows.append(event_store.row(change, onu_id=onu_id, olt_id=olt_id, slot=slot,
+                                    port=port, at=now, execution_id=execution_id))
+    return event_store.record(rows)
 
 
 def _add_refused(counts: dict, refused: RefusedValues) -> None:
@@ -320,21 +383,24 @@ def inventory_size(olt_id: int) -> int:
 
 
 def apply_get(olt_id: int, execution_id: int, read: dict[str, dict[int, Any]],
-              rules: list[FieldRule], now: datetime, asked: Iterable[str]) -> dict:
+              rules: list[FieldRule], now: datetime, asked: Iterable[str],
+              power_event_db: float = detect.POWER_EVENT_DB) -> dict:
     """Write values read for present ONUs (`read`: raw_index -> rule position -> raw value;
     `asked`: every raw_index requested). ONUs that are not present (anymore) are left
     untouched. Every numeric value a rule accepted is appended to the ONU's time series
     (`facho.inventory.history`) at `now`, in one statement; a refused one is counted with
-    its example and not stored."""
+    its example and not stored. A new state, and an rx power at least `power_event_db`
+    dB away from the last one, are recorded as events."""
     written = [(i, r) for i, r in enumerate(rules) if r.field]
     fields = list(dict.fromkeys(r.field for _, r in written))
     lock_olt(olt_id)
-    existing = _existing(olt_id, fields, present_only=True)
+    existing = _existing(olt_id, list(EVENT_FIELDS) + fields, present_only=True)
     counts = dict(onus=0, onus_updated=0, updated=0, unchanged=0, missing=0,
                   invalid_values=0, readings=0)
     per_oid = {r.nombre: dict(updated=0, unchanged=0, missing=0) for _, r in written}
     refused = RefusedValues()
     updates: list[dict] = []
+    changes: list[tuple[Any, Change, dict]] = []
     readings: list[tuple] = []
     history_only = [(i, r) for i, r in enumerate(rules) if not r.field and r.metric]
     for _, r in history_only:
@@ -374,10 +440,20 @@ def apply_get(olt_id: int, execution_id: int, read: dict[str, dict[int, Any]],
                 per_oid[rule.nombre]["read"] += 1
             else:
                 per_oid[rule.nombre]["missing"] += 1
+        if "status" in values:
+            change = detect.state_change(old.status, values["status"],
+                                         values.get("last_down_cause", old.last_down_cause))
+            if change:
+                changes.append((old, change, {}))
+        if "rx_power" in values:
+            change = detect.power_change(old.rx_power, values["rx_power"], power_event_db)
+            if change:
+                changes.append((old, change, {}))
         if any(getattr(old, k) != v for k, v in values.items()):
             counts["onus_updated"] += 1
             updates.append(dict(values, b_id=old.id, last_execution_id=execution_id))
     _executemany_update(updates)
+    counts["events"] = _record_events(olt_id, execution_id, now, changes)
     counts["readings"] = history.append(readings)
     counts["per_oid"] = per_oid
     _add_refused(counts, refused)

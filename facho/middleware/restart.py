@@ -39,6 +39,10 @@ class WorkerRestart(Middleware):
     before_worker_shutdown), and count what happened to the executions that were running."""
 
     POLL_S = 1.0
+    # A message put back waits this long (ms) before it can be fetched again: an idle
+    # thread of a process that is still stopping would otherwise fetch and put back the
+    # same message in a tight loop, starving the stop of the GIL under load.
+    PUT_BACK_DELAY_MS = 1000
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -157,9 +161,10 @@ class WorkerRestart(Middleware):
         queue for the next worker process, and Dramatiq acks this copy (SkipMessage).
         Without this, a worker thread that is idle when the shutdown begins still takes
         one more message (even the one a running execution just handed back) and runs it
-        to the end, holding the restart up for a whole walk."""
+        to the end, holding the restart up for a whole walk. The copy goes through the
+        delay queue, which the next worker process consumes as well."""
         try:
-            broker.enqueue(message.copy())
+            broker.enqueue(message.copy(), delay=self.PUT_BACK_DELAY_MS)
         except Exception as exc:  # noqa: BLE001 - Redis refused: run it here, never lose it
             log.warning(kv(event="worker_restart_put_back_failed", actor=message.actor_name,
                            message=message.message_id, error=str(exc)[:200]))

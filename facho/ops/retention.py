@@ -9,11 +9,11 @@ row is never deleted, however old. Before a batch of executions is deleted, ever
 reference to it is cleared in the same transaction: `onus.last_execution_id` becomes NULL
 (the foreign key says ON DELETE SET NULL, but SQLite only enforces that with
 `PRAGMA foreign_keys=ON`, so it is done explicitly and no reference can dangle on either
-database).
+database). ONU events are kept as long as the hourly roll-ups.
 
 An ONU goes when it is absent (`present = false`: discovery stopped finding it) and was
 last seen (or, never seen, first recorded) before `now - absent_onu_days`; 0 days keeps
-them forever. Its series go in the same transaction, deleted explicitly for the same
+them forever. Its series and events go in the same transaction, deleted explicitly for the same
 reason. Each batch locks its ONU rows (PostgreSQL) and every statement checks the
 condition again, so an ONU that a discovery finds again meanwhile is kept with its series.
 """
@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from facho.extensions import db
+from facho.inventory.events import store as _events
 from facho.inventory.history import store as _history
 from facho.logging_setup import kv
 from facho.models import FINAL_STATUSES, Execution, Onu, utcnow
@@ -47,6 +48,7 @@ class PurgeResult:
     absent_onus: int = 0            # absent ONUs deleted (absent_onu_days)
     absent_onu_readings: int = 0    # their history rows, deleted with them
     history: dict | None = None     # history.purge's counts; None: not run
+    events: int = 0                 # ONU events older than the roll-up window
     absent_cutoff: datetime | None = None   # None: absent ONUs are kept (0 days)
     batches: int = 0
 
@@ -77,6 +79,8 @@ def purge(now: datetime | None = None, *, retention_days: int | None = None,
 
     if history:
         result.history = _history.purge(now, raw_days, max(raw_days, rollup_days))
+        # events are kept as long as the hourly roll-ups they sit beside on the ONU page
+        result.events = _events.purge_before(now - timedelta(days=max(raw_days, rollup_days)))
 
     while result.executions < max_rows:
         ids = session.execute(
@@ -95,12 +99,13 @@ def purge(now: datetime | None = None, *, retention_days: int | None = None,
     session.rollback()
 
     removed = result.history and (result.history["raw_rows"] or result.history["rollup_rows"])
-    if result.executions or removed or result.absent_onus:
+    if result.executions or removed or result.absent_onus or result.events:
         log.info(kv(event="retention", cutoff=result.cutoff.isoformat(),
                     executions=result.executions,
                     history_raw_rows=result.history and result.history["raw_rows"],
                     history_rollup_rows=result.history and result.history["rollup_rows"],
                     onus_unlinked=result.onus_unlinked, absent_onus=result.absent_onus,
+                    events=result.events,
                     absent_onu_readings=result.absent_onu_readings,
                     absent_cutoff=(result.absent_cutoff.isoformat()
                                    if result.absent_cutoff else None),
@@ -125,6 +130,7 @@ def _purge_absent_onus(result: PurgeResult, batch_size: int, max_rows: int) -> N
         # the condition again in each statement: SQLite read the ids outside a transaction
         batch = sa.select(_onus.c.id).where(_onus.c.id.in_(ids), old_absent)
         result.absent_onu_readings += _history.delete_onus(batch)
+        _events.delete_onus(batch)
         deleted = session.execute(
             _onus.delete().where(_onus.c.id.in_(ids), old_absent)).rowcount or 0
         session.commit()

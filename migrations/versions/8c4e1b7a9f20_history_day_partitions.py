@@ -5,7 +5,7 @@ existing rows are copied into partitions of their days. SQLite: nothing changes 
 logical schema; retention deletes whole days).
 
 Revision ID: 8c4e1b7a9f20
-Revises: 5d2f8a1c3e47
+Revises: 9a1e5c7d2b64
 Create Date: 2026-12-07 16:00:00
 """
 from datetime import timedelta
@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "8c4e1b7a9f20"
-down_revision = "5d2f8a1c3e47"
+down_revision = "9a1e5c7d2b64"
 branch_labels = None
 depends_on = None
 

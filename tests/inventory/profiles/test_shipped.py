@@ -105,6 +105,15 @@ def _formula(slug):
     return parse(shipped_bytes(slug)).formulas[0].values["params"]
 
 
+def test_huawei_reads_the_last_down_cause_that_state_events_carry():
+    cause = _oids("huawei-ma5600t-ma5800")["Huawei ONT causa de caída"]
+    assert (cause["oid"], cause["espacio"]) == ("1.3.6.1.4.1.2011.6.128.1.1.2.46.1.24",
+                                                "causa_caida")
+    rule = ValueRule.from_dict(cause)
+    assert rule.apply(1).value == "LOS"
+    assert rule.apply(13).value == "dying gasp (sin energía)"
+
+
 def test_huawei_reads_state_through_spanish_labels_and_power_with_a_scale():
     oids = _oids("huawei-ma5600t-ma5800")
     estado = oids["Huawei ONT estado"]
