@@ -371,8 +371,6 @@ class OnuMetricHours(db.Model):
     (`facho.inventory.history.rollup`), kept `history_rollup_days`."""
 
     __tablename__ = "onu_metric_hours"
-    # PostgreSQL: one partition per UTC day (facho.inventory.history.partitions)
-    __table_args__ = {"postgresql_partition_by": "RANGE (day)"}
     onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="CASCADE"),
                        primary_key=True)
     metric = sa.Column(sa.String(64), primary_key=True)
@@ -380,10 +378,9 @@ class OnuMetricHours(db.Model):
     hours = sa.Column(sa.LargeBinary, nullable=False)
 
 
-for _table in (OnuMetricDay.__table__, OnuMetricHours.__table__):
-    sa.event.listen(_table, "after_create", sa.DDL(
-        f"CREATE TABLE {_table.name}_default PARTITION OF {_table.name} DEFAULT"
-    ).execute_if(dialect="postgresql"))
+sa.event.listen(OnuMetricDay.__table__, "after_create", sa.DDL(
+    "CREATE TABLE onu_metric_days_default PARTITION OF onu_metric_days DEFAULT"
+).execute_if(dialect="postgresql"))
 
 
 class OnuEvent(db.Model):

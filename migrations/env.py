@@ -65,7 +65,7 @@ def include_name(name, type_, parent_names):
     return not (type_ == "table" and PARTITION_NAME.match(name or ""))
 
 
-PARTITION_NAME = re.compile(r"^onu_metric_(days|hours)_(default|p\d{8})$")
+PARTITION_NAME = re.compile(r"^onu_metric_days_(default|p\d{8})$")
 
 
 def run_migrations_offline():

@@ -1,8 +1,9 @@
-"""Issue 12 scale: on PostgreSQL onu_metric_days and onu_metric_hours become partitioned by
-range of day (one partition per UTC day, created by the hourly retention, plus a DEFAULT
-partition), so retention drops a day's partition and a closed day is rewritten dense; the
-existing rows are copied into partitions of their days. SQLite: nothing changes (the same
-logical schema; retention deletes whole days).
+"""Issue 12 scale: on PostgreSQL onu_metric_days becomes partitioned by range of day (one
+partition per UTC day, created by the hourly retention, plus a DEFAULT partition), so
+retention drops a day's partition and a closed day is rewritten dense; the existing rows are
+copied into partitions of their days. SQLite: nothing changes (the same logical schema;
+retention deletes whole days). The hourly roll-ups stay one table (see
+facho.inventory.history.partitions).
 
 Revision ID: 8c4e1b7a9f20
 Revises: 9a1e5c7d2b64
@@ -18,7 +19,7 @@ down_revision = "9a1e5c7d2b64"
 branch_labels = None
 depends_on = None
 
-TABLES = {"onu_metric_days": ("samples", 50), "onu_metric_hours": ("hours", 100)}
+TABLES = {"onu_metric_days": ("samples", 50)}
 
 
 def _create(name, blob, partitioned):

@@ -1,12 +1,16 @@
-"""Day partitions of the time series' tables on PostgreSQL.
+"""Day partitions of the raw time series on PostgreSQL.
 
-On PostgreSQL `onu_metric_days` and `onu_metric_hours` are partitioned by range of `day`,
-one partition per UTC day (`<table>_pYYYYMMDD`), plus a DEFAULT partition
+On PostgreSQL `onu_metric_days` is partitioned by range of `day`, one partition per UTC
+day (`<table>_pYYYYMMDD`), plus a DEFAULT partition
 (`<table>_default`) that takes the rows of any day whose partition does not exist yet, so a
 write never fails for want of one. The hourly retention (`store.purge`) calls `prepare`,
 which creates the partitions of today and the next `AHEAD` days and moves any rows the
 default partition holds into partitions of their own; retention then drops whole partitions
 (`drop_before`), and a closed, rolled-up raw day is rewritten dense (`pack`).
+
+The hourly roll-ups (`onu_metric_hours`) are one plain table: a year of them would be 400
+partitions, and planning a query over that many took ~250 ms (a year's chart of one ONU);
+their retention deletes one day's rows (a statement on the `day` index).
 
 Day partitions of raw rows are created with `fillfactor = 50` (every append rewrites its
 row; room on the page keeps the new version there, HOT); `pack` sets 100 and rewrites the
@@ -31,11 +35,11 @@ import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
 
-TABLES = ("onu_metric_days", "onu_metric_hours")
-OPEN_FILLFACTOR = {"onu_metric_days": 50, "onu_metric_hours": 100}
+TABLES = ("onu_metric_days",)
+OPEN_FILLFACTOR = {"onu_metric_days": 50}
 AHEAD = 2
 LOCK_TIMEOUT = "5s"
-PARTITION_NAME = re.compile(r"^onu_metric_(days|hours)_(default|p\d{8})$")
+PARTITION_NAME = re.compile(r"^onu_metric_days_(default|p\d{8})$")
 
 
 @contextmanager
@@ -109,6 +113,15 @@ def _create(conn, table: str, day: date) -> None:
     conn.execute(sa.text(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES "
                          f"FROM ('{day}') TO ('{day + timedelta(days=1)}')"))
     conn.execute(sa.text(f"ALTER TABLE {name} DROP CONSTRAINT {name}_range"))
+
+
+def create(engine, table: str, day: date) -> bool:
+    """The partition of one day (bulk loads, the benchmark); False when it exists."""
+    with engine.begin() as conn:
+        if not partitioned(conn, table) or day in existing(conn, table):
+            return False
+        _create(conn, table, day)
+    return True
 
 
 def prepare(engine, today: date) -> int:

@@ -36,6 +36,13 @@ from facho.models import OnuMetricDay, OnuMetricHours
 ROLLUP_GRACE = timedelta(hours=1)
 ROLLUP_BATCH = 2000
 
+_UNNEST_UPSERT = sa.text(
+    "INSERT INTO onu_metric_days (onu_id, metric, day, samples) "
+    "SELECT * FROM unnest(CAST(:o AS integer[]), CAST(:m AS varchar[]), CAST(:d AS date[]), "
+    "CAST(:s AS bytea[])) "
+    "ON CONFLICT (onu_id, metric, day) DO UPDATE "
+    "SET samples = onu_metric_days.samples || excluded.samples")
+
 _days = OnuMetricDay.__table__
 _hours = OnuMetricHours.__table__
 
@@ -55,13 +62,21 @@ def append(readings: Iterable[tuple[int, str, datetime, float]]) -> int:
         count += 1
     if not rows:
         return 0
+    values = [(o, m, d, b"".join(p)) for (o, m, d), p in sorted(rows.items())]
+    if db.session.get_bind().dialect.name == "postgresql":
+        # one statement of four array parameters: one parse and plan per execution
+        # instead of one per thousand rows (insertmanyvalues): about half the database time
+        db.session.execute(_UNNEST_UPSERT, {
+            "o": [v[0] for v in values], "m": [v[1] for v in values],
+            "d": [v[2] for v in values], "s": [v[3] for v in values]})
+        return count
     stmt = _insert(_days)
     stmt = stmt.on_conflict_do_update(
         index_elements=[_days.c.onu_id, _days.c.metric, _days.c.day],
         set_={"samples": sa.cast(_days.c.samples.op("||")(stmt.excluded.samples),
                                  sa.LargeBinary)})
-    db.session.execute(stmt, [{"onu_id": o, "metric": m, "day": d, "samples": b"".join(p)}
-                              for (o, m, d), p in sorted(rows.items())])
+    db.session.execute(stmt, [{"onu_id": o, "metric": m, "day": d, "samples": b}
+                              for o, m, d, b in values])
     return count
 
 
