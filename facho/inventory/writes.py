@@ -315,8 +315,7 @@ def apply_discovery(olt_id: int, execution_id: int, found: dict[str, Discovered]
 def _compare(old, values: dict, counts: dict, updates: list, changes: list,
              execution_id: int, now: datetime) -> None:
     """An existing row seen again (at its own or a new index): its update and its events."""
-    changed = any(getattr(old, k) != v for k, v in values.items() if k != "raw_index") \
-        or values.get("raw_index", old.raw_index) != old.raw_index
+    changed = any(getattr(old, k) != v for k, v in values.items())   # raw_index: a move
     if not old.present:
         counts["returned"] += 1
         changes.append((old, detect.appeared(returning=True), values))

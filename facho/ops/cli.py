@@ -4,7 +4,9 @@ Errors end with one clear line on stderr and a non-zero exit, never a traceback.
 """
 from __future__ import annotations
 
+import json
 import os
+import sys
 
 import click
 import sqlalchemy as sa
@@ -16,6 +18,7 @@ from facho.executions.olt_limiter import OltLimiter
 from facho.extensions import db
 from facho.inventory.seed import seed, seed_summary
 from facho.models import Olt, SnmpJob, User
+from facho.ops import importer_v2 as importer
 from facho.ops import status as ops
 from facho.ops.demo import demo
 from facho.ops.health import connection_lost, schema_missing
@@ -23,7 +26,7 @@ from facho.ops.olt_sim import simulate_olt
 from facho.ops.worker_restart import restart_workers
 from facho.redis_conn import get_redis
 from facho.scheduling.reconcile import reconcile
-from facho.validation import validate_username
+from facho.validation import validate_timezone, validate_username
 
 DATABASE_DOWN = ("la base de datos no responde: verifique que PostgreSQL esté activo y que "
                  "DATABASE_URL sea correcta")
@@ -445,6 +448,51 @@ def restart_command(espera_s: int):
     result = restart_workers(client, targets, espera_s, echo=click.echo)
     if result.problem:
         fail(result.problem)
+
+
+@facho_cli.command("importar-v2")
+@click.option("--desde", "url", required=True, metavar="URL",
+              help="Base de Facho v2: postgresql://usuario@host:puerto/base (la clave mejor en "
+                   "PGPASSWORD). Solo se lee.")
+@click.option("--simular", is_flag=True, help="No escribe nada: muestra el informe completo.")
+@click.option("--alcance", type=click.Choice(importer.SCOPES), default="catalogo",
+              show_default=True, help="catalogo (marcas, OLTs, OIDs, fórmulas, tareas); "
+              "inventario (además las ONUs); ejecuciones (además el historial de --dias días).")
+@click.option("--dias", default=30, show_default=True, type=click.IntRange(1, 3650),
+              help="Con --alcance ejecuciones: días de historial a traer.")
+@click.option("--zona-cron", "zona_cron", default="UTC", show_default=True, metavar="ZONA",
+              help="Zona en que Facho evaluará los cron importados. Facho v2 los evaluaba en "
+                   "UTC: UTC conserva los instantes; p. ej. America/Lima conserva las horas "
+                   "tal como se escribieron.")
+@click.option("--json", "as_json", is_flag=True, help="Informe en JSON.")
+def importar_v2_command(url: str, simular: bool, alcance: str, dias: int, zona_cron: str,
+                        as_json: bool):
+    """Importa la base de Facho v2 (Django + Celery): todo o nada, sin duplicar."""
+    try:
+        zona_cron = validate_timezone(zona_cron)
+    except ValueError as exc:
+        fail(f"--zona-cron: {exc}", 2)
+    options = importer.Options(scope=alcance, days=dias, cron_tz=zona_cron, simulate=simular)
+    bars = []
+
+    def progress(label: str, total: int):
+        bar = click.progressbar(length=total, label=label, file=sys.stderr,
+                                update_min_steps=max(1, total // 200))
+        bar.__enter__()
+        bars.append(bar)
+        return bar.update
+
+    try:
+        report = importer.run_import(url, options, progress=None if as_json else progress)
+    except importer.ImporterError as exc:
+        fail(f"{exc} — no se importó nada")
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(importer.render(report))
 
 
 def init_app(app) -> None:
