@@ -13,3 +13,11 @@ def peak_rss_mb(pid: int) -> float | None:
     except OSError:
         pass
     return None
+
+
+def write_results(path: Path, results: dict) -> None:
+    """Keep a benchmark's last results (`bench/results/<name>.json`) and say where."""
+    import json
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nwritten {path.relative_to(path.parent.parent.parent)}")

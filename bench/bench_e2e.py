@@ -26,7 +26,6 @@ postgresql://postgres@127.0.0.1:5432/postgres as the admin connection.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -42,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import peak_rss_mb  # noqa: E402
+from bench import peak_rss_mb, write_results  # noqa: E402
 import psutil  # noqa: E402
 import redis  # noqa: E402
 
@@ -274,9 +273,7 @@ def main(argv: list[str] | None = None) -> dict:
     }
     print_table(results)
     if not args.no_write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-        print(f"\nwritten {RESULTS.relative_to(ROOT)}")
+        write_results(RESULTS, results)
     return results
 
 

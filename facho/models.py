@@ -357,6 +357,8 @@ class OnuMetricDay(db.Model):
     (`facho.inventory.history.samples`), kept `history_raw_days`."""
 
     __tablename__ = "onu_metric_days"
+    # PostgreSQL: one partition per UTC day (facho.inventory.history.partitions)
+    __table_args__ = {"postgresql_partition_by": "RANGE (day)"}
     onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="CASCADE"),
                        primary_key=True)
     metric = sa.Column(sa.String(64), primary_key=True)
@@ -374,6 +376,11 @@ class OnuMetricHours(db.Model):
     metric = sa.Column(sa.String(64), primary_key=True)
     day = sa.Column(sa.Date, primary_key=True, index=True)
     hours = sa.Column(sa.LargeBinary, nullable=False)
+
+
+sa.event.listen(OnuMetricDay.__table__, "after_create", sa.DDL(
+    "CREATE TABLE onu_metric_days_default PARTITION OF onu_metric_days DEFAULT"
+).execute_if(dialect="postgresql"))
 
 
 class OnuEvent(db.Model):

@@ -1,5 +1,7 @@
 """Alembic migrations build the schema from empty, on SQLite and on PostgreSQL, and
 match the models (a model change without its migration fails here)."""
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -8,6 +10,8 @@ from flask_migrate import downgrade, upgrade
 
 from facho.extensions import db
 from facho.models import include_in_autogenerate
+from facho.inventory.history import compact, partitions, samples, store
+from tests.factories import add_brand, add_olt, add_onus
 from tests.conftest import make_test_app
 
 
@@ -47,7 +51,9 @@ def test_migrations_match_the_models(empty_app):
         upgrade(directory="migrations")
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={
-                "compare_type": False, "include_object": include_in_autogenerate})
+                "compare_type": False, "include_object": include_in_autogenerate,
+                "include_name": lambda name, type_, _: not (
+                    type_ == "table" and partitions.is_partition(name))})
             diff = compare_metadata(context, db.metadata)
         assert diff == []
 
@@ -61,15 +67,21 @@ def test_downgrade_to_base_and_up_again(empty_app):
         assert "executions" in sa.inspect(db.engine).get_table_names()
 
 
-# fillfactor is a PostgreSQL storage parameter: this one runs on PostgreSQL only
+# partitions and fillfactor are PostgreSQL's: this one runs on PostgreSQL only
 @pytest.mark.parametrize("empty_app", ["postgresql"], indirect=True)
-def test_the_day_rows_of_the_time_series_leave_room_for_appends_on_postgresql(empty_app):
+def test_raw_days_are_partitioned_by_day_and_open_ones_leave_room_for_appends(
+        empty_app):
     with empty_app.app_context():
         upgrade(directory="migrations")
         assert db.engine.dialect.name == "postgresql"
+        created = partitions.prepare(db.engine, date(2026, 12, 7))
+        assert created == partitions.AHEAD + 1
         with db.engine.connect() as conn:
+            assert partitions.partitioned(conn, "onu_metric_days")
+            assert not partitions.partitioned(conn, "onu_metric_hours")
             options = conn.execute(sa.text(
-                "SELECT reloptions FROM pg_class WHERE relname = 'onu_metric_days'")).scalar()
+                "SELECT reloptions FROM pg_class WHERE relname = 'onu_metric_days_p20261207'")
+            ).scalar()
         assert "fillfactor=50" in options
 
 
@@ -86,3 +98,38 @@ def test_the_api_onu_search_is_served_by_the_trigram_index_on_postgresql(empty_a
             plan = "\n".join(conn.execute(sa.text("EXPLAIN " + str(stmt.compile(
                 conn, compile_kwargs={"literal_binds": True})))).scalars())
         assert "ix_onus_search_trgm" in plan
+
+
+BEFORE = "8c4e1b7a9f20-1"     # the revision before the history's day partitions
+
+
+def test_history_rows_survive_partitioning_and_rolled_up_days_read_back_after_downgrade(
+        empty_app):
+    """Rows written before the partitioning migration land in their day partitions; days
+    re-encoded after it are written back as 7-byte records by its downgrade."""
+    t0 = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    with empty_app.app_context():
+        upgrade(directory="migrations", revision=BEFORE)
+    brand = add_brand(empty_app)
+    (onu,) = add_onus(empty_app, add_olt(empty_app, brand), 1)
+    written = [(t0 + timedelta(hours=7 * i), -20.0 - i / 100) for i in range(10)]
+    with empty_app.app_context():
+        store.append([(onu, "rx_power", t, v) for t, v in written])
+        db.session.commit()
+        db.session.remove()
+        upgrade(directory="migrations")
+        with db.engine.connect() as conn:
+            if db.engine.dialect.name == "postgresql":
+                assert set(partitions.existing(conn, "onu_metric_days")) == {
+                    t.date() for t, _ in written}
+        assert store.series(onu, "rx_power", t0, t0 + timedelta(days=5)) == written
+        assert store.roll_up(t0 + timedelta(days=5)) == len({t.date() for t, _ in written})
+        blobs = db.session.scalars(sa.text("SELECT samples FROM onu_metric_days")).all()
+        assert all(compact.is_compact(b) for b in blobs)
+        db.session.remove()
+        downgrade(directory="migrations", revision=BEFORE)
+        blobs = db.session.scalars(sa.text("SELECT samples FROM onu_metric_days")).all()
+        assert not any(compact.is_compact(b) for b in blobs)
+        assert sorted(r for b in blobs for r in samples.unpack(b)) == sorted(
+            samples.bucket(t)[1:] + (v,) for t, v in written)
+        db.session.remove()

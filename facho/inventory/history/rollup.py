@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Iterable
 
 from facho.inventory.history.samples import instant, readback
 
 _HOUR = struct.Struct(">BIfff")   # hour, count, min, max, avg
 HOUR_RECORD = _HOUR.size
+_HOURS = [timedelta(hours=h) for h in range(24)]
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,23 @@ def merge(a: HourStats, b: HourStats) -> HourStats:
 
 
 def hours_of(samples: Iterable[tuple[int, float]]) -> list[HourStats]:
-    """Roll-ups of (second of day, value) samples, one per hour with samples, in order."""
-    by_hour: dict[int, HourStats] = {}
+    """Roll-ups of (second of day, value) samples, one per hour with samples, in order.
+    The same as `merge`-ing one sample at a time (sums in sample order), without building
+    an object per sample."""
+    by_hour: dict[int, list] = {}
     for second, value in samples:
         hour = second // 3600
-        one = HourStats(hour, 1, value, value, value)
-        by_hour[hour] = merge(by_hour[hour], one) if hour in by_hour else one
-    return [by_hour[h] for h in sorted(by_hour)]
+        acc = by_hour.get(hour)
+        if acc is None:
+            by_hour[hour] = [1, value, value, value]
+        else:
+            acc[0] += 1
+            if value < acc[1]:
+                acc[1] = value
+            if value > acc[2]:
+                acc[2] = value
+            acc[3] += value
+    return [HourStats(h, *by_hour[h]) for h in sorted(by_hour)]
 
 
 def pack_hours(hours: Iterable[HourStats]) -> bytes:
@@ -63,16 +74,14 @@ def unpack_hours(blob: bytes | None) -> list[HourStats]:
     if not blob:
         return []
     data = bytes(blob)
-    out = []
-    for start in range(0, len(data) - HOUR_RECORD + 1, HOUR_RECORD):
-        hour, count, low, high, avg = _HOUR.unpack_from(data, start)
-        avg = readback(avg)
-        out.append(HourStats(hour, count, readback(low), readback(high), avg * count))
-    return out
+    whole = len(data) - len(data) % HOUR_RECORD
+    return [HourStats(hour, count, readback(low), readback(high), readback(avg) * count)
+            for hour, count, low, high, avg in _HOUR.iter_unpack(data[:whole])]
 
 
 def hour_rows(day: date, hours: Iterable[HourStats]
               ) -> list[tuple[datetime, float, float, float, int]]:
     """(UTC hour, min, avg, max, count) rows, the read API's hourly shape."""
-    return [(instant(day, h.hour * 3600), h.min, readback(h.avg), h.max, h.count)
+    midnight = instant(day, 0)
+    return [(midnight + _HOURS[h.hour], h.min, readback(h.avg), h.max, h.count)
             for h in hours]

@@ -12,8 +12,12 @@ hourly retention calls before it deletes raw days. Until then `series(..., "hour
 the open days' roll-ups from their raw samples with the same function, so the hourly series
 is complete up to now and always equals the raw data it summarises.
 
-Retention deletes whole rows of whole days (`DELETE … WHERE day = d`, one day per
-statement, on the `day` index): a few rows per ONU and metric, never a row per reading.
+Rolling up a day also re-encodes its raw samples small (`compact`: times as deltas of
+deltas, values as decimal deltas, DEFLATE), read back exactly as before.
+
+Retention removes whole days: on PostgreSQL by dropping the day's partition
+(`partitions`), on SQLite by `DELETE … WHERE day = d`, one day per statement, on the `day`
+index: a few rows per ONU and metric, never a row per reading.
 """
 from __future__ import annotations
 
@@ -24,12 +28,20 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from facho.extensions import db
+from facho.inventory.history import compact, partitions
 from facho.inventory.history import rollup as roll
 from facho.inventory.history.samples import bucket, day_series, pack, to_utc, unpack
 from facho.models import OnuMetricDay, OnuMetricHours
 
 ROLLUP_GRACE = timedelta(hours=1)
 ROLLUP_BATCH = 2000
+
+_UNNEST_UPSERT = sa.text(
+    "INSERT INTO onu_metric_days (onu_id, metric, day, samples) "
+    "SELECT * FROM unnest(CAST(:o AS integer[]), CAST(:m AS varchar[]), CAST(:d AS date[]), "
+    "CAST(:s AS bytea[])) "
+    "ON CONFLICT (onu_id, metric, day) DO UPDATE "
+    "SET samples = onu_metric_days.samples || excluded.samples")
 
 _days = OnuMetricDay.__table__
 _hours = OnuMetricHours.__table__
@@ -50,13 +62,21 @@ def append(readings: Iterable[tuple[int, str, datetime, float]]) -> int:
         count += 1
     if not rows:
         return 0
+    values = [(o, m, d, b"".join(p)) for (o, m, d), p in sorted(rows.items())]
+    if db.session.get_bind().dialect.name == "postgresql":
+        # one statement of four array parameters: one parse and plan per execution
+        # instead of one per thousand rows (insertmanyvalues): about half the database time
+        db.session.execute(_UNNEST_UPSERT, {
+            "o": [v[0] for v in values], "m": [v[1] for v in values],
+            "d": [v[2] for v in values], "s": [v[3] for v in values]})
+        return count
     stmt = _insert(_days)
     stmt = stmt.on_conflict_do_update(
         index_elements=[_days.c.onu_id, _days.c.metric, _days.c.day],
         set_={"samples": sa.cast(_days.c.samples.op("||")(stmt.excluded.samples),
                                  sa.LargeBinary)})
-    db.session.execute(stmt, [{"onu_id": o, "metric": m, "day": d, "samples": b"".join(p)}
-                              for (o, m, d), p in sorted(rows.items())])
+    db.session.execute(stmt, [{"onu_id": o, "metric": m, "day": d, "samples": b}
+                              for o, m, d, b in values])
     return count
 
 
@@ -65,36 +85,75 @@ def closed_before(now: datetime) -> date:
     return (to_utc(now) - ROLLUP_GRACE).date()
 
 
+def _first_day_to_roll(limit: date) -> date | None:
+    """The first day that may lack roll-ups: the last rolled-up day (its batches may have
+    been cut short), or the first raw day when nothing was rolled up yet."""
+    session = db.session
+    last = session.execute(sa.select(sa.func.max(_hours.c.day))
+                           .where(_hours.c.day < limit)).scalar()
+    if last is not None:
+        return last
+    return session.execute(sa.select(sa.func.min(_days.c.day))
+                           .where(_days.c.day < limit)).scalar()
+
+
 def roll_up(now: datetime, batch_size: int = ROLLUP_BATCH) -> int:
-    """Write the roll-ups of closed days that have raw samples and no roll-up yet; commits
-    per batch; returns the number of day rows rolled up."""
+    """Write the roll-ups of closed days that have raw samples and no roll-up yet, and
+    re-encode their raw samples small (`compact`); commits per batch; returns the number
+    of day rows rolled up.
+
+    Days are taken in order from the last one rolled up (`_first_day_to_roll`), each by
+    keyset pages of (onu_id, metric), so a run over an already rolled-up history reads one
+    day, not the whole table. The re-encoding is guarded by the row's length: a row that
+    grew since it was read (a late append) keeps its raw format, readable as before."""
     session = db.session
     limit = closed_before(now)
-    missing = (sa.select(_days.c.onu_id, _days.c.metric, _days.c.day, _days.c.samples)
-               .outerjoin(_hours, sa.and_(_hours.c.onu_id == _days.c.onu_id,
-                                          _hours.c.metric == _days.c.metric,
-                                          _hours.c.day == _days.c.day))
-               .where(_days.c.day < limit, _hours.c.onu_id.is_(None))
-               .order_by(_days.c.day, _days.c.onu_id, _days.c.metric).limit(batch_size))
+    day = _first_day_to_roll(limit)
     done = 0
-    while True:
-        rows = session.execute(missing).all()
-        if not rows:
-            break
-        session.execute(_hours.insert(), [
-            {"onu_id": r.onu_id, "metric": r.metric, "day": r.day,
-             "hours": roll.pack_hours(roll.hours_of(unpack(r.samples)))} for r in rows])
-        session.commit()
-        done += len(rows)
+    while day is not None and day < limit:
+        after = (-1, "")
+        while True:
+            page = session.execute(
+                sa.select(_days.c.onu_id, _days.c.metric, _days.c.samples)
+                .where(_days.c.day == day,
+                       sa.tuple_(_days.c.onu_id, _days.c.metric) > sa.tuple_(*after),
+                       ~sa.exists().where(_hours.c.onu_id == _days.c.onu_id,
+                                          _hours.c.metric == _days.c.metric,
+                                          _hours.c.day == day))
+                .order_by(_days.c.onu_id, _days.c.metric).limit(batch_size)).all()
+            if not page:
+                break
+            hours, packed = [], []
+            for r in page:
+                records = list(unpack(r.samples))
+                hours.append({"onu_id": r.onu_id, "metric": r.metric, "day": day,
+                              "hours": roll.pack_hours(roll.hours_of(records))})
+                if not compact.is_compact(r.samples):
+                    packed.append({"o": r.onu_id, "m": r.metric, "d": day,
+                                   "n": len(r.samples), "s": compact.encode(records)})
+            session.execute(_hours.insert(), hours)
+            if packed:
+                session.execute(
+                    _days.update().where(_days.c.onu_id == sa.bindparam("o"),
+                                         _days.c.metric == sa.bindparam("m"),
+                                         _days.c.day == sa.bindparam("d"),
+                                         sa.func.length(_days.c.samples) == sa.bindparam("n"))
+                    .values(samples=sa.bindparam("s")), packed)
+            session.commit()
+            done += len(page)
+            after = (page[-1].onu_id, page[-1].metric)
+        day = session.execute(sa.select(sa.func.min(_days.c.day))
+                              .where(_days.c.day > day, _days.c.day < limit)).scalar()
     session.rollback()
     return done
 
 
 def _delete_days(table, before: date) -> tuple[int, int]:
-    """Delete the rows of every day before `before`, one day per statement and commit;
-    (rows, days)."""
+    """Drop the day partitions before `before` (PostgreSQL), then delete the rows of every
+    remaining day before it (SQLite; rows in PostgreSQL's default partition), one day per
+    statement and commit; (rows, days)."""
     session = db.session
-    rows = days = 0
+    rows, days = partitions.drop_before(db.engine, table.name, before)
     while True:
         oldest = session.execute(sa.select(sa.func.min(table.c.day))
                                  .where(table.c.day < before)).scalar()
@@ -113,9 +172,13 @@ def raw_cutoff(now: datetime, raw_days: int) -> date:
 
 
 def purge(now: datetime, raw_days: int, rollup_days: int) -> dict:
-    """Roll up the closed days, then delete raw days before `now - raw_days` and roll-up
+    """Create the coming day partitions (PostgreSQL), roll up the closed days and pack
+    their partitions, then delete raw days before `now - raw_days` and roll-up
     days before `now - rollup_days` (UTC day edges). Commits."""
+    db.session.commit()             # DDL below runs on connections of its own
+    partitions.prepare(db.engine, to_utc(now).date())
     rolled = roll_up(now)
+    partitions.pack(db.engine, closed_before(now))
     raw_rows, raw_days_deleted = _delete_days(_days, raw_cutoff(now, raw_days))
     hour_rows, hour_days = _delete_days(_hours, raw_cutoff(now, rollup_days))
     return {"rolled_up": rolled, "raw_rows": raw_rows, "raw_days": raw_days_deleted,

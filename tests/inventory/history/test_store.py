@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from facho.extensions import db
 from facho.inventory import cleanup
-from facho.inventory.history import store
+from facho.inventory.history import compact, store
 from facho.models import OnuMetricDay, OnuMetricHours
 from facho.ops import retention
 from tests.factories import add_brand, add_olt, add_onus
@@ -161,3 +161,26 @@ def test_deleted_onus_lose_their_series(onus):
         assert {o for o, _, _ in rows(OnuMetricDay) | rows(OnuMetricHours)} == {b, c}
         assert store.series(a, "rx_power", T0, _day(5)) == []
         assert store.series(a, "rx_power", T0, _day(5), resolution="hour") == []
+
+
+def test_a_rolled_up_day_is_rewritten_small_and_reads_back_the_same(onus):
+    app, (a, _, _) = onus
+    with app.app_context():
+        points = [(T0 + timedelta(minutes=15 * i, seconds=i % 2), -21.0 - (i % 9) / 100)
+                  for i in range(96)]
+        store.append([(a, "rx_power", t, v) for t, v in points])
+        db.session.commit()
+        raw = store.series(a, "rx_power", T0, T0 + timedelta(days=1))
+        hours = store.series(a, "rx_power", T0, T0 + timedelta(days=1), resolution="hour")
+        assert store.roll_up(T0 + timedelta(days=2)) == 1
+        (blob,) = db.session.scalars(sa.select(OnuMetricDay.samples))
+        assert compact.is_compact(blob) and len(blob) < 96 * 2
+        assert store.series(a, "rx_power", T0, T0 + timedelta(days=1)) == raw == points
+        assert store.series(a, "rx_power", T0, T0 + timedelta(days=1),
+                            resolution="hour") == hours
+        # a late reading of the closed day is appended after the compact part, not lost
+        late = T0 + timedelta(hours=23, minutes=59)
+        store.append([(a, "rx_power", late, -30.0)])
+        db.session.commit()
+        assert store.series(a, "rx_power", T0, T0 + timedelta(days=1)) == points + [
+            (late, -30.0)]
