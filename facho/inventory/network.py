@@ -57,16 +57,22 @@ def _count(condition) -> sa.ColumnElement:
 
 
 def _grouped(*where, by_pon: bool = True):
+    """The figures grouped by OLT (and PON) over `onus` alone, then joined to the OLT's
+    name: grouping by the name instead made PostgreSQL sort every ONU row by it first
+    (about 1 s at 200,000 ONUs instead of 0.3 s)."""
     present = Onu.present.is_(True)
     power = sa.case((present, Onu.rx_power))
-    keys = [Onu.olt_id, Olt.abreviatura] + ([Onu.slot, Onu.port] if by_pon else [])
-    return (sa.select(*keys, sa.func.count().label("total"),
-                      _count(sa.and_(present, is_online_sql(Onu.status))).label("online"),
-                      _count(sa.and_(present, is_offline_sql(Onu.status))).label("offline"),
-                      _count(sa.not_(present)).label("absent"),
-                      sa.func.min(power).label("rx_min"), sa.func.avg(power).label("rx_avg"),
-                      sa.func.max(power).label("rx_max"))
-            .join(Olt, Olt.id == Onu.olt_id).where(*where).group_by(*keys))
+    keys = [Onu.olt_id] + ([Onu.slot, Onu.port] if by_pon else [])
+    inner = (sa.select(*keys, sa.func.count().label("total"),
+                       _count(sa.and_(present, is_online_sql(Onu.status))).label("online"),
+                       _count(sa.and_(present, is_offline_sql(Onu.status))).label("offline"),
+                       _count(sa.not_(present)).label("absent"),
+                       sa.func.min(power).label("rx_min"), sa.func.avg(power).label("rx_avg"),
+                       sa.func.max(power).label("rx_max"))
+             .where(*where).group_by(*keys).subquery())
+    order = [Olt.abreviatura] + ([inner.c.slot, inner.c.port] if by_pon else [])
+    return (sa.select(inner, Olt.abreviatura).join(Olt, Olt.id == inner.c.olt_id)
+            .order_by(*order))
 
 
 def _stats(row, by_pon: bool = True) -> PonStats:
@@ -79,8 +85,7 @@ def _stats(row, by_pon: bool = True) -> PonStats:
 def pons(olt_id: int | None = None) -> list[PonStats]:
     """Every PON (of one OLT, or all), in OLT / slot / port order."""
     where = [] if olt_id is None else [Onu.olt_id == olt_id]
-    query = _grouped(*where).order_by(Olt.abreviatura, Onu.slot, Onu.port)
-    return [_stats(row) for row in db.session.execute(query)]
+    return [_stats(row) for row in db.session.execute(_grouped(*where))]
 
 
 def pon(olt_id: int, slot: int, port: int) -> PonStats | None:
@@ -91,8 +96,7 @@ def pon(olt_id: int, slot: int, port: int) -> PonStats | None:
 
 def olts() -> list[PonStats]:
     """Every OLT with ONUs, aggregated over its PONs (slot and port None)."""
-    query = _grouped(by_pon=False).order_by(Olt.abreviatura)
-    return [_stats(row, by_pon=False) for row in db.session.execute(query)]
+    return [_stats(row, by_pon=False) for row in db.session.execute(_grouped(by_pon=False))]
 
 
 def olt(olt_id: int) -> PonStats | None:
