@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from facho.extensions import db
 from facho.inventory.search import like_pattern, search_text
-from facho.models import Execution, Olt, Onu, SnmpJob, SnmpJobHost, User
+from facho.models import Execution, Olt, Onu, OnuEvent, SnmpJob, SnmpJobHost, User
 
 
 @dataclass(frozen=True)
@@ -135,3 +135,28 @@ def host_counts() -> dict[int, int]:
     """{job id: how many OLTs it runs on}."""
     return dict(db.session.execute(
         sa.select(SnmpJobHost.job_id, sa.func.count()).group_by(SnmpJobHost.job_id)).all())
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    olt: int | None = None
+    slot: int | None = None
+    port: int | None = None
+    onu: int | None = None
+    kind: str | None = None
+    since: object = None            # aware UTC datetime, inclusive
+
+
+def event_select(f: EventFilter):
+    """ONU events newest first (keyset on the id, descending), with ONU and OLT names."""
+    onu_name = (sa.select(Onu.name).where(Onu.id == OnuEvent.onu_id).correlate(OnuEvent)
+                .scalar_subquery())
+    olt_name = (sa.select(Olt.abreviatura).where(Olt.id == OnuEvent.olt_id)
+                .correlate(OnuEvent).scalar_subquery())
+    conditions = [column == value for column, value in (
+        (OnuEvent.olt_id, f.olt), (OnuEvent.slot, f.slot), (OnuEvent.port, f.port),
+        (OnuEvent.onu_id, f.onu), (OnuEvent.kind, f.kind)) if value is not None]
+    if f.since is not None:
+        conditions.append(OnuEvent.at >= f.since)
+    return sa.select(OnuEvent, onu_name.label("onu_name"),
+                     olt_name.label("olt_name")).where(*conditions)

@@ -7,6 +7,7 @@ from marshmallow import fields as f
 
 from facho.api.fields import (Bool, Float, Instant, Int, IntList, Schema, Str, between,
                               length, one_of)
+from facho.inventory.events.kinds import KINDS as EVENT_KINDS
 from facho.models import STATUSES
 
 MAX_LIMIT = 1000   # see Config.api_page_max; the schema's own ceiling for the docs
@@ -71,6 +72,21 @@ class ExecutionFilterArgs(Schema):
 
 
 class ExecutionListArgs(ExecutionFilterArgs, PageArgs):
+    pass
+
+
+class EventFilterArgs(Schema):
+    olt = Int(validate=between(1, 2**31 - 1), metadata={"description": "Id de la OLT."})
+    slot = Int(validate=between(0, 100000), metadata={"description": "PON: slot."})
+    puerto = Int(validate=between(0, 100000), metadata={"description": "PON: puerto."})
+    onu = Int(validate=between(1, 2**31 - 1), metadata={"description": "Id de la ONU."})
+    tipo = Str(validate=one_of(EVENT_KINDS), metadata={
+        "description": "estado, presencia, potencia o movida."})
+    desde = Instant(metadata={"description": "Ocurridos desde (inclusive, UTC si no lleva "
+                                             "zona)."})
+
+
+class EventListArgs(EventFilterArgs, PageArgs):
     pass
 
 
@@ -184,6 +200,30 @@ class ExecutionOut(ma.Schema):
 
 class ExecutionPage(ma.Schema):
     items = f.List(f.Nested(ExecutionOut))
+    siguiente = f.Integer(allow_none=True)
+
+
+class OnuRef(ma.Schema):
+    id = f.Integer()
+    nombre = f.String(allow_none=True)
+
+
+class EventOut(ma.Schema):
+    id = f.Integer()
+    onu = f.Nested(OnuRef)
+    olt = f.Nested(Ref)
+    pon = f.String(allow_none=True)
+    t = f.String()
+    tipo = f.String()
+    anterior = f.String(allow_none=True)
+    nuevo = f.String(allow_none=True)
+    causa = f.String(allow_none=True)
+    texto = f.String()
+    ejecucion = f.Integer(allow_none=True)
+
+
+class EventPage(ma.Schema):
+    items = f.List(f.Nested(EventOut))
     siguiente = f.Integer(allow_none=True)
 
 

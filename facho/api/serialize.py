@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from facho.inventory.events.kinds import describe as describe_event
 from facho.labels import JOB_TYPE_NAMES, STATUS_NAMES
 
 
@@ -56,4 +57,16 @@ def job(row, olts: int) -> dict:
         "habilitada": bool(row.enabled), "olts": olts,
         "proxima_ejecucion": iso(row.next_run_at) if row.enabled else None,
         "ultima_ejecucion": iso(row.last_run_at), "turnos_perdidos": row.missed_slots,
+    }
+
+
+def event(row, onu_name: str | None, olt_name: str | None) -> dict:
+    return {
+        "id": row.id, "onu": {"id": row.onu_id, "nombre": onu_name},
+        "olt": {"id": row.olt_id, "abreviatura": olt_name},
+        "pon": None if row.slot is None or row.port is None else f"0/{row.slot}/{row.port}",
+        "t": iso(row.at), "tipo": row.kind, "anterior": row.old_value, "nuevo": row.new_value,
+        "causa": row.cause, "texto": describe_event(row.kind, row.old_value, row.new_value,
+                                                    row.cause),
+        "ejecucion": row.execution_id,
     }

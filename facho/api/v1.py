@@ -30,9 +30,9 @@ from facho.api import calls, csv_export, metrics, problems, queries, ratelimit, 
 from facho.api import serialize, tokens
 from facho.extensions import db
 from facho.executions.manual_run import rerun_pairs, run_jobs_now
+from facho.inventory import onu_page
 from facho.inventory.history import store as history
-from facho.models import (FAILED, Execution, Olt, Onu, OnuMetricDay, OnuMetricHours, SnmpJob,
-                          utcnow)
+from facho.models import FAILED, Execution, Olt, Onu, OnuEvent, SnmpJob, utcnow
 from facho.redis_conn import get_redis
 
 log = logging.getLogger("facho.api")
@@ -293,14 +293,6 @@ def export_onus(args):
     return _csv_response("onus", csv_export.ONU_COLUMNS, fetch)
 
 
-def _metrics_of(onu_id: int) -> list[str]:
-    names = set()
-    for table in (OnuMetricDay, OnuMetricHours):
-        names.update(db.session.execute(sa.select(table.metric).where(
-            table.onu_id == onu_id).distinct()).scalars())
-    return sorted(names)
-
-
 @bp.route("/onus/<int:onu_id>")
 @bp.arguments(schemas.HistoryArgs, location="query", unknown=ma.RAISE)
 @bp.response(200, schemas.OnuDetail)
@@ -333,10 +325,27 @@ def get_onu(args, onu_id):
     else:
         out = [{"t": serialize.iso(t), "min": lo, "prom": avg, "max": hi, "n": n}
                for t, lo, avg, hi, n in points]
-    return {"onu": serialize.onu(row.Onu, row.olt_name), "metricas": _metrics_of(onu_id),
+    return {"onu": serialize.onu(row.Onu, row.olt_name), "metricas": onu_page.metrics_of(onu_id),
             "historial": {"metrica": args["metrica"], "resolucion": resolution,
                           "desde": serialize.iso(start), "hasta": serialize.iso(end),
                           "puntos": out}}
+
+
+@bp.route("/eventos")
+@bp.arguments(schemas.EventListArgs, location="query", unknown=ma.RAISE)
+@bp.response(200, schemas.EventPage)
+@documented(422)
+@needs(READ)
+def list_events(args):
+    """Eventos de las ONUs (cambios de estado con su causa, apariciones y ausencias, saltos
+    de potencia, movidas), del más nuevo al más viejo; paginación por cursor."""
+    where = queries.EventFilter(olt=args.get("olt"), slot=args.get("slot"),
+                                port=args.get("puerto"), onu=args.get("onu"),
+                                kind=args.get("tipo"), since=args.get("desde"))
+    rows, cursor = queries.page_of(queries.event_select(where), OnuEvent.id,
+                                   args.get("despues_de"), limit_of(args), descending=True)
+    return {"items": [serialize.event(row.OnuEvent, row.onu_name, row.olt_name)
+                      for row in rows], "siguiente": cursor}
 
 
 def _execution_filter(args) -> queries.ExecutionFilter:
