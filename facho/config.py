@@ -43,6 +43,7 @@ class Config:
     history_raw_days: int         # raw readings of the ONU time series are kept this long
     history_rollup_days: int      # their hourly roll-ups (and ONU events) are kept this long
     power_event_db: float         # |Δ rx power| (dB) between two readings that makes an event
+    public_url: str = "http://127.0.0.1:5000"   # the panel's address, for links in notifications
 
     @property
     def claim_horizon_s(self) -> int:
@@ -172,4 +173,13 @@ def load_config(environ: dict | None = None) -> Config:
         history_raw_days=history_raw_days,
         history_rollup_days=history_rollup_days,
         power_event_db=_float(env, "FACHO_POWER_EVENT_DB", 3.0, 0.1, 40.0),
+        public_url=_public_url(env),
     )
+
+
+def _public_url(env: dict) -> str:
+    raw = (env.get("FACHO_PUBLIC_URL") or "").strip() or "http://127.0.0.1:5000"
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"FACHO_PUBLIC_URL inválida: '{raw}' (ejemplo: https://noc.ejemplo.pe)")
+    return raw.rstrip("/")

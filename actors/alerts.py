@@ -1,0 +1,44 @@
+"""Alert actors, queue `alerts` (issue 13; `facho.monitoring`).
+
+- `evaluate_alerts(olt_id)`: one OLT's rules after one of its executions ended (sent by
+  `facho.monitoring.trigger` from the execution's worker, so the walk never waits for it).
+- `deliver_notifications()`: send the outbox's due rows; Dramatiq retries it with backoff,
+  and each row has its own attempts and backoff.
+- `alerts_sweep`: every minute, the time-based rules of every OLT and the hold times, then
+  the delivery of anything due (rows whose wake-up message was lost included).
+"""
+from __future__ import annotations
+
+import dramatiq
+from flask import current_app
+from periodiq import cron
+
+from facho import messaging
+from facho.monitoring import evaluate, outbox, trigger
+
+TIME_LIMIT_MS = 55_000
+
+
+def _public_url() -> str:
+    return current_app.config["FACHO"].public_url
+
+
+@dramatiq.actor(actor_name=messaging.EVALUATE_ACTOR, queue_name=messaging.ALERTS_QUEUE,
+                max_retries=3, min_backoff=1000, max_backoff=30_000, time_limit=TIME_LIMIT_MS)
+def evaluate_alerts(olt_id: int):
+    counts = evaluate.evaluate_olt(int(olt_id), public_url=_public_url())
+    if counts["opened"] or counts["resolved"]:
+        trigger.wake_delivery()
+
+
+@dramatiq.actor(actor_name=messaging.DELIVER_ACTOR, queue_name=messaging.ALERTS_QUEUE,
+                max_retries=5, min_backoff=2000, max_backoff=60_000, time_limit=TIME_LIMIT_MS)
+def deliver_notifications():
+    outbox.deliver_due()
+
+
+@dramatiq.actor(actor_name=messaging.SWEEP_ACTOR, queue_name=messaging.ALERTS_QUEUE,
+                max_retries=0, time_limit=TIME_LIMIT_MS, periodic=cron("* * * * *"))
+def alerts_sweep():
+    evaluate.sweep(public_url=_public_url())
+    outbox.deliver_due()
