@@ -42,15 +42,22 @@ def _medians(rules, onus, now) -> dict:
     return {w: load.rx_medians(ids, now, int(w[0]), int(w[1])) for w in wanted}
 
 
-def _settling(olt_id, rules, now) -> bool:
+def _last_olt_incident(olt_id):
+    """The OLT's last resolved unreachable incident: (id, resolved_at) or (None, None)."""
+    row = db.session.execute(
+        sa.select(Incident.id, Incident.resolved_at).where(
+            Incident.olt_id == olt_id, Incident.kind == "olt_inalcanzable",
+            Incident.state == "resuelto").order_by(Incident.resolved_at.desc()).limit(1)).first()
+    return (row.id, row.resolved_at) if row else (None, None)
+
+
+def _settling(olt_id, rules, now) -> tuple[bool, int | None]:
+    """(in the settle period, the incident it follows)."""
     settle = [_params(r)["asentamiento_min"] for r in rules if r.kind == "olt_inalcanzable"]
     if not settle:
-        return False
-    resolved_at = db.session.execute(
-        sa.select(sa.func.max(Incident.resolved_at)).where(
-            Incident.olt_id == olt_id, Incident.kind == "olt_inalcanzable",
-            Incident.state == "resuelto")).scalar()
-    return storm.settling(resolved_at, now, max(settle))
+        return False, None
+    incident_id, resolved_at = _last_olt_incident(olt_id)
+    return storm.settling(resolved_at, now, max(settle)), incident_id
 
 
 def _cover_incident(cover, open_now: dict, olt_id: int):
@@ -98,7 +105,8 @@ def evaluate_olt(olt_id: int, now: datetime | None = None, public_url: str = "",
     open_pons = {(i.slot, i.port) for i in open_before.values() if i.kind in PON_KINDS}
     olt_open = any(i.kind == "olt_inalcanzable" for i in open_before.values())
     in_force = storm.covers(findings, open_pons, olt_open)
-    kept, held = storm.split(findings, in_force, _settling(olt_id, applicable, now))
+    is_settling, settled_incident = _settling(olt_id, applicable, now)
+    kept, held = storm.split(findings, in_force, is_settling)
     by_id = {r.id: r for r in evaluated}
 
     seen = set()
@@ -122,7 +130,15 @@ def evaluate_olt(olt_id: int, now: datetime | None = None, public_url: str = "",
     open_now = incidents.open_by_key(olt_id, [r.id for r in applicable])
     for cover, suppressed_findings in held.items():
         counts["suppressed"] += len(suppressed_findings)
-        parent = _cover_incident(cover, open_now, olt_id)
+        parent = (settled_incident if cover == storm.SETTLE_COVER
+                  else _cover_incident(cover, open_now, olt_id))
+        if cover == storm.SETTLE_COVER and parent is not None:
+            # the visible count of what the settle period held back, on the OLT incident
+            column = incidents.INC.c.onus_suppressed
+            held_now = len(suppressed_findings)
+            db.session.execute(incidents.INC.update().where(incidents.INC.c.id == parent)
+                               .values(onus_suppressed=sa.case((column < held_now, held_now),
+                                                               else_=column)))
         for finding in suppressed_findings:
             key = incidents.dedupe_key(finding.rule_id, olt_id, finding.key)
             seen.add(key)

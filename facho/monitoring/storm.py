@@ -2,7 +2,8 @@
 
 An ONU finding is suppressed while its OLT is unreachable (an open OLT incident, or one
 found now), while its PON has a PON incident (open, or found now), and during the settle
-period after its OLT came back from unreachable. Suppressed findings open nothing; they
+period after its OLT came back from unreachable; PON findings too while the OLT is
+unreachable or settling. Suppressed findings open nothing; they
 are counted on the incident that covers them ("12 alertas de ONU incluidas"), and an ONU
 incident already open under a new PON or OLT incident is folded into it."""
 from __future__ import annotations
@@ -37,15 +38,19 @@ def settling(resolved_at: datetime | None, now: datetime, settle_min: int) -> bo
 
 
 def cover_of(finding, in_force: set, is_settling: bool):
-    """The cover that suppresses an ONU finding, or None when it may fire."""
-    if finding.level != "onu":
+    """The cover that suppresses a finding, or None when it may fire. An unreachable OLT
+    and its settle period hold back ONU and PON findings (a rebooted OLT shows every PON
+    down at once); a PON incident holds back its ONUs' findings."""
+    if finding.level == "olt":
         return None
     if OLT_COVER in in_force:
         return OLT_COVER
+    if is_settling:
+        return SETTLE_COVER
     pon = pon_cover(finding.slot, finding.port)
-    if pon in in_force:
+    if finding.level == "onu" and pon in in_force:
         return pon
-    return SETTLE_COVER if is_settling else None
+    return None
 
 
 def split(findings, in_force: set, is_settling: bool) -> tuple[list, dict]:
