@@ -149,7 +149,7 @@ def queue_notifications(incident_id: int, transition: str, now: datetime, public
         queued += db.session.execute(insert_ignoring_duplicates(OUTBOX).values(
             incident_id=incident_id, transition=transition, channel_id=channel.id,
             idempotency_key=key, title=title, body=body, status="pendiente", attempts=0,
-            created_at=now, next_attempt_at=now)).rowcount or 0
+            created_at=now, next_attempt_at=now).returning(OUTBOX.c.id)).first() is not None
     return queued
 
 
