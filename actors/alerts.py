@@ -4,8 +4,9 @@
   `facho.monitoring.trigger` from the execution's worker, so the walk never waits for it).
 - `deliver_notifications()`: send the outbox's due rows; Dramatiq retries it with backoff,
   and each row has its own attempts and backoff.
-- `alerts_sweep`: every minute, the time-based rules of every OLT and the hold times, then
-  the delivery of anything due (rows whose wake-up message was lost included).
+- `alerts_sweep`: every minute, the time-based rules of every OLT and the hold times, the
+  daily summary once it is due, then the delivery of anything due (rows whose wake-up
+  message was lost included).
 """
 from __future__ import annotations
 
@@ -40,5 +41,5 @@ def deliver_notifications():
 @dramatiq.actor(actor_name=messaging.SWEEP_ACTOR, queue_name=messaging.ALERTS_QUEUE,
                 max_retries=0, time_limit=TIME_LIMIT_MS, periodic=cron("* * * * *"))
 def alerts_sweep():
-    evaluate.sweep(public_url=_public_url())
+    evaluate.sweep(public_url=_public_url(), tz=current_app.config["FACHO"].tz)
     outbox.deliver_due()

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from facho.extensions import db
 from facho.logging_setup import kv
 from facho.models import AlertRule, Incident, Olt, utcnow
-from facho.monitoring import incidents, load, scope, storm
+from facho.monitoring import incidents, load, scope, storm, summary
 from facho.monitoring import rules as kinds
 from facho.monitoring.params import with_defaults
 
@@ -25,10 +25,9 @@ log = logging.getLogger("facho.monitoring")
 PON_KINDS = ("pon_caida", "pon_degradada")
 
 
-def rules_for(olt) -> list[AlertRule]:
-    rows = db.session.execute(sa.select(AlertRule).where(AlertRule.enabled.is_(True))
-                              .order_by(AlertRule.id)).scalars()
-    return [r for r in rows if scope.applies_to_olt(r, olt.id, olt.brand_id)]
+def enabled() -> list[AlertRule]:
+    return list(db.session.execute(sa.select(AlertRule).where(AlertRule.enabled.is_(True))
+                                   .order_by(AlertRule.id)).scalars())
 
 
 def _params(rule) -> dict:
@@ -71,15 +70,21 @@ def _cover_incident(cover, open_now: dict, olt_id: int):
 
 
 def evaluate_olt(olt_id: int, now: datetime | None = None, public_url: str = "",
-                 time_based_only: bool = False) -> dict:
-    """Evaluate one OLT and commit. Returns counts: opened, reopened, refreshed, folded,
+                 time_based_only: bool = False, enabled_rules=None) -> dict:
+    """Evaluate one OLT and commit. `enabled_rules`: every enabled rule, when the caller
+    (the sweep) already read them. Returns counts: opened, reopened, refreshed, folded,
     resolved, suppressed."""
     now = now or utcnow()
     counts = dict(opened=0, reopened=0, refreshed=0, folded=0, resolved=0, suppressed=0)
+    if enabled_rules is None:
+        enabled_rules = enabled()
+    if not enabled_rules:
+        db.session.rollback()
+        return counts
     olt = load.olt_fact(olt_id)
     if olt is None:
         return counts
-    applicable = rules_for(olt)
+    applicable = [r for r in enabled_rules if scope.applies_to_olt(r, olt.id, olt.brand_id)]
     evaluated = [r for r in applicable
                  if not time_based_only or kinds.module(r.kind).TIME_BASED]
     if not evaluated:
@@ -169,14 +174,27 @@ def _cover_of_finding(finding):
     return None
 
 
-def sweep(now: datetime | None = None, public_url: str = "") -> dict:
-    """The minute sweep: the time-based rules of every enabled OLT some rule covers."""
+def sweep(now: datetime | None = None, public_url: str = "", tz=None) -> dict:
+    """The minute sweep: the time-based rules (and hold times) of every enabled OLT, and
+    the daily summary when it is due (`tz`: the operators' zone)."""
     now = now or utcnow()
     totals: dict = {}
+    if tz is not None:
+        totals["summaries"] = summary.queue_daily(now, tz, public_url)
+        db.session.commit()
+    rules = enabled()
+    timed = [r for r in rules if kinds.module(r.kind).TIME_BASED]
+    # the PON rules ride along so their open incidents still cover their ONUs
+    covering = [r for r in rules if r.kind in PON_KINDS]
+    if not timed:
+        db.session.rollback()
+        return totals
     olt_ids = db.session.execute(sa.select(Olt.id).where(Olt.habilitar_olt.is_(True))
                                  .order_by(Olt.id)).scalars().all()
-    db.session.rollback()
     for olt_id in olt_ids:
-        for name, value in evaluate_olt(olt_id, now, public_url, time_based_only=True).items():
+        counts = evaluate_olt(olt_id, now, public_url, time_based_only=True,
+                              enabled_rules=timed + covering)
+        for name, value in counts.items():
             totals[name] = totals.get(name, 0) + value
     return totals
+

@@ -203,3 +203,17 @@ def test_smtp_channel_receives_one_mail_per_transition(any_app):
         subjects = [str(make_header(decode_header(message_from_string(m)["Subject"])))
                     for m in smtp.messages]
         assert [s.split("]")[0] for s in subjects] == ["[Facho ABIERTO", "[Facho RESUELTO"]
+
+
+def test_the_sweep_evaluates_time_based_rules_and_keeps_pon_cover(any_app, http):
+    from facho.monitoring import evaluate
+    net = Network(any_app, onus=8)
+    channel = net.channel(http.url)
+    net.rule("pon_caida", [channel], min_onus=4, espera_resolver_min=0)
+    net.rule("onu_desconectada", [channel], minutos=10, espera_resolver_min=0)
+    net.go_down(net.onu_ids[:5], T0)
+    net.evaluate(T0 + SEC)                         # the walk's evaluation: the PON incident
+    with any_app.app_context():
+        counts = evaluate.sweep(T0 + 20 * MIN, PUBLIC)
+    assert counts["suppressed"] == 5 and counts["opened"] == 0
+    assert [i.kind for i in net.incidents()] == ["pon_caida"]
