@@ -34,11 +34,12 @@ def _params(rule) -> dict:
     return with_defaults(kinds.module(rule.kind).PARAMS, rule.params)
 
 
-def _medians(rules, onus, now) -> dict:
+def _medians(olt_id, rules, onus, now) -> dict:
     """{(days, min_samples): {onu_id: median}} for the degradation rules' windows."""
     wanted = {(p["dias"], p["min_muestras"]) for p in map(_params, rules)}
-    ids = [o.id for o in onus if o.rx_power is not None]
-    return {w: load.rx_medians(ids, now, int(w[0]), int(w[1])) for w in wanted}
+    ids = [o.id for o in onus]
+    return {w: load.cached_rx_medians(olt_id, ids, now, int(w[0]), int(w[1]))
+            for w in wanted}
 
 
 def _last_olt_incident(olt_id):
@@ -93,7 +94,7 @@ def evaluate_olt(olt_id: int, now: datetime | None = None, public_url: str = "",
     onus = load.onu_facts(olt_id, now)
     open_before = incidents.open_by_key(olt_id, [r.id for r in applicable])
     degrading = [r for r in evaluated if kinds.module(r.kind).NEEDS_MEDIANS]
-    medians = _medians(degrading, onus, now) if degrading else {}
+    medians = _medians(olt_id, degrading, onus, now) if degrading else {}
 
     findings = []
     for rule in evaluated:

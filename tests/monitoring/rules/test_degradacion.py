@@ -65,3 +65,20 @@ def test_pon_degradation_needs_k_onus_degraded_at_once():
     found = rules.evaluate("pon_degradada", inputs(two, {"min_onus": 2}, medians=medians))
     assert [(f.key, f.onu_ids) for f in found] == [("pon:1/1", (1, 2))]
     assert rules.evaluate("pon_degradada", inputs(two, {"min_onus": 3}, medians=medians)) == []
+
+
+def test_medians_are_kept_for_an_hour_then_read_again(any_app):
+    brand_id = factories.add_brand(any_app)
+    olt_id = factories.add_olt(any_app, brand_id)
+    (onu_id,) = factories.add_onus(any_app, olt_id, 1)
+    factories.add_readings(any_app, onu_id, "rx_power",
+                           [(NOW - timedelta(hours=2 + h), -20.0) for h in range(3)])
+    with any_app.app_context():
+        assert load.cached_rx_medians(olt_id, [onu_id], NOW, 7, 3) == {onu_id: -20.0}
+    factories.add_readings(any_app, onu_id, "rx_power",
+                           [(NOW - timedelta(hours=5 + h), -25.0) for h in range(4)])
+    with any_app.app_context():
+        later = NOW + timedelta(minutes=30)
+        assert load.cached_rx_medians(olt_id, [onu_id], later, 7, 3) == {onu_id: -20.0}
+        again = NOW + timedelta(minutes=61)
+        assert load.cached_rx_medians(olt_id, [onu_id], again, 7, 3) == {onu_id: -25.0}
