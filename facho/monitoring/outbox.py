@@ -104,3 +104,16 @@ def deliver_due(now: datetime | None = None) -> dict:
             counts[status or "ajena"] = counts.get(status or "ajena", 0) + 1
         if len(ids) < BATCH:
             return counts
+
+
+def next_due_in_s(now: datetime | None = None) -> float | None:
+    """Seconds until the next pending row is due (0 when one is due now), or None."""
+    now = now or utcnow()
+    first = db.session.execute(sa.select(sa.func.min(OUT.c.next_attempt_at))
+                               .where(OUT.c.status == "pendiente")).scalar()
+    db.session.rollback()
+    if first is None:
+        return None
+    if first.tzinfo is None:
+        first = first.replace(tzinfo=now.tzinfo)
+    return max(0.0, (first - now).total_seconds())
