@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from facho import messaging
 from facho.extensions import db
 from facho.models import NotificationOutbox, utcnow
 from facho.monitoring import trigger
@@ -65,10 +66,11 @@ def test_a_worker_killed_before_the_message_got_through_sends_it_once_after_rest
             with app.app_context():
                 trigger.after_execution(net.olt_id)     # the next walk of the OLT
             wait_for(lambda: _row(app).status == "enviado", 60, "the delivery")
-            with app.app_context():
-                trigger.after_execution(net.olt_id)     # and another: nothing more to send
-            wait_for(lambda: redis_client.hlen("facho:alerts.msgs") == 0, 60,
-                     "the worker to finish its messages")
+            # and another walk: its evaluation finds nothing more to send
+            sent = messaging.get_broker().enqueue(messaging.evaluate_message(net.olt_id))
+            key = sent.options["redis_message_id"]
+            wait_for(lambda: not redis_client.hexists("facho:alerts.msgs", key), 60,
+                     "the last evaluation")
         finally:
             stop_process(second)
         assert len(http.messages) == 1, log.read_text()
