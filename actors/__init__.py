@@ -14,4 +14,4 @@ set_app_factory(create_app)
 broker = setup_broker()
 broker.add_middleware(WorkerRestart())   # `flask facho restart`: worker processes only
 
-from actors import executions, maintenance, scheduler  # noqa: E402,F401  (register the actors)
+from actors import alerts, executions, maintenance, scheduler  # noqa: E402,F401  (register the actors)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from admin.api_tokens import ApiCallView, ApiTokenView
+from admin.alerts import AlertRuleView, NotificationChannelView
 from admin.audit import AuditEventView
+from admin.incidents import IncidentView, open_incidents_badge
 from admin.catalog import BrandView, IndexFormulaView, OidView
 from admin.executions import ExecutionView
 from admin.inventory import OnuView
@@ -23,6 +25,12 @@ def register(panel) -> None:
     panel.add_view(OltView(m.Olt, name="OLTs", endpoint="olts"))
     panel.add_view(OnuView(m.Onu, name="ONUs", endpoint="onus"))
     panel.add_view(NetworkView(name="Red", endpoint="red", url="/admin/red"))
+    panel.add_view(IncidentView(m.Incident, name="Incidentes", endpoint="incidentes"))
+    panel.add_view(AlertRuleView(m.AlertRule, name="Reglas de alerta", endpoint="reglas",
+                                 category=CONFIG))
+    panel.add_view(NotificationChannelView(m.NotificationChannel, name="Canales de aviso",
+                                           endpoint="canales", category=CONFIG))
+    panel.app.jinja_env.globals["open_incidents_badge"] = open_incidents_badge
     panel.add_view(JobHostView(m.SnmpJobHost, name="Tareas por OLT", endpoint="job_hosts",
                                category=CONFIG))
     panel.add_view(BrandView(m.Brand, name="Marcas", endpoint="brands", category=CONFIG))

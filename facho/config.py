@@ -45,6 +45,7 @@ class Config:
     power_event_db: float         # |Δ rx power| (dB) between two readings that makes an event
     api_rate_per_minute: int = 600  # REST API calls per token per minute (0 = no limit)
     api_page_max: int = 1000        # largest page (`limite`) an API list accepts
+    public_url: str = "http://127.0.0.1:5000"   # the panel's address, for links in notifications
 
     @property
     def claim_horizon_s(self) -> int:
@@ -176,4 +177,13 @@ def load_config(environ: dict | None = None) -> Config:
         power_event_db=_float(env, "FACHO_POWER_EVENT_DB", 3.0, 0.1, 40.0),
         api_rate_per_minute=_int(env, "FACHO_API_RATE_PER_MINUTE", 600, 0, 1000000),
         api_page_max=_int(env, "FACHO_API_PAGE_MAX", 1000, 10, 100000),
+        public_url=_public_url(env),
     )
+
+
+def _public_url(env: dict) -> str:
+    raw = (env.get("FACHO_PUBLIC_URL") or "").strip() or "http://127.0.0.1:5000"
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"FACHO_PUBLIC_URL inválida: '{raw}' (ejemplo: https://noc.ejemplo.pe)")
+    return raw.rstrip("/")

@@ -35,7 +35,8 @@ DISCOVERY_QUEUE = "discovery_main"
 GET_QUEUE = "get_main"
 SCHEDULER_QUEUE = "scheduler"
 MAINTENANCE_QUEUE = "maintenance"
-QUEUES = (SCHEDULER_QUEUE, DISCOVERY_QUEUE, GET_QUEUE, MAINTENANCE_QUEUE)
+ALERTS_QUEUE = "alerts"       # alert evaluation and notification delivery (issue 13)
+QUEUES = (SCHEDULER_QUEUE, DISCOVERY_QUEUE, GET_QUEUE, MAINTENANCE_QUEUE, ALERTS_QUEUE)
 QUEUE_BY_JOB_TYPE = {"descubrimiento": DISCOVERY_QUEUE, "get": GET_QUEUE}
 
 ACTOR_BY_JOB_TYPE = {"descubrimiento": "run_discovery", "get": "run_get"}
@@ -43,6 +44,9 @@ EXECUTION_ACTORS = frozenset(ACTOR_BY_JOB_TYPE.values())
 SLOT_ACTOR = "dispatch_slot"
 TICK_ACTOR = "scheduler_tick"
 PURGE_ACTOR = "purge_executions"
+EVALUATE_ACTOR = "evaluate_alerts"          # (olt_id): one OLT after an execution
+DELIVER_ACTOR = "deliver_notifications"     # (): send the outbox's due rows
+SWEEP_ACTOR = "alerts_sweep"                # periodic: time-based rules, hold times
 
 BROKER_DOWN = ("No se pudo encolar la ejecución: el broker (Redis) no responde. "
                "Verifique REDIS_URL y que Redis esté activo.")
@@ -141,6 +145,14 @@ def slot_message(slot_epoch_s: int) -> dramatiq.Message:
 
 def purge_message(days: int) -> dramatiq.Message:
     return actor_message(MAINTENANCE_QUEUE, PURGE_ACTOR, (int(days),))
+
+
+def evaluate_message(olt_id: int) -> dramatiq.Message:
+    return actor_message(ALERTS_QUEUE, EVALUATE_ACTOR, (int(olt_id),))
+
+
+def deliver_message() -> dramatiq.Message:
+    return actor_message(ALERTS_QUEUE, DELIVER_ACTOR, ())
 
 
 def new_message_id() -> str:

@@ -486,3 +486,165 @@ class ApiCall(db.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.method} {self.route} {self.status}"
+# --- alerts (issue 13, `facho.monitoring`) ---------------------------------------------
+
+ALERT_KINDS = ("onu_desconectada", "rx_baja", "degradacion", "olt_inalcanzable",
+               "pon_caida", "pon_degradada")
+SEVERITIES = ("aviso", "critico")                 # ordered: a rule's min_severity filters
+SCOPES = ("todas", "marca", "olt", "pon")
+INCIDENT_STATES = ("abierto", "reconocido", "resuelto")
+OPEN_INCIDENT_STATES = ("abierto", "reconocido")
+TRANSITIONS = ("abierto", "reconocido", "resuelto")
+OUTBOX_STATUSES = ("pendiente", "enviando", "enviado", "fallido")
+
+alert_rule_channels = sa.Table(
+    "alert_rule_channels", db.metadata,
+    sa.Column("rule_id", sa.Integer, sa.ForeignKey("alert_rules.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("channel_id", sa.Integer,
+              sa.ForeignKey("notification_channels.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class NotificationChannel(db.Model):
+    """Where notifications go: one Apprise URL (a secret: tokens and passwords live in it;
+    never listed, logged or put in an error)."""
+
+    __tablename__ = "notification_channels"
+    id = sa.Column(sa.Integer, primary_key=True)
+    nombre = sa.Column(sa.String(80), nullable=False, unique=True)
+    url = sa.Column(sa.Text, nullable=False)      # secret
+    enabled = sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.text("true"))
+    resumen_diario = sa.Column(sa.Boolean, nullable=False, default=False,
+                               server_default=sa.text("false"))
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    def __str__(self):
+        return self.nombre
+
+
+class AlertRule(db.Model):
+    """One alert condition (`kind`) over a scope, with its parameters (`params`, validated
+    per kind by `facho.monitoring.rules`)."""
+
+    __tablename__ = "alert_rules"
+    id = sa.Column(sa.Integer, primary_key=True)
+    nombre = sa.Column(sa.String(120), nullable=False, unique=True)
+    kind = sa.Column(sa.String(30), nullable=False)
+    scope = sa.Column(sa.String(10), nullable=False)
+    brand_id = sa.Column(sa.Integer, sa.ForeignKey("brands.id", ondelete="CASCADE"))
+    olt_id = sa.Column(sa.Integer, sa.ForeignKey("olts.id", ondelete="CASCADE"))
+    slot = sa.Column(sa.Integer)
+    port = sa.Column(sa.Integer)
+    params = sa.Column(sa.JSON, nullable=False, default=dict)
+    severity = sa.Column(sa.String(10), nullable=False, default="aviso", server_default="aviso")
+    min_severity = sa.Column(sa.String(10), nullable=False, default="aviso",
+                             server_default="aviso")
+    enabled = sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.text("true"))
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    brand = relationship(Brand)
+    olt = relationship(Olt)
+    channels = relationship(NotificationChannel, secondary=alert_rule_channels,
+                            order_by=NotificationChannel.id)
+
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", ALERT_KINDS), name="kind"),
+        sa.CheckConstraint(_in("scope", SCOPES), name="scope"),
+        sa.CheckConstraint(_in("severity", SEVERITIES), name="severity"),
+        sa.CheckConstraint(_in("min_severity", SEVERITIES), name="min_severity"),
+        sa.CheckConstraint(
+            "(scope = 'todas') OR (scope = 'marca' AND brand_id IS NOT NULL) OR "
+            "(scope = 'olt' AND olt_id IS NOT NULL) OR "
+            "(scope = 'pon' AND olt_id IS NOT NULL AND slot IS NOT NULL AND port IS NOT NULL)",
+            name="scope_keys"),
+    )
+
+    def __str__(self):
+        return self.nombre
+
+
+class Incident(db.Model):
+    """An alert with a life: abierto → reconocido → resuelto. `dedupe_key` names the
+    condition (rule and what it is about); at most one incident per key is open (a partial
+    unique index), so two workers never open the same one twice."""
+
+    __tablename__ = "incidents"
+    id = sa.Column(sa.Integer, primary_key=True)
+    rule_id = sa.Column(sa.Integer, sa.ForeignKey("alert_rules.id", ondelete="SET NULL"))
+    kind = sa.Column(sa.String(30), nullable=False)
+    severity = sa.Column(sa.String(10), nullable=False, default="aviso", server_default="aviso")
+    dedupe_key = sa.Column(sa.String(200), nullable=False)
+    state = sa.Column(sa.String(12), nullable=False, default="abierto", server_default="abierto")
+    olt_id = sa.Column(sa.Integer, sa.ForeignKey("olts.id", ondelete="CASCADE"))
+    slot = sa.Column(sa.Integer)
+    port = sa.Column(sa.Integer)
+    onu_id = sa.Column(sa.Integer, sa.ForeignKey("onus.id", ondelete="SET NULL"))
+    title = sa.Column(sa.String(255), nullable=False, default="", server_default="")
+    cause = sa.Column(sa.String(80))              # "corte de fibra", "corte de energía", …
+    detail = sa.Column(sa.Text, nullable=False, default="", server_default="")
+    onus_included = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    onus_suppressed = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    flapping_count = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    parent_id = sa.Column(sa.Integer, sa.ForeignKey("incidents.id", ondelete="SET NULL"))
+    opened_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at = sa.Column(UTCDateTime)         # the condition last held
+    clear_since = sa.Column(UTCDateTime)          # the condition stopped holding (hold time)
+    acknowledged_at = sa.Column(UTCDateTime)
+    acknowledged_by = sa.Column(sa.String(80))
+    ack_note = sa.Column(sa.Text)
+    resolved_at = sa.Column(UTCDateTime)
+    resolved_by = sa.Column(sa.String(80))        # NULL = automatically
+
+    rule = relationship(AlertRule)
+    olt = relationship(Olt)
+
+    __table_args__ = (
+        sa.CheckConstraint(_in("state", INCIDENT_STATES), name="state"),
+        sa.CheckConstraint(_in("kind", ALERT_KINDS), name="kind"),
+        sa.Index("uq_incidents_open_dedupe", "dedupe_key", unique=True,
+                 sqlite_where=sa.text("state IN ('abierto', 'reconocido')"),
+                 postgresql_where=sa.text("state IN ('abierto', 'reconocido')")),
+        sa.Index("ix_incidents_dedupe_resolved", "dedupe_key", "resolved_at"),
+        sa.Index("ix_incidents_state_olt", "state", "olt_id"),
+        sa.Index("ix_incidents_opened_at", "opened_at"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_INCIDENT_STATES
+
+    def __str__(self):
+        return f"#{self.id} {self.title}"
+
+
+class NotificationOutbox(db.Model):
+    """One notification to send: written in the transaction that makes the transition;
+    `idempotency_key` (incident, transition, channel) is unique, so a transition is never
+    queued twice, and a row marked `enviado` is never sent again."""
+
+    __tablename__ = "notification_outbox"
+    id = sa.Column(sa.Integer, primary_key=True)
+    incident_id = sa.Column(sa.Integer, sa.ForeignKey("incidents.id", ondelete="CASCADE"))
+    transition = sa.Column(sa.String(20), nullable=False)
+    channel_id = sa.Column(sa.Integer,
+                           sa.ForeignKey("notification_channels.id", ondelete="CASCADE"),
+                           nullable=False)
+    idempotency_key = sa.Column(sa.String(120), nullable=False, unique=True)
+    title = sa.Column(sa.String(255), nullable=False, default="", server_default="")
+    body = sa.Column(sa.Text, nullable=False, default="", server_default="")
+    status = sa.Column(sa.String(12), nullable=False, default="pendiente",
+                       server_default="pendiente")
+    attempts = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    next_attempt_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    claimed_at = sa.Column(UTCDateTime)
+    sent_at = sa.Column(UTCDateTime)
+    last_error = sa.Column(sa.Text)
+
+    channel = relationship(NotificationChannel)
+
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
+        sa.Index("ix_notification_outbox_status_next", "status", "next_attempt_at"),
+    )

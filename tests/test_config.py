@@ -35,6 +35,8 @@ def test_heroku_style_postgres_urls_are_accepted():
     ({"FACHO_HISTORY_ROLLUP_DAYS": "99999"}, "FACHO_HISTORY_ROLLUP_DAYS"),
     ({"FACHO_HISTORY_RAW_DAYS": "60", "FACHO_HISTORY_ROLLUP_DAYS": "30"},
      "FACHO_HISTORY_ROLLUP_DAYS"),
+    ({"FACHO_PUBLIC_URL": "noc.ejemplo.pe"}, "FACHO_PUBLIC_URL"),
+    ({"FACHO_PUBLIC_URL": "ftp://noc.ejemplo.pe"}, "FACHO_PUBLIC_URL"),
 ])
 def test_a_bad_value_names_its_variable(env, variable):
     environ = {"FACHO_ENV": "development", **env}
@@ -67,3 +69,9 @@ def test_the_cli_exits_with_one_clear_line_and_no_traceback(tmp_path):
     assert result.returncode == 2
     assert "SECRET_KEY no definida" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_public_url_for_notification_links_loses_its_trailing_slash():
+    config = load_config({"FACHO_ENV": "development", "FACHO_PUBLIC_URL": "https://noc.isp.pe/"})
+    assert config.public_url == "https://noc.isp.pe"
+    assert load_config({"FACHO_ENV": "development"}).public_url == "http://127.0.0.1:5000"

@@ -8,6 +8,7 @@ from facho.executions import transitions
 from facho.executions.resend import resend
 from facho.executions.retries import attempts_allowed, retry_delay_s
 from facho.logging_setup import kv
+from facho.monitoring import trigger as alert_trigger
 from facho.reasons import REASON_ALL_ATTEMPTS, REASON_RETRY
 from facho.models import FAILED, SUCCESS, Execution
 
@@ -25,6 +26,7 @@ class JobSnapshot:
         self.attempts_allowed = attempts_allowed(self.max_retries)
         self.retry_delay_seconds = job.retry_delay_seconds if job is not None else 0
         self.olt = olt.abreviatura if olt is not None else None
+        self.olt_id = row.olt_id
 
 
 def failed_or_retry(execution_id, worker, info: JobSnapshot, attempt: int, message: str,
@@ -48,6 +50,8 @@ def failed_or_retry(execution_id, worker, info: JobSnapshot, attempt: int, messa
 def finish(execution_id, worker, status, info: JobSnapshot, attempt, *, summary=None, error=None):
     if transitions.finish(execution_id, worker, status, summary=summary, error=error):
         log_end(execution_id, info, status, attempt=attempt, summary=summary, reason=error)
+        if status in (SUCCESS, FAILED):
+            alert_trigger.after_execution(info.olt_id)
     else:
         # Someone else owns the row now (taken over, interrupted by an operator): the
         # inventory written in this transaction was rolled back with it.
