@@ -203,6 +203,16 @@ def add_readings(app, onu_id, metric, readings) -> None:
     with app.app_context():
         store.append([(onu_id, metric, at, value) for at, value in readings])
         db.session.commit()
+def add_incident(app, olt_id, **kw) -> int:
+    """An incident on the OLT `olt_id` (a PON outage opened now unless told otherwise)."""
+    from facho.models import Incident
+    kw.setdefault("kind", "pon_caida")
+    kw.setdefault("dedupe_key", f"k{datetime.now(UTC).timestamp()}{kw.get('title', '')}")
+    kw.setdefault("title", "PON 0/1/1 de OLT-NORTE: corte de fibra")
+    kw.setdefault("opened_at", datetime.now(UTC))
+    return add(app, Incident(olt_id=olt_id, **kw))
+
+
 def add_run_selection(app) -> dict[str, int]:
     """The "Ejecutar" tests' selection: one enabled job on two OLTs (one disabled), one
     disabled job, one job without OLTs; ids by role."""

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from facho.extensions import db
 from facho.inventory.search import like_pattern, search_text
-from facho.models import Execution, Olt, Onu, OnuEvent, SnmpJob, SnmpJobHost, User
+from facho.models import Execution, Incident, Olt, Onu, OnuEvent, SnmpJob, SnmpJobHost, User
 
 
 @dataclass(frozen=True)
@@ -160,3 +160,24 @@ def event_select(f: EventFilter):
         conditions.append(OnuEvent.at >= f.since)
     return sa.select(OnuEvent, onu_name.label("onu_name"),
                      olt_name.label("olt_name")).where(*conditions)
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    state: str | None = None
+    olt: int | None = None
+    kind: str | None = None
+    since: object = None            # aware UTC datetime, inclusive
+
+
+def incident_select(f: IncidentFilter):
+    """Incidents as the panel lists them (an ONU incident folded into its PON's or OLT's
+    is not listed on its own), with the OLT's name."""
+    olt_name = (sa.select(Olt.abreviatura).where(Olt.id == Incident.olt_id)
+                .correlate(Incident).scalar_subquery())
+    conditions = [Incident.parent_id.is_(None)] + [column == value for column, value in (
+        (Incident.state, f.state), (Incident.olt_id, f.olt), (Incident.kind, f.kind))
+        if value is not None]
+    if f.since is not None:
+        conditions.append(Incident.opened_at >= f.since)
+    return sa.select(Incident, olt_name.label("olt_name")).where(*conditions)

@@ -8,7 +8,7 @@ from marshmallow import fields as f
 from facho.api.fields import (Bool, Float, Instant, Int, IntList, Schema, Str, between,
                               length, one_of)
 from facho.inventory.events.kinds import KINDS as EVENT_KINDS
-from facho.models import STATUSES
+from facho.models import ALERT_KINDS, INCIDENT_STATES, STATUSES
 
 MAX_LIMIT = 1000   # see Config.api_page_max; the schema's own ceiling for the docs
 
@@ -88,6 +88,21 @@ class EventFilterArgs(Schema):
 
 class EventListArgs(EventFilterArgs, PageArgs):
     pass
+
+
+class IncidentFilterArgs(Schema):
+    estado = Str(validate=one_of(INCIDENT_STATES))
+    olt = Int(validate=between(1, 2**31 - 1), metadata={"description": "Id de la OLT."})
+    tipo = Str(validate=one_of(ALERT_KINDS))
+    desde = Instant(metadata={"description": "Abiertos desde (inclusive)."})
+
+
+class IncidentListArgs(IncidentFilterArgs, PageArgs):
+    pass
+
+
+class AckBody(Schema):
+    nota = Str(validate=length(0, 1000), metadata={"description": "Nota opcional."})
 
 
 class JobListArgs(Schema):
@@ -224,6 +239,31 @@ class EventOut(ma.Schema):
 
 class EventPage(ma.Schema):
     items = f.List(f.Nested(EventOut))
+    siguiente = f.Integer(allow_none=True)
+
+
+class IncidentOut(ma.Schema):
+    id = f.Integer()
+    tipo = f.String()
+    severidad = f.String()
+    estado = f.String()
+    titulo = f.String()
+    causa = f.String(allow_none=True)
+    olt = f.Nested(Ref)
+    pon = f.String(allow_none=True)
+    onu = f.Integer(allow_none=True)
+    onus_incluidas = f.Integer()
+    alertas_suprimidas = f.Integer()
+    abierto = f.String()
+    reconocido = f.String(allow_none=True)
+    reconocido_por = f.String(allow_none=True)
+    nota = f.String(allow_none=True)
+    resuelto = f.String(allow_none=True)
+    resuelto_por = f.String(allow_none=True)
+
+
+class IncidentPage(ma.Schema):
+    items = f.List(f.Nested(IncidentOut))
     siguiente = f.Integer(allow_none=True)
 
 

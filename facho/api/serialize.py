@@ -70,3 +70,17 @@ def event(row, onu_name: str | None, olt_name: str | None) -> dict:
                                                     row.cause),
         "ejecucion": row.execution_id,
     }
+
+
+def incident(row, olt_name: str | None) -> dict:
+    return {
+        "id": row.id, "tipo": row.kind, "severidad": row.severity, "estado": row.state,
+        "titulo": row.title, "causa": row.cause,
+        "olt": {"id": row.olt_id, "abreviatura": olt_name},
+        "pon": None if row.slot is None or row.port is None else f"0/{row.slot}/{row.port}",
+        "onu": row.onu_id, "onus_incluidas": row.onus_included,
+        "alertas_suprimidas": row.onus_suppressed, "abierto": iso(row.opened_at),
+        "reconocido": iso(row.acknowledged_at), "reconocido_por": row.acknowledged_by,
+        "nota": row.ack_note, "resuelto": iso(row.resolved_at),
+        "resuelto_por": row.resolved_by,
+    }

@@ -32,7 +32,10 @@ from facho.extensions import db
 from facho.executions.manual_run import rerun_pairs, run_jobs_now
 from facho.inventory import onu_page
 from facho.inventory.history import store as history
-from facho.models import FAILED, Execution, Olt, Onu, OnuEvent, SnmpJob, utcnow
+from facho.models import (FAILED, Execution, Incident, Olt, Onu, OnuEvent, SnmpJob, User,
+                          utcnow)
+from facho.monitoring import incidents
+from facho.monitoring import trigger as alert_trigger
 from facho.redis_conn import get_redis
 
 log = logging.getLogger("facho.api")
@@ -478,6 +481,48 @@ def rerun(execution_id):
                               f"está {row.status}.", kind="no-fallida")
     report = rerun_pairs({(row.job_id, row.olt_id)}, g.api_user_id)
     return _report_answer(report, "No se crearon ejecuciones.")
+
+
+@bp.route("/incidentes")
+@bp.arguments(schemas.IncidentListArgs, location="query", unknown=ma.RAISE)
+@bp.response(200, schemas.IncidentPage)
+@documented(422)
+@needs(READ)
+def list_incidents(args):
+    """Incidentes (los más nuevos primero), con los filtros del panel."""
+    where = queries.IncidentFilter(state=args.get("estado"), olt=args.get("olt"),
+                                   kind=args.get("tipo"), since=args.get("desde"))
+    rows, cursor = queries.page_of(queries.incident_select(where), Incident.id,
+                                   args.get("despues_de"), limit_of(args), descending=True)
+    return {"items": [serialize.incident(row.Incident, row.olt_name) for row in rows],
+            "siguiente": cursor}
+
+
+@bp.route("/incidentes/<int:incident_id>/reconocer", methods=["POST"])
+@bp.arguments(schemas.AckBody, unknown=ma.RAISE)
+@bp.response(200, schemas.IncidentOut)
+@documented(404, 409, 422)
+@needs(RUN)
+@_session_safe
+def acknowledge_incident(body, incident_id):
+    """Reconocer un incidente abierto (lo mismo que «Reconocer» del panel: queda a nombre
+    del dueño del token y avisa por los canales de su regla)."""
+    row = db.session.get(Incident, incident_id)
+    if row is None:
+        raise ApiProblem(404, f"No existe el incidente {incident_id}.")
+    user = db.session.get(User, g.api_user_id)
+    note = (body.get("nota") or "").strip() or None
+    if not incidents.acknowledge(incident_id, user.username, note, utcnow(),
+                                 current_app.config["FACHO"].public_url):
+        db.session.rollback()
+        raise ApiProblem(409, f"El incidente {incident_id} no está abierto (está "
+                              f"{db.session.get(Incident, incident_id).state}).",
+                         kind="no-abierto")
+    db.session.commit()
+    alert_trigger.wake_delivery()
+    row = db.session.get(Incident, incident_id, populate_existing=True)
+    olt = db.session.get(Olt, row.olt_id) if row.olt_id else None
+    return serialize.incident(row, olt.abreviatura if olt else None)
 
 
 # --- Prometheus --------------------------------------------------------------------------

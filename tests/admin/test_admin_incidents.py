@@ -9,12 +9,7 @@ from tests import factories
 from tests.panel import count, fetch, post, table, text
 
 
-def incident(app, olt_id, **kw):
-    kw.setdefault("kind", "pon_caida")
-    kw.setdefault("dedupe_key", f"k{utcnow().timestamp()}{kw.get('title', '')}")
-    kw.setdefault("title", "PON 0/1/1 de OLT-NORTE: corte de fibra")
-    kw.setdefault("opened_at", utcnow())
-    return factories.add(app, Incident(olt_id=olt_id, **kw))
+incident = factories.add_incident
 
 
 def titles(client, query=""):
