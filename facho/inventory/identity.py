@@ -57,10 +57,13 @@ def elsewhere(onu_id: int, olt_id: int, serial: str | None) -> list[tuple[str, s
     key = normal_serial(serial)
     if key is None:
         return []
+    # the spellings a vendor's format stores, so the serial index answers (an upper() of
+    # the column would read every ONU of every OLT on each ONU page)
+    spellings = {key, key.lower(), str(serial).strip()}
     rows = db.session.execute(
         sa.select(Olt.abreviatura, Onu.name, Onu.raw_index, Onu.id)
         .join(Olt, Olt.id == Onu.olt_id)
-        .where(sa.func.upper(Onu.serial) == key, Onu.olt_id != olt_id,
+        .where(Onu.serial.in_(spellings), Onu.olt_id != olt_id,
                Onu.present.is_(True), Onu.id != onu_id)
         .order_by(Olt.abreviatura)).all()
     return [(olt, name or raw, id_) for olt, name, raw, id_ in rows]
