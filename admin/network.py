@@ -72,6 +72,8 @@ class NetworkView(StaffOnly, BaseView):
         return self.render("admin/red/olt.html", olt=olt, stats=network.olt(olt_id),
                            grid=sorted(grid.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)),
                            walk=walk, walk_at=fmt.local_time(walk.finished_at) if walk else None,
+                           rebooted=fmt.local_time(olt.rebooted_at) if olt.rebooted_at else None,
+                           up_for=fmt.ago(olt.uptime_s) if olt.uptime_s is not None else None,
                            events=event_rows(events.recent(olt_id=olt_id, since=since)))
 
     @expose("/pon/<int:olt_id>/<int:slot>/<int:port>/")

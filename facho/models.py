@@ -116,6 +116,10 @@ class Olt(db.Model):
     habilitar_olt = sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.text("true"))
     max_concurrent = sa.Column(sa.Integer, nullable=False, default=1, server_default="1")
     max_starts_per_minute = sa.Column(sa.Integer, nullable=False, default=30, server_default="30")
+    # sysUpTime as last read (s), when, and the last reboot it showed (facho.inventory.uptime)
+    uptime_s = sa.Column(sa.BigInteger)
+    uptime_at = sa.Column(UTCDateTime)
+    rebooted_at = sa.Column(UTCDateTime)
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
 
     brand = relationship(Brand)

@@ -11,7 +11,6 @@ from flask_migrate import downgrade, upgrade
 from facho.extensions import db
 from facho.models import include_in_autogenerate
 from facho.inventory.history import compact, partitions, samples, store
-from tests.factories import add_brand, add_olt, add_onus
 from tests.conftest import make_test_app
 
 
@@ -103,6 +102,22 @@ def test_the_api_onu_search_is_served_by_the_trigram_index_on_postgresql(empty_a
 BEFORE = "8c4e1b7a9f20-1"     # the revision before the history's day partitions
 
 
+def _onu_at_an_old_revision(app) -> int:
+    """One ONU written with the columns every revision has (the models may hold columns a
+    later migration adds); its id."""
+    created = datetime(2026, 11, 30, tzinfo=UTC).replace(tzinfo=None)
+    with app.app_context(), db.engine.begin() as conn:
+        brand = conn.execute(sa.text("INSERT INTO brands (nombre) VALUES ('Huawei') "
+                                     "RETURNING id")).scalar()
+        olt = conn.execute(sa.text(
+            "INSERT INTO olts (abreviatura, ip_address, comunidad, brand_id, created_at) "
+            "VALUES ('OLT-1', '10.0.0.1', 'publica', :brand, :at) RETURNING id"),
+            {"brand": brand, "at": created}).scalar()
+        return conn.execute(sa.text(
+            "INSERT INTO onus (olt_id, raw_index, first_seen_at) VALUES (:olt, '1.1.1', :at) "
+            "RETURNING id"), {"olt": olt, "at": created}).scalar()
+
+
 def test_history_rows_survive_partitioning_and_rolled_up_days_read_back_after_downgrade(
         empty_app):
     """Rows written before the partitioning migration land in their day partitions; days
@@ -110,8 +125,7 @@ def test_history_rows_survive_partitioning_and_rolled_up_days_read_back_after_do
     t0 = datetime(2026, 12, 1, 10, tzinfo=UTC)
     with empty_app.app_context():
         upgrade(directory="migrations", revision=BEFORE)
-    brand = add_brand(empty_app)
-    (onu,) = add_onus(empty_app, add_olt(empty_app, brand), 1)
+    onu = _onu_at_an_old_revision(empty_app)
     written = [(t0 + timedelta(hours=7 * i), -20.0 - i / 100) for i in range(10)]
     with empty_app.app_context():
         store.append([(onu, "rx_power", t, v) for t, v in written])

@@ -52,12 +52,18 @@ def _last_olt_incident(olt_id):
 
 
 def _settling(olt_id, rules, now) -> tuple[bool, int | None]:
-    """(in the settle period, the incident it follows)."""
+    """(in the settle period, the incident it follows): after the OLT's unreachable incident
+    resolved, or after a reboot its uptime showed (`facho.inventory.uptime`; no incident
+    to fold into then)."""
     settle = [_params(r)["asentamiento_min"] for r in rules if r.kind == "olt_inalcanzable"]
     if not settle:
         return False, None
     incident_id, resolved_at = _last_olt_incident(olt_id)
-    return storm.settling(resolved_at, now, max(settle)), incident_id
+    if storm.settling(resolved_at, now, max(settle)):
+        return True, incident_id
+    rebooted_at = db.session.execute(sa.select(Olt.rebooted_at).where(Olt.id == olt_id)
+                                     ).scalar()
+    return storm.settling(rebooted_at, now, max(settle)), None
 
 
 def _cover_incident(cover, open_now: dict, olt_id: int):

@@ -59,7 +59,14 @@ def test_an_olt_page_shows_its_slots_ports_and_last_walk(app, staff_client, netw
     job = add_job(app, network["brand"], olt_ids=(network["north"],))
     add_execution(app, job, network["north"], status="SUCCESS", duration_ms=4200,
                   finished_at=network["now"] - timedelta(minutes=5))
+    with app.app_context():
+        from facho.extensions import db
+        from facho.models import Olt
+        olt = db.session.get(Olt, network["north"])
+        olt.uptime_s, olt.rebooted_at = 3 * 3600, network["now"] - timedelta(hours=3)
+        db.session.commit()
     page = text(staff_client.get(f"/admin/red/olt/{network['north']}/"))
+    assert re.search(r'id="olt-uptime">hace 3 h', page) and 'id="olt-reboot"' in page
     grid = re.search(r'id="pon-grid".*?</div>\s*</div>', page, flags=re.S).group(0)
     assert re.findall(r'data-pon="([^"]+)"', grid) == ["0/1/1", "0/1/2"]
     assert "duró 4.2 s" in page

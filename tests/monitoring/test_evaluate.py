@@ -131,6 +131,29 @@ def test_an_unreachable_olt_opens_once_and_its_comeback_gives_no_onu_storm(any_a
     assert len(http.messages) == 2
 
 
+def test_a_reboot_seen_in_the_uptime_holds_onu_alerts_for_the_settle_period(any_app, http):
+    """No failed poll: the OLT answered before and after, but its uptime went down."""
+    from facho.extensions import db
+    from facho.inventory import uptime
+
+    net = Network(any_app, onus=8)
+    channel = net.channel(http.url)
+    net.rule("olt_inalcanzable", [channel], fallos=3, asentamiento_min=10,
+             espera_resolver_min=0)
+    net.rule("onu_desconectada", [channel], minutos=0, espera_resolver_min=0)
+    with any_app.app_context():
+        uptime.record(net.olt_id, 90 * 86400, T0)
+        assert uptime.record(net.olt_id, 120, T0 + 10 * MIN) == T0 + 8 * MIN
+        db.session.commit()
+    net.go_down(net.onu_ids[:3], T0 + 10 * MIN)
+    net.evaluate(T0 + 10 * MIN)
+    net.evaluate(T0 + 15 * MIN, time_based_only=True)
+    assert net.incidents() == []                      # within 10 min of the boot at +8
+    net.evaluate(T0 + 19 * MIN, time_based_only=True)
+    net.deliver()
+    assert len(net.incidents()) == 3 and len(http.messages) == 3   # settled: they are real
+
+
 def test_flapping_within_the_cooldown_reopens_without_notifying_again(any_app, http):
     net = Network(any_app, onus=4)
     net.rule("onu_desconectada", [net.channel(http.url)], minutos=0, espera_resolver_min=0,
