@@ -115,6 +115,15 @@ class Olt(db.Model):
     habilitar_olt = sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.text("true"))
     max_concurrent = sa.Column(sa.Integer, nullable=False, default=1, server_default="1")
     max_starts_per_minute = sa.Column(sa.Integer, nullable=False, default=30, server_default="30")
+    # The polling budget (issue 15, facho/snmp/pacing.py): rows per GetBulk, requests per
+    # second to this OLT across every worker (0 = no cap), milliseconds of silence between
+    # one answer and the next request of a walk, and GETNEXT instead of GetBulk.
+    max_repetitions = sa.Column(sa.Integer, nullable=False, default=25, server_default="25")
+    max_requests_per_second = sa.Column(sa.Integer, nullable=False, default=0,
+                                        server_default="0")
+    request_pause_ms = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    getnext_only = sa.Column(sa.Boolean, nullable=False, default=False,
+                             server_default=sa.text("false"))
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
 
     brand = relationship(Brand)
@@ -126,6 +135,9 @@ class Olt(db.Model):
         sa.CheckConstraint(_in("v3_priv_proto", V3_PRIV_PROTOCOLS), name="v3_priv_proto"),
         sa.CheckConstraint("max_concurrent >= 1", name="max_concurrent_positive"),
         sa.CheckConstraint("max_starts_per_minute >= 1", name="max_starts_positive"),
+        sa.CheckConstraint("max_repetitions BETWEEN 1 AND 100", name="max_repetitions_range"),
+        sa.CheckConstraint("max_requests_per_second >= 0", name="max_requests_per_second_positive"),
+        sa.CheckConstraint("request_pause_ms >= 0", name="request_pause_ms_positive"),
     )
 
     def __str__(self):

@@ -31,6 +31,9 @@ def snmp_target(olt, config, **overrides) -> SnmpTarget:
 
     `config` is `facho.config.Config` (timeout per attempt, extra attempts). An SNMPv3 OLT
     (`snmp_version` "v3") carries its user, protocols and keys; its community is unused.
+    The OLT's polling budget travels with it (`facho.snmp.pacing`): every execution, retry,
+    manual run and "Probar" of the OLT books its requests in the same Redis limiter. In
+    GETNEXT mode `bulk_size` is 1, so `get_values.choose_method` counts one request per row.
     """
     options = dict(
         host=olt.ip_address,
@@ -46,9 +49,24 @@ def snmp_target(olt, config, **overrides) -> SnmpTarget:
         retries=int(config.snmp_retries),
         walk_deadline_s=WALK_DEADLINE_S,
         max_rows=MAX_ROWS,
+        **polling_budget(olt, config),
     )
     options.update(overrides)
     return SnmpTarget(**options)
+
+
+def polling_budget(olt, config) -> dict:
+    """The `SnmpTarget` options of an OLT's polling budget (see `snmp_target`)."""
+    getnext_only = bool(getattr(olt, "getnext_only", False))
+    per_second = int(getattr(olt, "max_requests_per_second", 0) or 0)
+    gate = None
+    if per_second > 0:
+        from facho.executions.request_rate import RequestRate
+        from facho.redis_conn import get_redis
+
+        gate = RequestRate(get_redis(config)).gate(olt.id, per_second)
+    return dict(bulk_size=1 if getnext_only else max(1, int(olt.max_repetitions or 25)),
+                getnext_only=getnext_only, pause_ms=int(olt.request_pause_ms or 0), gate=gate)
 
 
 def olt_limits(olt, config) -> OltLimits:
