@@ -117,11 +117,12 @@ class Olt(db.Model):
     max_starts_per_minute = sa.Column(sa.Integer, nullable=False, default=30, server_default="30")
     # The polling budget (issue 15, facho/snmp/pacing.py): rows per GetBulk, requests per
     # second to this OLT across every worker (0 = no cap), milliseconds of silence between
-    # one answer and the next request of a walk, and GETNEXT instead of GetBulk.
-    max_repetitions = sa.Column(sa.Integer, nullable=False, default=25, server_default="25")
-    max_requests_per_second = sa.Column(sa.Integer, nullable=False, default=0,
-                                        server_default="0")
-    request_pause_ms = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    # one answer and the next request of a walk, and GETNEXT instead of GetBulk. No Python
+    # default: the panel's new-OLT form shows them empty, meaning "the vendor profile's
+    # default" (admin/olts.py); rows built elsewhere get the server defaults.
+    max_repetitions = sa.Column(sa.Integer, nullable=False, server_default="25")
+    max_requests_per_second = sa.Column(sa.Integer, nullable=False, server_default="0")
+    request_pause_ms = sa.Column(sa.Integer, nullable=False, server_default="0")
     getnext_only = sa.Column(sa.Boolean, nullable=False, default=False,
                              server_default=sa.text("false"))
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)

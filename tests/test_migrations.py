@@ -69,3 +69,24 @@ def test_the_day_rows_of_the_time_series_leave_room_for_appends_on_postgresql(em
             options = conn.execute(sa.text(
                 "SELECT reloptions FROM pg_class WHERE relname = 'onu_metric_days'")).scalar()
         assert "fillfactor=50" in options
+
+
+def test_the_polling_budget_migration_gives_existing_olts_the_plain_budget(empty_app):
+    with empty_app.app_context():
+        upgrade(directory="migrations", revision="5d2f8a1c3e47")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO brands (id, nombre) VALUES (1, 'Huawei')"))
+            conn.execute(sa.text(
+                "INSERT INTO olts (abreviatura, ip_address, comunidad, brand_id, created_at) "
+                "VALUES ('OLT-VIEJA', '10.0.0.1', 'c', 1, CURRENT_TIMESTAMP)"))
+        upgrade(directory="migrations")
+        with db.engine.connect() as conn:
+            row = conn.execute(sa.text(
+                "SELECT max_repetitions, max_requests_per_second, request_pause_ms, "
+                "getnext_only FROM olts")).one()
+        assert tuple(row) == (25, 0, 0, False)
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE olts SET max_repetitions = 0"))
+        downgrade(directory="migrations", revision="5d2f8a1c3e47")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("olts")}
+        assert "max_repetitions" not in columns and "getnext_only" not in columns
