@@ -73,7 +73,8 @@ class Table:
     """A recording as sorted OIDs (tuples) and their pre-encoded varbinds."""
 
     def __init__(self, records: list[tuple[tuple[int, ...], bytes]]) -> None:
-        records = sorted(records)
+        # An OID recorded twice (real recordings have some) keeps its last value, as snmpsim.
+        records = sorted(dict(records).items())
         self.keys = [oid for oid, _ in records]
         self.varbinds = [_tlv(0x30, _tlv(0x06, codec.encode_oid(oid)) + value)
                          for oid, value in records]
