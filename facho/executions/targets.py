@@ -4,7 +4,6 @@ repr), never into logs or summaries.
 """
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from facho.snmp import SnmpTarget
@@ -79,33 +78,13 @@ def olt_limits(olt, config) -> OltLimits:
 
 
 def run_snmp(coro):
-    """Run one SNMP coroutine to completion on a fresh event loop in this (worker) thread.
+    """Run one SNMP coroutine to completion for this (worker) thread, on the process's
+    shared event loop (`facho.snmp.shared_loop`): every walk in flight in a worker process
+    is a task of one loop, not a loop per thread (figures: `bench/bench_fleet.py`).
 
-    Like `facho.snmp.run`, plus: Dramatiq's time limit (and shutdown notice) arrive as an
-    exception raised asynchronously in the worker thread. When it lands inside an asyncio
-    callback, the event loop would log it and carry on; here it cancels the walk and is
-    raised again, so the actor always sees it."""
-    from dramatiq.middleware import Interrupt
+    Dramatiq's time limit (and shutdown notice) arrive as an exception raised
+    asynchronously in the worker thread, which is waiting here: the walk is cancelled
+    (its socket closed) and the exception propagates, so the actor always sees it."""
+    from facho.snmp.shared_loop import shared_loop
 
-    async def main():
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        caught: list[BaseException] = []
-
-        def handler(loop, context):
-            exc = context.get("exception")
-            if isinstance(exc, Interrupt):
-                caught.append(exc)
-                task.cancel()
-            else:
-                loop.default_exception_handler(context)
-
-        loop.set_exception_handler(handler)
-        try:
-            return await coro
-        except asyncio.CancelledError:
-            if caught:
-                raise caught[0] from None
-            raise
-
-    return asyncio.run(main())
+    return shared_loop().run(coro)

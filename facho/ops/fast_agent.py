@@ -102,6 +102,8 @@ class AgentStats:
     per_second: collections.Counter = field(default_factory=collections.Counter)  # epoch s
     varbinds: int = 0
     requests: int = 0
+    outstanding: int = 0        # requests received and not answered yet (RTT, CPU queue)
+    peak_outstanding: int = 0   # the most at once: how many walks a client kept in flight
 
     @property
     def peak_per_second(self) -> int:
@@ -175,8 +177,15 @@ class FastAgent:
             self._busy_until = max(now, self._busy_until) + self.service_s
             delay += self._busy_until - now
         if delay > 0:
-            self._loop.call_later(delay, transport.sendto, reply, addr)
+            stats.outstanding += 1
+            stats.peak_outstanding = max(stats.peak_outstanding, stats.outstanding)
+            self._loop.call_later(delay, self._send_late, transport, reply, addr)
         else:
+            transport.sendto(reply, addr)
+
+    def _send_late(self, transport, reply: bytes, addr) -> None:
+        self.stats.outstanding -= 1
+        if not transport.is_closing():
             transport.sendto(reply, addr)
 
     def _answer(self, table: Table, version: int, kind: int, request) -> tuple[bytes, int, int, int]:
