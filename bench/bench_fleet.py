@@ -180,7 +180,9 @@ def agent_models(workdir: Path, quick: bool) -> list[dict]:
         requests = client.stats["requests"]
         out.append({"rtt_ms": rtt_ms, "agent_max_rps": max_rps or None, "onus": onus,
                     "rows": len(rows[COLUMNS[0]]), "requests": requests,
-                    "min_round_trips": -(-onus // 25) + 1,
+                    # GetBulks to reach the end (ceil((rows + 1) / 25)) + the GETNEXT that
+                    # confirms it
+                    "min_round_trips": -(-(onus + 1) // 25) + 1,
                     "seconds": round(seconds, 3),
                     "rtt_floor_s": round(requests * rtt_ms / 1000, 3)})
     return out
