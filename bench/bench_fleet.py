@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from facho.ops.fast_agent import FastAgentProcess  # noqa: E402
 from facho.ops.olt_sim import SnmpSim, write_snmprec  # noqa: E402
 from facho.snmp import SnmpClient, SnmpTarget, run  # noqa: E402
 
@@ -47,7 +48,7 @@ RESULTS = ROOT / "bench" / "results" / "fleet.json"
 
 # --- helpers -------------------------------------------------------------------------------
 
-def udp_port() -> int:
+def udp_port() -> int:  # for snmpsim
     import socket
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -71,32 +72,16 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-class AgentProcess:
-    """``python -m facho.ops.fast_agent`` on a free port, stopped on exit."""
+class AgentProcess(FastAgentProcess):
+    """The fast agent in its own process, with its CPU time."""
 
     def __init__(self, recording: Path, **options) -> None:
-        self.port = udp_port()
-        args = [sys.executable, "-m", "facho.ops.fast_agent", str(recording),
-                "--port", str(self.port)]
-        for key, value in options.items():
-            args += [f"--{key.replace('_', '-')}", str(value)]
-        self.process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline()
-        if "listening" not in line:
-            raise RuntimeError(f"fast agent did not start: {line!r}")
+        super().__init__([recording], **options)
 
     def cpu(self) -> float:
         return cpu_seconds(self.process.pid)
 
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(5)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+    close = FastAgentProcess.stop
 
 
 def target(port: int, community: str, **options) -> SnmpTarget:

@@ -288,6 +288,39 @@ def _echo(oids: list[tuple[int, ...]]) -> bytes:
     return b"".join(_tlv(0x30, _tlv(0x06, codec.encode_oid(o)) + b"\x05\x00") for o in oids)
 
 
+class FastAgentProcess:
+    """``python -m facho.ops.fast_agent`` serving ``recordings`` on a free 127.0.0.1 port
+    in its own process (benchmarks: the agent's CPU apart from the client's); ``stop()``
+    ends it. ``options``: ``rtt_ms``, ``max_rps``."""
+
+    def __init__(self, recordings, **options) -> None:
+        import subprocess
+        import sys
+
+        args = [sys.executable, "-m", "facho.ops.fast_agent",
+                *[str(p) for p in recordings], "--port", "0"]
+        for key, value in options.items():
+            args += [f"--{key.replace('_', '-')}", str(value)]
+        root = Path(__file__).resolve().parents[2]
+        self.process = subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        if "listening" not in line:
+            self.stop()
+            raise RuntimeError(f"el agente SNMP simulado no arrancó: {line!r}")
+        self.port = int(line.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(5)
+
+    def __enter__(self) -> "FastAgentProcess":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Agente SNMP simulado rápido (v1/v2c).")
     parser.add_argument("snmprec", nargs="+", help="grabaciones .snmprec (comunidad = nombre)")
