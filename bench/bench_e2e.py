@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--redis-db", type=int, default=12)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--no-write", action="store_true", help="do not write the results file")
+    parser.add_argument("--output", help="results file name under bench/results (default "
+                                         "e2e.json, or e2e_fast_agent.json with --agent fast)")
     args = parser.parse_args(argv)
 
     name = f"facho_bench_e2e_{os.getpid()}"
@@ -293,6 +295,8 @@ def main(argv: list[str] | None = None) -> dict:
     print_table(results)
     if not args.no_write:
         out = RESULTS if args.agent == "snmpsim" else RESULTS.with_name("e2e_fast_agent.json")
+        if args.output:
+            out = RESULTS.with_name(Path(args.output).name)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         print(f"\nwritten {out.relative_to(ROOT)}")
