@@ -224,10 +224,8 @@ class SnmpSim:
             if self.process.poll() is not None:
                 raise RuntimeError(f"snmpsim terminó al iniciar (código {self.process.returncode})")
             try:
-                # the first row only: a real recording's system group has more than a few
-                if run(client.walk_columns([SYS], head_rows=1))[SYS]:
-                    return
-                raise SnmpError("sin filas")
+                run(client.walk(SYS, max_rows=10))
+                return
             except SnmpError:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"snmpsim no respondió en {wait_s:g} s") from None
