@@ -11,6 +11,7 @@ from wtforms.validators import NumberRange, Optional, StopValidation
 from admin.base import FachoModelView, ToggleActionsMixin, brand_options, options_from
 from admin.forms import SecretField, checked, secret_required
 from facho import models as m
+from facho import polling_budget as budget
 from facho.validation import validate_community, validate_host, validate_name, validate_port
 
 V3_AUTH_NAMES = {"": "Sin autenticación", "md5": "MD5", "sha1": "SHA-1"}
@@ -43,9 +44,17 @@ def _v3_only(text):
     return formatter
 
 
+BUDGET_FIELDS = ("max_repetitions", "max_requests_per_second", "request_pause_ms",
+                 "getnext_only")
 COLUMNS_VISIBLE = ("abreviatura", "brand", "modelo", "ip_address", "snmp_port", "snmp_version",
                    "descripcion", "habilitar_olt", "max_concurrent", "max_starts_per_minute",
-                   "created_at")
+                   *BUDGET_FIELDS, "created_at")
+
+
+def _budget_number(name):
+    low, high = budget.RANGES[name]
+    return {"validators": [Optional(), NumberRange(low, high, budget.range_message(name))],
+            "default": None}
 
 
 class OltView(ToggleActionsMixin, FachoModelView):
@@ -83,6 +92,7 @@ class OltView(ToggleActionsMixin, FachoModelView):
         "descripcion": "Descripción", "habilitar_olt": "Habilitada",
         "max_concurrent": "Ejecuciones simultáneas", "max_starts_per_minute":
             "Inicios por minuto", "created_at": "Creada",
+        **{name: budget.LABELS[name] for name in BUDGET_FIELDS},
     }
     column_descriptions = {
         "snmp_version": "v1 y v2c usan la comunidad; v3 usa usuario y claves (USM) y no "
@@ -94,12 +104,14 @@ class OltView(ToggleActionsMixin, FachoModelView):
                          "autenticación.",
         "max_concurrent": "Cuántas ejecuciones pueden consultar esta OLT a la vez.",
         "max_starts_per_minute": "Tope de ejecuciones que empiezan por minuto en esta OLT.",
+        **{name: budget.HELP[name] for name in BUDGET_FIELDS},
     }
 
     form_columns = ("abreviatura", "brand", "modelo", "ip_address", "snmp_port",
                     "snmp_version", "comunidad", "v3_usuario", "v3_auth_proto",
                     "v3_auth_clave", "v3_priv_proto", "v3_priv_clave", "descripcion",
-                    "habilitar_olt", "max_concurrent", "max_starts_per_minute")
+                    "habilitar_olt", "max_concurrent", "max_starts_per_minute",
+                    *BUDGET_FIELDS)
     form_extra_fields = {
         "comunidad": SecretField(
             "Comunidad SNMP",
@@ -134,6 +146,7 @@ class OltView(ToggleActionsMixin, FachoModelView):
         "max_concurrent": {"validators": [NumberRange(1, 64, "Debe estar entre 1 y 64.")]},
         "max_starts_per_minute": {
             "validators": [NumberRange(1, 6000, "Debe estar entre 1 y 6000.")]},
+        **{name: _budget_number(name) for name in BUDGET_FIELDS if name in budget.RANGES},
     }
     form_widget_args = {"descripcion": {"rows": 3}}
     unique_messages = {"abreviatura": "Ya existe una OLT con esta abreviatura."}
@@ -192,3 +205,23 @@ class OltView(ToggleActionsMixin, FachoModelView):
             model.v3_auth_clave, model.v3_priv_proto = "", ""
         if not model.v3_priv_proto:
             model.v3_priv_clave = ""
+        self._fill_budget(form, model, is_created)
+
+    @staticmethod
+    def _fill_budget(form, model, is_created) -> None:
+        """Budget numbers left empty take the vendor profile's default for the OLT's brand
+        and model (`facho.polling_budget`); so does "Solo GETNEXT" on a new OLT when the
+        operator did not tick it (a C300 starts GETNEXT-safe)."""
+        from facho.inventory.profiles.shipped import shipped_profiles
+
+        empty = [name for name in BUDGET_FIELDS if name in budget.RANGES
+                 and getattr(form, name).data is None]
+        if not empty and not is_created:
+            return
+        brand = model.brand.nombre if model.brand is not None else ""
+        defaults = budget.defaults_for(brand, model.modelo or "",
+                                       (s.profile for s in shipped_profiles()))
+        for name in empty:
+            setattr(model, name, defaults[name])
+        if is_created and not form.getnext_only.data:
+            model.getnext_only = defaults["getnext_only"]

@@ -1,6 +1,7 @@
 """End to end: ONUs discovered and stored per second by one worker process.
 
     .venv/bin/python -m bench.bench_e2e [--olts 50] [--onus 512] [--agents 5] [--threads 20]
+        [--agent snmpsim|fast] [--rtt-ms 0]
 
 Builds `--olts` simulated Huawei OLTs of `--onus` ONUs each (facho.ops.olt_sim), served by
 `--agents` snmpsim processes on 127.0.0.1 (one community per OLT), a PostgreSQL database of
@@ -18,6 +19,11 @@ stored per second, varbinds per second, the worker's CPU time (user + system, an
 ONU), its peak resident memory (VmHWM), and the agents' CPU time: snmpsim is pure Python
 and on a small machine it, not the worker, bounds the rate. Prints a table and writes
 `bench/results/e2e.json`. Figures, not pass/fail.
+
+`--agent fast` serves the same recordings with `facho.ops.fast_agent` processes instead
+(issue 15: the worker, not the simulator, is then the limit), optionally with `--rtt-ms` of
+injected latency per request (slow OLTs: how many walks one worker keeps in flight), and
+writes `bench/results/e2e_fast_agent.json`.
 
 Redis: database `--redis-db` (default 12) on REDIS_URL's server or 127.0.0.1:6379, emptied
 before and after (use a database nobody else uses). PostgreSQL: FACHO_BENCH_PG or
@@ -96,7 +102,9 @@ def cpu_s(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-def start_agents(workdir: Path, olts: int, onus: int, agents: int):
+def start_agents(workdir: Path, olts: int, onus: int, agents: int, kind: str = "snmpsim",
+                 rtt_ms: float = 0.0):
+    from facho.ops.fast_agent import FastAgentProcess
     from facho.ops.olt_sim import SnmpSim, write_snmprec
     from tests.snmp_agents import udp_free_port
 
@@ -111,6 +119,9 @@ def start_agents(workdir: Path, olts: int, onus: int, agents: int):
         placement.append((n % agents, community))
     sims = []
     for folder in folders:
+        if kind == "fast":
+            sims.append(FastAgentProcess(sorted(folder.glob("*.snmprec")), rtt_ms=rtt_ms))
+            continue
         probe = next(p.stem for p in sorted(folder.glob("*.snmprec")))
         sims.append(SnmpSim(folder, udp_free_port()).start(wait_s=120, probe_community=probe))
     return sims, [(sims[i].port, community) for i, community in placement]
@@ -162,11 +173,13 @@ def run_pass(app, job_id: int, olt_ids: list[int], worker: psutil.Process,
         for execution_id in ids:
             messaging.send_execution(execution_id, "descubrimiento")
     deadline = time.monotonic() + timeout_s
+    peak_running = 0  # executions RUNNING at once (walks in flight in the worker)
     while True:
         with app.app_context():
             states = db.session.execute(
                 db.select(Execution.status).where(Execution.id.in_(ids))).scalars().all()
             db.session.remove()
+        peak_running = max(peak_running, sum(1 for s in states if s == "RUNNING"))
         if all(s in FINAL_STATUSES for s in states):
             break
         if time.monotonic() > deadline:
@@ -188,6 +201,7 @@ def run_pass(app, job_id: int, olt_ids: list[int], worker: psutil.Process,
     durations = sorted(e.duration_ms for e in done if e.duration_ms is not None)
     return {
         "executions": len(ids), "failed": len(failed), "failures": failed[:3],
+        "peak_running": peak_running,
         "onus_found": onus_written, "onus_in_inventory": stored,
         "new": sum(s.get("new", 0) for s in summaries),
         "unchanged": sum(s.get("unchanged", 0) for s in summaries),
@@ -210,9 +224,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--onus", type=int, default=512)
     parser.add_argument("--agents", type=int, default=5, help="snmpsim processes")
     parser.add_argument("--threads", type=int, default=20, help="worker threads")
+    parser.add_argument("--agent", choices=("snmpsim", "fast"), default="snmpsim")
+    parser.add_argument("--rtt-ms", type=float, default=0.0, help="fast agent only")
     parser.add_argument("--redis-db", type=int, default=12)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--no-write", action="store_true", help="do not write the results file")
+    parser.add_argument("--output", help="results file name under bench/results (default "
+                                         "e2e.json, or e2e_fast_agent.json with --agent fast)")
     args = parser.parse_args(argv)
 
     name = f"facho_bench_e2e_{os.getpid()}"
@@ -226,7 +244,8 @@ def main(argv: list[str] | None = None) -> dict:
     sims, worker_proc = [], None
     try:
         t0 = time.monotonic()
-        sims, targets = start_agents(workdir, args.olts, args.onus, args.agents)
+        sims, targets = start_agents(workdir, args.olts, args.onus, args.agents, args.agent,
+                                     args.rtt_ms)
         agents_ready_s = time.monotonic() - t0
         from app import create_app
         from facho.config import load_config
@@ -266,6 +285,7 @@ def main(argv: list[str] | None = None) -> dict:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
         "setup": {"olts": args.olts, "onus_per_olt": args.onus, "snmpsim_agents": args.agents,
+                  "agent": args.agent, "rtt_ms": args.rtt_ms,
                   "worker_threads": args.threads, "database": "postgresql",
                   "columns_walked": DISCOVERY_OIDS, "agents_ready_s": round(agents_ready_s, 1)},
         "worker_peak_rss_mb": peak, "worker_rss_after_boot_mb": rss_after_boot,
@@ -273,14 +293,18 @@ def main(argv: list[str] | None = None) -> dict:
     }
     print_table(results)
     if not args.no_write:
-        write_results(RESULTS, results)
+        out = RESULTS if args.agent == "snmpsim" else RESULTS.with_name("e2e_fast_agent.json")
+        if args.output:
+            out = RESULTS.with_name(Path(args.output).name)
+        write_results(out, results)
     return results
 
 
 def print_table(results: dict) -> None:
     s = results["setup"]
     print(f"\nEnd to end: {s['olts']} simulated Huawei OLTs x {s['onus_per_olt']} ONUs, "
-          f"{s['snmpsim_agents']} snmpsim agents, one worker process ({s['worker_threads']} "
+          f"{s['snmpsim_agents']} {s.get('agent', 'snmpsim')} agents (RTT "
+          f"{s.get('rtt_ms', 0):g} ms), one worker process ({s['worker_threads']} "
           f"threads), PostgreSQL, {results['machine']['cpus']} CPUs")
     rows = [("", "first pass (new)", "second pass (unchanged)")]
     keys = [("ONUs stored", "onus_found"), ("failed executions", "failed"),

@@ -120,6 +120,16 @@ class Olt(db.Model):
     uptime_s = sa.Column(sa.BigInteger)
     uptime_at = sa.Column(UTCDateTime)
     rebooted_at = sa.Column(UTCDateTime)
+    # The polling budget (issue 15, facho/snmp/pacing.py): rows per GetBulk, requests per
+    # second to this OLT across every worker (0 = no cap), milliseconds of silence between
+    # one answer and the next request of a walk, and GETNEXT instead of GetBulk. No Python
+    # default: the panel's new-OLT form shows them empty, meaning "the vendor profile's
+    # default" (admin/olts.py); rows built elsewhere get the server defaults.
+    max_repetitions = sa.Column(sa.Integer, nullable=False, server_default="25")
+    max_requests_per_second = sa.Column(sa.Integer, nullable=False, server_default="0")
+    request_pause_ms = sa.Column(sa.Integer, nullable=False, server_default="0")
+    getnext_only = sa.Column(sa.Boolean, nullable=False, default=False,
+                             server_default=sa.text("false"))
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
 
     brand = relationship(Brand)
@@ -131,6 +141,9 @@ class Olt(db.Model):
         sa.CheckConstraint(_in("v3_priv_proto", V3_PRIV_PROTOCOLS), name="v3_priv_proto"),
         sa.CheckConstraint("max_concurrent >= 1", name="max_concurrent_positive"),
         sa.CheckConstraint("max_starts_per_minute >= 1", name="max_starts_positive"),
+        sa.CheckConstraint("max_repetitions BETWEEN 1 AND 100", name="max_repetitions_range"),
+        sa.CheckConstraint("max_requests_per_second >= 0", name="max_requests_per_second_positive"),
+        sa.CheckConstraint("request_pause_ms >= 0", name="request_pause_ms_positive"),
     )
 
     def __str__(self):

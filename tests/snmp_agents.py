@@ -310,3 +310,21 @@ def endless_policy(root: tuple[int, ...]) -> Policy:
         return out
 
     return policy
+
+
+# --- the fast simulated agent (facho.ops.fast_agent) -------------------------------------
+
+def fast_agent(recordings: "dict[str, Path] | Path", **options):
+    """A ``FastAgent`` serving ``{community: snmprec path}`` (or one path, community = its
+    name), started on a thread; use it as a context manager."""
+    from facho.ops.fast_agent import FastAgent, Table
+
+    if isinstance(recordings, Path):
+        recordings = {recordings.name.removesuffix(".snmprec"): recordings}
+    return FastAgent({c: Table.from_snmprec(p) for c, p in recordings.items()}, **options)
+
+
+def fast_target(agent, community: str, **options) -> SnmpTarget:
+    options.setdefault("timeout_s", 2.0)
+    options.setdefault("retries", 1)
+    return SnmpTarget("127.0.0.1", agent.port, community=community, **options)

@@ -147,3 +147,25 @@ def test_history_rows_survive_partitioning_and_rolled_up_days_read_back_after_do
         assert sorted(r for b in blobs for r in samples.unpack(b)) == sorted(
             samples.bucket(t)[1:] + (v,) for t, v in written)
         db.session.remove()
+BUDGET_BEFORE = "9a6e3d2b1c44-1"   # the revision before the polling budget
+
+
+def test_the_polling_budget_migration_gives_existing_olts_the_plain_budget(empty_app):
+    with empty_app.app_context():
+        upgrade(directory="migrations", revision=BUDGET_BEFORE)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO brands (id, nombre) VALUES (1, 'Huawei')"))
+            conn.execute(sa.text(
+                "INSERT INTO olts (abreviatura, ip_address, comunidad, brand_id, created_at) "
+                "VALUES ('OLT-VIEJA', '10.0.0.1', 'c', 1, CURRENT_TIMESTAMP)"))
+        upgrade(directory="migrations")
+        with db.engine.connect() as conn:
+            row = conn.execute(sa.text(
+                "SELECT max_repetitions, max_requests_per_second, request_pause_ms, "
+                "getnext_only FROM olts")).one()
+        assert tuple(row) == (25, 0, 0, False)
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE olts SET max_repetitions = 0"))
+        downgrade(directory="migrations", revision=BUDGET_BEFORE)
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("olts")}
+        assert "max_repetitions" not in columns and "getnext_only" not in columns

@@ -4,7 +4,6 @@ repr), never into logs or summaries.
 """
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from facho.snmp import SnmpTarget
@@ -31,6 +30,9 @@ def snmp_target(olt, config, **overrides) -> SnmpTarget:
 
     `config` is `facho.config.Config` (timeout per attempt, extra attempts). An SNMPv3 OLT
     (`snmp_version` "v3") carries its user, protocols and keys; its community is unused.
+    The OLT's polling budget travels with it (`facho.snmp.pacing`): every execution, retry,
+    manual run and "Probar" of the OLT books its requests in the same Redis limiter. In
+    GETNEXT mode `bulk_size` is 1, so `get_values.choose_method` counts one request per row.
     """
     options = dict(
         host=olt.ip_address,
@@ -46,9 +48,24 @@ def snmp_target(olt, config, **overrides) -> SnmpTarget:
         retries=int(config.snmp_retries),
         walk_deadline_s=WALK_DEADLINE_S,
         max_rows=MAX_ROWS,
+        **polling_budget(olt, config),
     )
     options.update(overrides)
     return SnmpTarget(**options)
+
+
+def polling_budget(olt, config) -> dict:
+    """The `SnmpTarget` options of an OLT's polling budget (see `snmp_target`)."""
+    getnext_only = bool(getattr(olt, "getnext_only", False))
+    per_second = int(getattr(olt, "max_requests_per_second", 0) or 0)
+    gate = None
+    if per_second > 0:
+        from facho.executions.request_rate import RequestRate
+        from facho.redis_conn import get_redis
+
+        gate = RequestRate(get_redis(config)).gate(olt.id, per_second)
+    return dict(bulk_size=1 if getnext_only else max(1, int(olt.max_repetitions or 25)),
+                getnext_only=getnext_only, pause_ms=int(olt.request_pause_ms or 0), gate=gate)
 
 
 def olt_limits(olt, config) -> OltLimits:
@@ -61,33 +78,13 @@ def olt_limits(olt, config) -> OltLimits:
 
 
 def run_snmp(coro):
-    """Run one SNMP coroutine to completion on a fresh event loop in this (worker) thread.
+    """Run one SNMP coroutine to completion for this (worker) thread, on the process's
+    shared event loop (`facho.snmp.shared_loop`): every walk in flight in a worker process
+    is a task of one loop, not a loop per thread (figures: `bench/bench_fleet.py`).
 
-    Like `facho.snmp.run`, plus: Dramatiq's time limit (and shutdown notice) arrive as an
-    exception raised asynchronously in the worker thread. When it lands inside an asyncio
-    callback, the event loop would log it and carry on; here it cancels the walk and is
-    raised again, so the actor always sees it."""
-    from dramatiq.middleware import Interrupt
+    Dramatiq's time limit (and shutdown notice) arrive as an exception raised
+    asynchronously in the worker thread, which is waiting here: the walk is cancelled
+    (its socket closed) and the exception propagates, so the actor always sees it."""
+    from facho.snmp.shared_loop import shared_loop
 
-    async def main():
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        caught: list[BaseException] = []
-
-        def handler(loop, context):
-            exc = context.get("exception")
-            if isinstance(exc, Interrupt):
-                caught.append(exc)
-                task.cancel()
-            else:
-                loop.default_exception_handler(context)
-
-        loop.set_exception_handler(handler)
-        try:
-            return await coro
-        except asyncio.CancelledError:
-            if caught:
-                raise caught[0] from None
-            raise
-
-    return asyncio.run(main())
+    return shared_loop().run(coro)

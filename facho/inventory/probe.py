@@ -38,7 +38,7 @@ def probe(olt, config, columns: Sequence[ProbeColumn], params: Mapping | None,
                                + (list(column_oids(params).values()) if params else [])))
     limits = olt_limits(olt, config)
     target = snmp_target(olt, config, retries=0, walk_deadline_s=PROBE_DEADLINE_S,
-                         bulk_size=min(rows, 50))
+                         bulk_size=min(rows, 50, int(olt.max_repetitions or 25)))
     limiter = OltLimiter(get_redis(config))
     try:
         with limiter.hold(limits.olt_id, limits.max_concurrent, ttl_ms=limits.lease_ttl_ms):

@@ -34,6 +34,15 @@ DISCOVERY_JOB = "Demo: descubrimiento de ONUs"
 GET_JOB = "Demo: potencia RX"
 DISCOVERY_OIDS = ("Huawei ONT descubrimiento", "Huawei ONT descripción", "Huawei ONT estado")
 GET_OIDS = ("Huawei ONT potencia RX",)
+# Status and optical power are separate jobs with their own intervals (issue 15): optical
+# reads cost the OLT the most, and vendors advise reading them rarely.
+JOB_NOTES = {
+    "descubrimiento": "Creada por `flask facho demo`. Descubre las ONUs y lee su estado; la "
+                      "potencia óptica va en otra tarea, con su propio intervalo.",
+    "get": "Creada por `flask facho demo`. La potencia óptica va en una tarea aparte del "
+           "estado: en OLTs reales léala cada 15 a 60 minutos (ZTE recomienda no más de una "
+           "vez por hora); la demostración la lee cada 5 minutos.",
+}
 
 
 def _oids(names) -> list[Oid]:
@@ -63,7 +72,7 @@ def register_demo(port: int) -> tuple[SnmpJob, SnmpJob]:
             now = utcnow().replace(microsecond=0)
             job = SnmpJob(nombre=nombre, brand=huawei, job_type=job_type, interval_raw=interval,
                           anchor_at=now, max_retries=1, retry_delay_seconds=5,
-                          descripcion="Creada por `flask facho demo`")
+                          descripcion=JOB_NOTES[job_type])
             schedule = Schedule.build(interval_raw=interval, anchor=now)
             # The discovery's first slot is now; the read's is one interval later: the demo
             # runs it itself right after the first discovery has filled the inventory.

@@ -23,6 +23,7 @@ from facho.snmp.codec import GET, NO_SUCH_INSTANCE, NO_SUCH_OBJECT
 from facho.snmp.errors import SnmpBadData, SnmpConfigError, SnmpUnknownOid
 from facho.snmp.session import (NO_SUCH_NAME, TOO_BIG, CommunitySession, Session,
                                 V3Session, check_status)
+from facho.snmp.pacing import RequestGate, pacer_for
 from facho.snmp.transport import UdpChannel
 from facho.snmp.walk import Index, TableRow, WalkLimits, align_rows, walk_columns
 
@@ -38,6 +39,9 @@ class SnmpTarget:
     ``timeout_s``: seconds per attempt. ``retries``: extra attempts after the first.
     ``bulk_size``: rows per GetBulk. ``get_batch``: OIDs per GET request.
     ``walk_deadline_s``: seconds per walk. ``max_rows``: rows per walked column.
+    The OLT's polling budget (``facho.snmp.pacing``): ``bulk_size`` is max-repetitions,
+    ``getnext_only`` walks without GetBulk, ``pause_ms`` is the silence (ms) between an
+    answer and the next request, ``gate`` the OLT's shared requests-per-second limiter.
     """
 
     host: str
@@ -56,6 +60,9 @@ class SnmpTarget:
     v3_priv_proto: str = ""
     v3_priv_key: str = field(default="", repr=False)
     v3_context: str = ""
+    getnext_only: bool = False
+    pause_ms: int = 0
+    gate: RequestGate | None = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -79,7 +86,8 @@ class SnmpClient:
         self._session: Session | None = None
         self._held = None
         self._lock: asyncio.Lock | None = None  # one operation at a time on a held socket
-        self.stats: dict[str, int] = {"requests": 0, "sends": 0, "varbinds": 0}
+        self.stats: dict[str, int] = {"requests": 0, "sends": 0, "varbinds": 0,
+                                      "getbulk": 0, "getnext": 0}
 
     # -- sessions ------------------------------------------------------------------
 
@@ -97,15 +105,16 @@ class SnmpClient:
     @asynccontextmanager
     async def _open(self) -> AsyncIterator[Session]:
         t = self.target
+        pacer = pacer_for(t)  # one per operation: the pause counts within a walk
         if self._version == 3:
             yield V3Session(t.host, t.port, user=t.v3_user, auth_proto=t.v3_auth_proto,
                             auth_key=t.v3_auth_key, priv_proto=t.v3_priv_proto,
                             priv_key=t.v3_priv_key, context=t.v3_context,
                             timeout_s=t.timeout_s,
-                            retries=t.retries, target=t.label)
+                            retries=t.retries, target=t.label, pacer=pacer)
             return
         channel = UdpChannel(t.host, t.port, timeout_s=t.timeout_s, retries=t.retries,
-                             target=t.label)
+                             target=t.label, pacer=pacer)
         async with channel:
             try:
                 yield CommunitySession(channel, self._version, t.community)
@@ -177,7 +186,8 @@ class SnmpClient:
         t = self.target
         return WalkLimits(bulk_size=bulk_size or t.bulk_size,
                           deadline_s=deadline_s or t.walk_deadline_s,
-                          max_rows=max_rows or t.max_rows, head_rows=head_rows)
+                          max_rows=max_rows or t.max_rows, head_rows=head_rows,
+                          getnext_only=t.getnext_only)
 
     async def walk_columns(self, roots: Sequence[str], *, bulk_size: int | None = None,
                            deadline_s: float | None = None, max_rows: int | None = None,
@@ -191,8 +201,8 @@ class SnmpClient:
             async with self._use() as session:
                 columns = await walk_columns(session, parsed, limits, stats)
         finally:
-            self.stats["requests"] += stats.get("requests", 0)
-            self.stats["varbinds"] += stats.get("varbinds", 0)
+            for key in ("requests", "varbinds", "getbulk", "getnext"):
+                self.stats[key] += stats.get(key, 0)
         return dict(zip(roots, columns))
 
     async def walk(self, root: str, **limits) -> list[tuple[Index, Any]]:

@@ -176,3 +176,25 @@ class SnmpConfigError(SnmpError):
 
     def __init__(self, detail: str, target: str = "") -> None:
         super().__init__(f"Configuración SNMP inválida: {detail}.", target=target)
+
+
+# The names of the OLT form's fields, so the message says exactly what to change.
+SETTING_GETNEXT = "«Solo GETNEXT»"
+SETTING_REPETITIONS = "«Repeticiones por GetBulk»"
+
+
+class SnmpBulkUnreliable(SnmpError):
+    """GetBulk answered wrongly where GETNEXT answers right: an empty answer, silence, or a
+    table that ends early (GETNEXT still finds rows after the last one GetBulk gave). Seen
+    on ZTE C300s. Not transient: the same request fails the same way; the OLT's budget
+    must change (``problem`` is what GetBulk did, in Spanish)."""
+
+    def __init__(self, target: str, oid: str, problem: str, repetitions: int) -> None:
+        smaller = max(1, repetitions // 2)
+        super().__init__(
+            f"La OLT {target} {problem} al recorrer {oid} con GetBulk ({repetitions} "
+            f"repeticiones), y GETNEXT sí encuentra filas: active {SETTING_GETNEXT} en la "
+            f"OLT, o baje {SETTING_REPETITIONS} (pruebe {smaller}).",
+            target=target, oid=oid, transient=False)
+        self.problem = problem
+        self.repetitions = repetitions

@@ -99,7 +99,8 @@ class V3Session:
 
     def __init__(self, host: str, port: int, *, user: str, auth_proto: str = "",
                  auth_key: str = "", priv_proto: str = "", priv_key: str = "",
-                 context: str = "", timeout_s: float, retries: int, target: str) -> None:
+                 context: str = "", timeout_s: float, retries: int, target: str,
+                 pacer=None) -> None:
         from puresnmp import Client
         from puresnmp.credentials import V3, Auth, Priv
 
@@ -122,7 +123,7 @@ class V3Session:
         priv = Priv(priv_key.encode(), priv_proto) if priv_proto else None
         self.target = target
         self.client = Client(host, V3(user, auth, priv), port=port,
-                             sender=make_sender(timeout_s, retries, target),
+                             sender=make_sender(timeout_s, retries, target, pacer),
                              context_name=context.encode())
 
     async def request(self, pdu_type: int, oids: list[bytes],

@@ -26,6 +26,7 @@ from collections import deque
 from typing import Callable, TypeVar
 
 from facho.snmp.errors import SnmpTimeout, SnmpUnreachable
+from facho.snmp.pacing import Pacer
 
 T = TypeVar("T")
 
@@ -67,8 +68,9 @@ class UdpChannel:
     """
 
     def __init__(self, host: str, port: int, *, timeout_s: float, retries: int,
-                 target: str | None = None) -> None:
+                 target: str | None = None, pacer: Pacer | None = None) -> None:
         self.host = host
+        self.pacer = pacer  # the OLT's polling budget, awaited before every datagram
         self.port = port
         self.timeout_s = timeout_s
         self.retries = max(0, retries)
@@ -107,7 +109,10 @@ class UdpChannel:
         loop = asyncio.get_running_loop()
         attempts = 1 + self.retries
         ignored = 0
+        pacer = self.pacer
         for _ in range(attempts):
+            if pacer is not None:
+                await pacer.before_send()
             self._check_error()
             self._transport.sendto(packet)
             self.sends += 1
@@ -115,9 +120,13 @@ class UdpChannel:
             while True:
                 data = await self._next_datagram(loop, deadline)
                 if data is None:
+                    if pacer is not None:
+                        pacer.answered()
                     break
                 result = accept(data)
                 if result is not None:
+                    if pacer is not None:
+                        pacer.answered()
                     return result
                 ignored += 1
                 self.ignored += 1
@@ -154,14 +163,15 @@ class UdpChannel:
                 proto.waiter = None
 
 
-def make_sender(timeout_s: float, retries: int, target: str | None = None):
+def make_sender(timeout_s: float, retries: int, target: str | None = None,
+                pacer: Pacer | None = None):
     """A puresnmp-compatible ``sender`` that always closes its socket and uses our timeout
     and retries (puresnmp's own ``timeout``/``retries`` arguments are ignored on purpose)."""
 
     async def sender(endpoint, packet: bytes, timeout=None, loop=None, retries_=None,
                      **_ignored) -> bytes:
         async with UdpChannel(str(endpoint.ip), endpoint.port, timeout_s=timeout_s,
-                              retries=retries, target=target) as channel:
+                              retries=retries, target=target, pacer=pacer) as channel:
             return await channel.exchange(packet, lambda data: data)
 
     return sender

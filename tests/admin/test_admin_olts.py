@@ -69,6 +69,12 @@ BAD_OLT_INPUT = [
     ("abreviatura", "", "Este campo es obligatorio."),
     ("abreviatura", "   ", "Abreviatura: no puede estar vacío."),
     ("max_concurrent", "0", "Debe estar entre 1 y 64."),
+    # the polling budget (issue 15)
+    ("max_repetitions", "0", "Debe estar entre 1 y 100."),
+    ("max_repetitions", "101", "Debe estar entre 1 y 100."),
+    ("max_requests_per_second", "-1", "Debe estar entre 0 y 10000."),
+    ("request_pause_ms", "10001", "Debe estar entre 0 y 10000."),
+    ("request_pause_ms", "dos", "No es un valor entero válido"),
 ]
 
 
@@ -314,3 +320,48 @@ def test_a_v3_olt_needs_no_user_nor_keys_while_it_is_v2c(app, staff_client):
     with app.app_context():
         olt = Olt.query.one()
         assert (olt.snmp_version, olt.comunidad, olt.v3_auth_clave) == ("v2c", COMMUNITY, "")
+
+
+# --- the polling budget (issue 15) ---------------------------------------------------------
+
+BUDGET_FORM = {"max_repetitions": "12", "max_requests_per_second": "40",
+               "request_pause_ms": "5", "getnext_only": "y"}
+
+
+def test_the_polling_budget_is_saved_from_the_form_with_its_spanish_help(app, staff_client):
+    brand = add_brand(app)
+    form = text(staff_client.get("/admin/olts/new/"))
+    for words in ("Repeticiones por GetBulk", "Consultas por segundo (máximo)",
+                  "Pausa entre consultas (ms)", "Solo GETNEXT",
+                  "sumando todas las ejecuciones y todos los workers"):
+        assert words in form, words
+    page = text(post(staff_client, "/admin/olts/new/", olt_form(brand, **BUDGET_FORM)))
+    assert "Registro creado." in page
+    with app.app_context():
+        olt = Olt.query.one()
+        assert (olt.max_repetitions, olt.max_requests_per_second, olt.request_pause_ms,
+                olt.getnext_only) == (12, 40, 5, True)
+
+
+def test_a_budget_left_empty_takes_the_vendor_profile_defaults_of_brand_and_model(
+        app, staff_client):
+    zte = add_brand(app, "ZTE")
+    post(staff_client, "/admin/olts/new/", olt_form(zte, abreviatura="OLT-C300", modelo="C300"))
+    post(staff_client, "/admin/olts/new/", olt_form(zte, abreviatura="OLT-C320", modelo="C320"))
+    with app.app_context():
+        c300 = Olt.query.filter_by(abreviatura="OLT-C300").one()
+        c320 = Olt.query.filter_by(abreviatura="OLT-C320").one()
+        # zte-c300-c320.json: GETNEXT-safe on the C300, small GetBulks on the C320
+        assert (c300.getnext_only, c300.max_requests_per_second) == (True, 100)
+        assert (c320.getnext_only, c320.max_repetitions, c320.max_requests_per_second) == (
+            False, 10, 50)
+        c320_id = c320.id
+    # an operator's value wins over the profile, and emptying it again restores the profile's
+    post(staff_client, f"/admin/olts/edit/?id={c320_id}",
+         olt_form(zte, abreviatura="OLT-C320", modelo="C320", comunidad="",
+                  max_repetitions="40"))
+    assert fetch(app, Olt, c320_id).max_repetitions == 40
+    post(staff_client, f"/admin/olts/edit/?id={c320_id}",
+         olt_form(zte, abreviatura="OLT-C320", modelo="C320", comunidad="",
+                  max_repetitions=""))
+    assert fetch(app, Olt, c320_id).max_repetitions == 10

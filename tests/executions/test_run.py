@@ -271,30 +271,38 @@ def test_a_long_walk_heartbeats_and_the_time_limit_ends_it_as_failed(sqlite_app,
     assert len(onus(app, olt_id)) == 300     # the first walk's inventory, untouched
 
 
-def test_a_time_limit_landing_in_an_event_loop_callback_still_stops_the_walk():
-    """asyncio logs and swallows exceptions raised in callbacks; Dramatiq's time limit can
-    land there (it is raised asynchronously in the worker thread). run_snmp re-raises it."""
+def test_a_time_limit_raised_in_the_waiting_worker_thread_cancels_the_walk():
+    """Dramatiq's time limit is raised asynchronously in the worker thread (as here, with
+    PyThreadState_SetAsyncExc); the thread waits while the walk runs on the shared loop,
+    so run_snmp raises it there and the walk's task is cancelled."""
     import asyncio
+    import ctypes
+    import threading
 
     from dramatiq.middleware import TimeLimitExceeded
 
     from facho.executions.targets import run_snmp
 
+    cancelled = threading.Event()
+
     async def walk():
-        loop = asyncio.get_running_loop()
-
-        def callback():
-            raise TimeLimitExceeded()
-
-        loop.call_soon(callback)
-        await asyncio.sleep(5)
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
         return "finished"
 
+    worker = threading.get_ident()
+    timer = threading.Timer(0.2, lambda: ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(worker), ctypes.py_object(TimeLimitExceeded)))
     started = time.monotonic()
+    timer.start()
     with pytest.raises(TimeLimitExceeded):
         run_snmp(walk())
-    assert time.monotonic() - started < 1
-    assert asyncio.run(asyncio.sleep(0, "plain")) == "plain"   # loops still work afterwards
+    assert time.monotonic() - started < 2
+    assert cancelled.wait(2)
+    assert run_snmp(asyncio.sleep(0, "plain")) == "plain"   # the loop still works afterwards
 
 
 def test_a_redis_hiccup_before_the_start_re_sends_instead_of_orphaning_the_row(

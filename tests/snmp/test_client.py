@@ -265,7 +265,7 @@ def test_stale_replies_are_skipped_and_every_request_id_is_unique():
         rows = run(fake_client(agent).walk(FAKE_ROOT_TEXT, bulk_size=10))
     assert rows == [((n,), n) for n in range(1, 101)]
     ids = [request_id for request_id, _, _ in agent.requests]
-    assert len(ids) == len(set(ids)) == 11
+    assert len(ids) == len(set(ids)) == 12  # 11 GetBulk + the GETNEXT confirming the end
 
 
 def test_too_big_answers_halve_the_bulk_size_until_the_agent_copes():
@@ -277,7 +277,8 @@ def test_too_big_answers_halve_the_bulk_size_until_the_agent_copes():
     with FakeAgent(small_agent) as agent:
         rows = run(fake_client(agent).walk(FAKE_ROOT_TEXT, bulk_size=20))
     assert len(rows) == 30
-    assert [kind for _, kind, _ in agent.requests] == [GETBULK] * len(agent.requests)
+    kinds = [kind for _, kind, _ in agent.requests]
+    assert kinds == [GETBULK] * (len(kinds) - 1) + [GETNEXT]  # the end confirmed by GETNEXT
 
 
 def test_v1_never_sends_getbulk():

@@ -25,6 +25,9 @@ VERSION_KEY = "facho_perfil"
 MAX_BYTES = 256 * 1024        # a profile with 100 OIDs is about 50 KB
 TOP_KEYS = (VERSION_KEY, "nombre", "marca", "modelos", "descripcion", "fuentes", "formulas",
             "oids")
+# Read but not (yet) exported: the catalog does not store a brand's budget defaults, the
+# shipped files carry them (facho.polling_budget).
+OPTIONAL_TOP_KEYS = ("presupuesto",)
 FORMULA_KEYS = ("nombre", "modelo", "params")
 OID_KEYS = ("nombre", "oid", "espacio", "formato", "regex", "sin_valor", "unidad", "escala",
             "desplazamiento", "decimales", "etiquetas", "keep_previous_value", "default_value")
@@ -75,6 +78,8 @@ class Profile:
     formulas: tuple[Entry, ...] = ()
     oids: tuple[Entry, ...] = ()
     errors: tuple[str, ...] = field(default=())   # about the file as a whole
+    # the polling budget defaults of the brand's OLTs (facho.polling_budget); None: none
+    presupuesto: dict | None = None
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -192,8 +197,16 @@ def parse(data: bytes | str) -> Profile:
     modelos = _texts(document.get("modelos"), "modelos", errors, limit=MODEL_MAX)
     fuentes = _texts(document.get("fuentes"), "fuentes", errors, limit=DESCRIPTION_MAX)
     for key in document:
-        if key not in TOP_KEYS:
-            errors.append(f"{key}: clave desconocida (las del perfil son: {', '.join(TOP_KEYS)})")
+        if key not in TOP_KEYS + OPTIONAL_TOP_KEYS:
+            errors.append(f"{key}: clave desconocida (las del perfil son: "
+                          f"{', '.join(TOP_KEYS + OPTIONAL_TOP_KEYS)})")
+    presupuesto = document.get("presupuesto")
+    if presupuesto is not None:
+        from facho.polling_budget import validate_budget
+
+        problems = validate_budget(presupuesto)
+        errors.extend(problems)
+        presupuesto = None if problems else presupuesto
     formulas = [_formula(i, raw) for i, raw in enumerate(_list(document, "formulas", errors))]
     oids = [_oid(i, raw) for i, raw in enumerate(_list(document, "oids", errors))]
     _repeated(formulas, "nombre", "otra fórmula del archivo ({other}) ya se llama «{value}»")
@@ -204,7 +217,8 @@ def parse(data: bytes | str) -> Profile:
                                         "espacio {value[1]}")
     return Profile(version=version, marca=marca, nombre=nombre or "", modelos=tuple(modelos),
                    descripcion=descripcion or "", fuentes=tuple(fuentes),
-                   formulas=tuple(formulas), oids=tuple(oids), errors=tuple(errors))
+                   formulas=tuple(formulas), oids=tuple(oids), errors=tuple(errors),
+                   presupuesto=presupuesto)
 
 
 # --- checks -------------------------------------------------------------------------------

@@ -165,3 +165,28 @@ def test_every_problem_of_a_file_is_listed_not_only_the_first():
 
 def test_the_document_helper_round_trips_through_json():
     assert json.loads(encoded(document())) == document()
+
+
+def test_a_polling_budget_reads_with_its_per_model_overrides():
+    doc = document()
+    doc["presupuesto"] = {"max_repetitions": 10, "max_requests_per_second": 50,
+                          "por_modelo": {"C300": {"getnext_only": True}}}
+    profile = parse(encoded(doc))
+    assert profile.valid
+    assert profile.presupuesto["por_modelo"]["C300"] == {"getnext_only": True}
+
+
+@pytest.mark.parametrize("budget, expected", [
+    ({"max_repetitions": 0}, "presupuesto.max_repetitions: Debe estar entre 1 y 100."),
+    ({"getnext_only": "si"}, "presupuesto.getnext_only: debe ser true o false"),
+    ({"pausa": 3}, "presupuesto.pausa: clave desconocida"),
+    ({"por_modelo": {"C300": {"max_requests_per_second": -1}}},
+     "presupuesto.por_modelo.C300.max_requests_per_second: Debe estar entre 0 y 10000."),
+    ([1], "presupuesto: debe ser un objeto"),
+])
+def test_a_bad_polling_budget_is_reported_by_its_path(budget, expected):
+    doc = document()
+    doc["presupuesto"] = budget
+    profile = parse(encoded(doc))
+    assert any(p.startswith(expected) for p in profile.problems), profile.problems
+    assert profile.presupuesto is None
