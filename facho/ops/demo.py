@@ -32,7 +32,8 @@ DEMO_OLT = "OLT-DEMO"
 DEMO_COMMUNITY = "demo"
 DISCOVERY_JOB = "Demo: descubrimiento de ONUs"
 GET_JOB = "Demo: potencia RX"
-DISCOVERY_OIDS = ("Huawei ONT descubrimiento", "Huawei ONT descripción", "Huawei ONT estado")
+DISCOVERY_OIDS = ("Huawei ONT descubrimiento", "Huawei ONT descripción", "Huawei ONT estado",
+                  "Huawei ONT causa de caída")
 GET_OIDS = ("Huawei ONT potencia RX",)
 # Status and optical power are separate jobs with their own intervals (issue 15): optical
 # reads cost the OLT the most, and vendors advise reading them rarely.

@@ -90,6 +90,9 @@ def _huawei_rows(onu: SimOnu) -> list[tuple[str, str, str]]:
         (f"{HW}.43.1.9.{i}", "4", onu.description),
         (f"{HW}.46.1.15.{i}", "2", "1" if onu.online else "2"),
         (f"{HW}.46.1.20.{i}", "2", str(onu.distance_m if onu.online else -1)),
+        # last down cause: offline ONUs alternate LOS (1) and dying gasp (13), online ones
+        # last went down for a reset (9); derived, not drawn, so seeds keep their data
+        (f"{HW}.46.1.24.{i}", "2", "9" if onu.online else ("1" if onu.onu_id % 2 else "13")),
         (f"{HW}.51.1.3.{i}", "2", centi(onu.tx_dbm)),
         (f"{HW}.51.1.4.{i}", "2", centi(onu.rx_dbm)),
     ]

@@ -36,7 +36,7 @@ def test_a_recording_is_sorted_by_oid_and_has_every_column_for_every_onu():
     onus = plan_onus("huawei", 100, seed=3)
     lines = snmprec_text("huawei", onus).splitlines()
     assert lines == sorted(lines, key=_oid_key)
-    for column in ("43.1.3", "43.1.9", "46.1.15", "46.1.20", "51.1.3", "51.1.4"):
+    for column in ("43.1.3", "43.1.9", "46.1.15", "46.1.20", "46.1.24", "51.1.3", "51.1.4"):
         assert sum(line.startswith(f"{HW}.{column}.") for line in lines) == 100
 
 
