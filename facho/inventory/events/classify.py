@@ -13,6 +13,8 @@ import sqlalchemy as sa
 
 ONLINE, OFFLINE = "online", "offline"
 ONLINE_STATES = ("en línea", "online")
+# labels that say the state could not be read (Huawei's "inválido", a failed query)
+UNKNOWN_STATES = ("", "inválido", "inválida", "consulta fallida")
 
 # down cause classes (what a NOC acts on: fibre → field crew, power → the customer's side)
 LOS, DYING_GASP, OTHER = "los", "dying_gasp", "otra"
@@ -25,7 +27,7 @@ def state_class(status: str | None) -> str | None:
     if status is None:
         return None
     lowered = status.strip().lower()
-    if not lowered or lowered.startswith("inválid") or lowered == "consulta fallida":
+    if lowered in UNKNOWN_STATES:
         return None
     return ONLINE if lowered in ONLINE_STATES else OFFLINE
 
@@ -48,7 +50,8 @@ def is_online_sql(status_column) -> sa.ColumnElement:
 
 
 def is_offline_sql(status_column) -> sa.ColumnElement:
-    """Not online and a known state: the SQL twin of `state_class(...) == OFFLINE`."""
-    return sa.and_(status_column.isnot(None), status_column.notin_(ONLINE_STATES),
-                   sa.func.lower(status_column).notlike("inválid%"),
-                   sa.func.lower(status_column) != "consulta fallida", status_column != "")
+    """Not online and a known state: the SQL twin of `state_class(...) == OFFLINE` (plain
+    IN lists, no function per row: the worst-PONs screen reads every ONU; labels are
+    stored as the label maps write them, lower case)."""
+    return sa.and_(status_column.isnot(None),
+                   status_column.notin_(ONLINE_STATES + UNKNOWN_STATES))
