@@ -8,7 +8,7 @@ events (`onu_events`, kind `estado`), walked back from its current state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -74,12 +74,16 @@ def metric_series(onu_id: int, metric: str, rng: Range, now: datetime) -> list[l
     return [[_ms(at), low, round(avg, 3), high] for at, low, avg, high, _ in rows]
 
 
-def metrics_of(onu_id: int) -> list[str]:
-    """Every metric the ONU has history of (raw or rolled up), power and distance first."""
+def metrics_of(onu_id: int, since: date | None = None) -> list[str]:
+    """Every metric the ONU has history of (raw or rolled up; from the UTC day `since`
+    when given: on PostgreSQL only those days' partitions are read), power and distance
+    first."""
     names = set()
     for table in (OnuMetricDay.__table__, OnuMetricHours.__table__):
-        names.update(db.session.execute(sa.select(table.c.metric).distinct()
-                                        .where(table.c.onu_id == onu_id)).scalars())
+        query = sa.select(table.c.metric).distinct().where(table.c.onu_id == onu_id)
+        if since is not None:
+            query = query.where(table.c.day >= since)
+        names.update(db.session.execute(query).scalars())
     known = [m for m in (*POWER_METRICS, DISTANCE_METRIC) if m in names]
     return known + sorted(names - set(known))
 
@@ -104,7 +108,7 @@ def state_steps(current: str | None, events: list[OnuEvent], start: datetime,
 def chart_data(onu, rng: Range, now: datetime) -> dict:
     """Everything the ONU page's charts draw (also read by the tests)."""
     start = now - rng.span
-    metrics = metrics_of(onu.id)
+    metrics = metrics_of(onu.id, start.date())
     events = db.session.execute(
         sa.select(OnuEvent).where(OnuEvent.onu_id == onu.id, OnuEvent.kind == kinds.ESTADO,
                                   OnuEvent.at >= start)
