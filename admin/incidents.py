@@ -17,6 +17,8 @@ from flask_login import current_user
 
 from admin import formatters as fmt
 from admin.base import FachoModelView, options_from
+from admin.csv_export import CsvExportMixin
+from facho.api import csv_export
 from facho import models as m
 from facho.extensions import db
 from facho.models import utcnow
@@ -73,7 +75,10 @@ def _duration(start, end):
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
-class IncidentView(FachoModelView):
+class IncidentView(CsvExportMixin, FachoModelView):
+    csv_kind = "incidentes"
+    csv_columns = csv_export.INCIDENT_COLUMNS
+    list_template = "admin/incidents/list.html"
     can_create = can_edit = can_delete = False
     details_template = "admin/incidents/details.html"
     column_list = ("id", "state", "severity", "kind", "title", "olt", "pon", "cause",

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from facho.extensions import db
 from facho.labels import STATUS_NAMES
-from facho.models import Execution, Olt, Onu, SnmpJob, User
+from facho.models import Execution, Incident, Olt, Onu, SnmpJob, User
 
 BATCH = 2000
 BOM = "\ufeff"
@@ -53,6 +53,19 @@ ONU_COLUMNS = [
     ("rx_dbm", Onu.rx_power, _text), ("tx_dbm", Onu.tx_power, _text), ("mac", Onu.mac, _text),
     ("plan", Onu.plan, _text), ("modelo", Onu.modelo, _text),
     ("vista_primera_vez", Onu.first_seen_at, _iso), ("vista_ultima_vez", Onu.last_seen_at, _iso),
+]
+
+INCIDENT_COLUMNS = [
+    ("id", Incident.id, _text), ("estado", Incident.state, _text),
+    ("severidad", Incident.severity, _text), ("tipo", Incident.kind, _text),
+    ("titulo", Incident.title, _text), ("olt", _olt_name(Incident, Incident.olt_id), _text),
+    ("slot", Incident.slot, _text), ("puerto", Incident.port, _text),
+    ("causa", Incident.cause, _text), ("onus_incluidas", Incident.onus_included, _text),
+    ("alertas_suprimidas", Incident.onus_suppressed, _text),
+    ("reaperturas", Incident.flapping_count, _text), ("abierto", Incident.opened_at, _iso),
+    ("reconocido", Incident.acknowledged_at, _iso),
+    ("reconocido_por", Incident.acknowledged_by, _text), ("nota", Incident.ack_note, _text),
+    ("resuelto", Incident.resolved_at, _iso), ("resuelto_por", Incident.resolved_by, _text),
 ]
 
 EXECUTION_COLUMNS = [

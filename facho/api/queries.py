@@ -170,14 +170,18 @@ class IncidentFilter:
     since: object = None            # aware UTC datetime, inclusive
 
 
-def incident_select(f: IncidentFilter):
-    """Incidents as the panel lists them (an ONU incident folded into its PON's or OLT's
-    is not listed on its own), with the OLT's name."""
-    olt_name = (sa.select(Olt.abreviatura).where(Olt.id == Incident.olt_id)
-                .correlate(Incident).scalar_subquery())
+def incident_conditions(f: IncidentFilter) -> list:
+    """Incidents as the panel lists them: an ONU incident folded into its PON's or OLT's
+    is not listed on its own."""
     conditions = [Incident.parent_id.is_(None)] + [column == value for column, value in (
         (Incident.state, f.state), (Incident.olt_id, f.olt), (Incident.kind, f.kind))
         if value is not None]
     if f.since is not None:
         conditions.append(Incident.opened_at >= f.since)
-    return sa.select(Incident, olt_name.label("olt_name")).where(*conditions)
+    return conditions
+
+
+def incident_select(f: IncidentFilter):
+    olt_name = (sa.select(Olt.abreviatura).where(Olt.id == Incident.olt_id)
+                .correlate(Incident).scalar_subquery())
+    return sa.select(Incident, olt_name.label("olt_name")).where(*incident_conditions(f))

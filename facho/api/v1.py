@@ -498,6 +498,21 @@ def list_incidents(args):
             "siguiente": cursor}
 
 
+@bp.route("/incidentes.csv")
+@bp.arguments(schemas.IncidentFilterArgs, location="query", unknown=ma.RAISE)
+@bp.response(200, description="CSV (UTF-8) de los incidentes filtrados, en flujo.",
+             content_type="text/csv")
+@documented(422)
+@needs(READ)
+def export_incidents(args):
+    """Incidentes en CSV (mismos filtros que /incidentes, sin paginar)."""
+    where = queries.IncidentFilter(state=args.get("estado"), olt=args.get("olt"),
+                                   kind=args.get("tipo"), since=args.get("desde"))
+    fetch = csv_export.select_fetcher(csv_export.INCIDENT_COLUMNS, Incident.id,
+                                      queries.incident_conditions(where))
+    return _csv_response("incidentes", csv_export.INCIDENT_COLUMNS, fetch)
+
+
 @bp.route("/incidentes/<int:incident_id>/reconocer", methods=["POST"])
 @bp.arguments(schemas.AckBody, unknown=ma.RAISE)
 @bp.response(200, schemas.IncidentOut)

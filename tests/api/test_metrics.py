@@ -59,3 +59,59 @@ def test_queued_messages_show_in_the_queue_depth(app, make_caller):
 def test_metrics_need_a_token_with_lectura(app, make_caller):
     assert app.test_client().get("/api/v1/metrics").status_code == 401
     assert make_caller(("ejecutar",)).get("/api/v1/metrics").status_code == 403
+
+
+def test_network_incident_and_duration_figures_match_the_database(app, reader):
+    from datetime import timedelta
+
+    from facho.models import utcnow
+    from tests.factories import add_incident
+    brand = add_brand(app)
+    north = add_olt(app, brand, "OLT-N")
+    job = add_job(app, brand, [north], nombre="descubrir")
+    now = utcnow()
+    for ms in (800, 4000, 45000):
+        add_execution(app, job, north, status="SUCCESS", duration_ms=ms, finished_at=now)
+    add_execution(app, job, north, status="SUCCESS", duration_ms=1000,
+                  finished_at=now - timedelta(hours=2))                  # outside the hour
+    add_onus(app, north, 2, status="en línea", rx_power=-20.0)
+    add_onus(app, north, 1, status="LOS", first=3, rx_power=-26.0)
+    add_onus(app, north, 1, present=False, first=4, status="en línea")
+    add_incident(app, north, severity="critico")
+    add_incident(app, north, state="resuelto", title="viejo")
+
+    got = samples(reader.get("/api/v1/metrics"))
+    assert got[("facho_olt_onus_by_state", (("olt", "OLT-N"), ("state", "en_linea")))] == 2
+    assert got[("facho_olt_onus_by_state", (("olt", "OLT-N"), ("state", "desconectadas")))] == 1
+    assert got[("facho_olt_onus_by_state", (("olt", "OLT-N"), ("state", "ausentes")))] == 1
+    pon = (("olt", "OLT-N"), ("pon", "0/1/1"))
+    assert got[("facho_pon_rx_dbm", pon + (("stat", "min"),))] == -26.0
+    assert got[("facho_pon_rx_dbm", pon + (("stat", "avg"),))] == -22.0
+    assert got[("facho_pon_onus_offline", pon)] == 1
+    assert got[("facho_incidents_open", (("kind", "pon_caida"), ("severity", "critico")))] == 1
+    hist = "facho_execution_duration_seconds"
+    desc = (("job_type", "descubrimiento"),)
+    assert got[(hist + "_bucket", desc + (("le", "1.0"),))] == 1
+    assert got[(hist + "_bucket", desc + (("le", "5.0"),))] == 2
+    assert got[(hist + "_bucket", desc + (("le", "+Inf"),))] == 3
+    assert got[(hist + "_gcount", desc)] == 3
+
+
+def test_every_metric_the_grafana_dashboard_plots_is_exported(app, reader):
+    """docs/grafana/facho-dashboard.json: each expression names metrics /metrics serves."""
+    import json
+    import re
+
+    from facho.config import REPO_ROOT
+    from tests.factories import add_incident
+    brand = add_brand(app)
+    olt = add_olt(app, brand, "OLT-N")
+    add_job(app, brand, [olt], nombre="descubrir")
+    add_onus(app, olt, 1, status="en línea", rx_power=-20.0)
+    add_incident(app, olt)
+    exported = {name for name, _ in samples(reader.get("/api/v1/metrics"))}
+    dashboard = json.loads((REPO_ROOT / "docs" / "grafana" / "facho-dashboard.json").read_text())
+    used = {name for p in dashboard["panels"] for t in p["targets"]
+            for name in re.findall(r"\bfacho_[a-z_]+", t["expr"])}
+    assert len(used) >= 10
+    assert used <= exported, used - exported

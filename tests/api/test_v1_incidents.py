@@ -74,3 +74,24 @@ def test_acknowledging_needs_ejecutar_and_queues_one_notification(app, reader, m
         outbox = db.session.query(NotificationOutbox).filter_by(
             incident_id=incidents["fibre"]).all()
         assert [o.transition for o in outbox] == ["reconocido"]
+
+
+def test_incidents_export_as_csv_from_the_api_and_the_panel_with_their_filters(
+        app, reader, staff_client, incidents):
+    import csv
+    import io
+
+    api = reader.get("/api/v1/incidentes.csv?estado=abierto")
+    assert api.status_code == 200 and api.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(api.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [int(r["id"]) for r in rows] == sorted([incidents["fibre"], incidents["south"]])
+    fibre = next(r for r in rows if int(r["id"]) == incidents["fibre"])
+    assert (fibre["olt"], fibre["causa"], fibre["onus_incluidas"]) == (
+        "OLT-NORTE", "corte de fibra", "20")
+    panel = staff_client.get("/admin/incidentes/exportar.csv?flt0_estado_igual_a=resuelto")
+    assert panel.status_code == 200
+    assert "incidentes" in panel.headers["Content-Disposition"]
+    listed = panel.get_data(as_text=True)
+    assert "OLT-NORTE caída" in listed and "Sur degradada" not in listed
+    page = staff_client.get("/admin/incidentes/").get_data(as_text=True)
+    assert 'id="export-csv-link"' in page
