@@ -15,7 +15,8 @@ from wtforms import StringField
 from wtforms.validators import Optional
 
 from admin.base import FachoModelView, ToggleActionsMixin
-from admin.forms import SecretField
+from admin.forms import SecretField, checked
+from facho.validation import validate_name
 from facho import models as m
 from facho.extensions import db
 from facho.monitoring import apprise_channel, scope
@@ -76,7 +77,8 @@ class AlertRuleView(ToggleActionsMixin, FachoModelView):
     form_choices = {"kind": list(kinds.KIND_NAMES.items()), "scope": SCOPE_CHOICES,
                     "severity": SEVERITY_CHOICES, "min_severity": SEVERITY_CHOICES}
     form_extra_fields = PARAM_FIELDS
-    form_args = {"slot": {"validators": [Optional()]}, "port": {"validators": [Optional()]},
+    form_args = {"nombre": {"validators": [checked(lambda v: validate_name(v, "Nombre", 120))]},
+                 "slot": {"validators": [Optional()]}, "port": {"validators": [Optional()]},
                  "brand": {"validators": [Optional()]}, "olt": {"validators": [Optional()]}}
     column_descriptions = {
         "scope": "Toda regla necesita un alcance: todas las OLTs, una marca, una OLT o un "
@@ -138,6 +140,7 @@ class NotificationChannelView(ToggleActionsMixin, FachoModelView):
                      "resumen_diario": "Resumen diario", "created_at": "Creado",
                      "url": "URL de Apprise"}
     form_columns = ("nombre", "apprise_url", "enabled", "resumen_diario")
+    form_args = {"nombre": {"validators": [checked(lambda v: validate_name(v, "Nombre", 80))]}}
     form_extra_fields = {"apprise_url": UrlSecretField(
         "URL de Apprise",
         description="Por ejemplo tgram://token/chat_id, mailto://usuario:clave@servidor?"

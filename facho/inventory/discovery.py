@@ -17,6 +17,7 @@ whole OLT absent. The summary says so.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -213,11 +214,17 @@ def discover(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
     return summary
 
 
+UPTIME_TIMEOUT_S = 1.0   # an optional reading: one short try, never the walk's retries
+
+
 def read_uptime(client: SnmpClient) -> int | None:
-    """The OLT's sysUpTime (s) after the walk, one request; None when the agent does not
-    answer it (the walk's data is not lost for an optional reading)."""
+    """The OLT's sysUpTime (s) after the walk: one request of at most UPTIME_TIMEOUT_S, no
+    retry; None when the agent does not answer it (the walk's data is never lost or held
+    up for an optional reading)."""
+    target = dataclasses.replace(client.target, retries=0,
+                                 timeout_s=min(client.target.timeout_s, UPTIME_TIMEOUT_S))
     try:
-        values = run(client.get_many([uptime.SYS_UPTIME_OID], strict=False))
+        values = run(SnmpClient(target).get_many([uptime.SYS_UPTIME_OID], strict=False))
     except SnmpError:
         return None
     return uptime.seconds(values.get(uptime.SYS_UPTIME_OID))

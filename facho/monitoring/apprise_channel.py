@@ -36,7 +36,8 @@ def url_error(url: str | None) -> str | None:
     if not url or not url.strip():
         return "Indique la URL del canal (formato Apprise). " + URL_HELP
     if "://" not in url:
-        return "La URL no tiene el formato de Apprise (esquema://…). " + URL_HELP
+        return ("La URL no es válida: debe tener la forma esquema://… (formato de Apprise). "
+                + URL_HELP)
     with _capture():
         ok = apprise.Apprise().add(url.strip())
     if not ok:

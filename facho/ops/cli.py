@@ -473,6 +473,10 @@ def importar_v2_command(url: str, simular: bool, alcance: str, dias: int, zona_c
     except ValueError as exc:
         fail(f"--zona-cron: {exc}", 2)
     options = importer.Options(scope=alcance, days=dias, cron_tz=zona_cron, simulate=simular)
+    # Facho's own database first: with it down, say so (the group's handler) before
+    # reading a single row of the old one
+    db.session.execute(sa.text("SELECT 1"))
+    db.session.rollback()
     bars = []
 
     def progress(label: str, total: int):

@@ -120,6 +120,10 @@ def base_data(form: str, ids: dict, n: int) -> dict:
                       "job_type": "get", "olts": olt, "oids": oid, "interval_raw": "5m",
                       "cron_expr": "", "cron_tz": "America/Lima", "enabled": "y",
                       "max_retries": "2", "retry_delay_seconds": "30"},
+        "reglas": {"nombre": f"Regla fz {n}", "kind": "onu_desconectada", "scope": "todas",
+                   "severity": "aviso", "min_severity": "aviso", "enabled": "y"},
+        "canales": {"nombre": f"Canal fz {n}", "apprise_url": "json://127.0.0.1:9/fz",
+                    "enabled": "y"},
     }[form]
 
 

@@ -117,4 +117,6 @@ CLI_ARGS = {
     "restart": ["--espera", "1"],
     "demo": ["--onus", "4"],
     "simulate-olt": None,     # serves UDP until Ctrl-C and needs neither Redis nor the DB
+    # an old database nobody serves: the command must still speak of Facho's own first
+    "importar-v2": ["--desde", "postgresql://127.0.0.1:1/facho_v2", "--simular"],
 }

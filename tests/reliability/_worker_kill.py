@@ -14,6 +14,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from facho.config import REPO_ROOT
+from facho.inventory.uptime import SYS_UPTIME_OID
 from tests.execution_helpers import huawei_indexes, slow_table_policy
 from tests.factories import HW
 from tests.snmp_agents import FakeAgent
@@ -124,15 +125,21 @@ class SlowOlt:
 
     def walks(self) -> list[tuple[float, float]]:
         """[first request, last request] of every walk. A walk is one source port; a request
-        for the column itself starts a new walk even on a reused port."""
+        for the column itself starts a new walk even on a reused port. The sysUpTime GET an
+        execution sends after its walk (facho.inventory.uptime) is not a walk."""
         spans: dict[tuple[int, int], list[float]] = {}
         generation: dict[int, int] = {}
         for (at, port), (_, _, oids) in zip(list(self.arrivals), list(self.agent.requests)):
+            if [tuple(o) for o in oids] == [SYS_UPTIME]:
+                continue
             if tuple(oids[0]) == self.root:
                 generation[port] = generation.get(port, 0) + 1
             key = (port, generation.get(port, 0))
             spans.setdefault(key, [at, at])[1] = at
         return [tuple(span) for span in spans.values()]
+
+
+SYS_UPTIME = tuple(int(p) for p in SYS_UPTIME_OID.split("."))
 
 
 @contextmanager
