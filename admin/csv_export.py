@@ -3,11 +3,10 @@
 nothing, so no CSRF token; staff only like every view."""
 from __future__ import annotations
 
-from flask import Response, request, stream_with_context
+from flask import request
 from flask_admin import expose
 
 from facho.api import csv_export
-from facho.models import utcnow
 
 
 class CsvExportMixin:
@@ -31,12 +30,7 @@ class CsvExportMixin:
     def export_csv(self):
         fetch = csv_export.query_fetcher(self.filtered_query(), self.csv_columns,
                                          self.model.id)
-        body = stream_with_context(csv_export.csv_chunks(self.csv_columns,
-                                                         csv_export.batches(fetch)))
-        response = Response(body, mimetype="text/csv")
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="{csv_export.filename(self.csv_kind, utcnow())}"')
-        return response
+        return csv_export.streamed_response(self.csv_kind, self.csv_columns, fetch)
 
     def export_url(self) -> str:
         """This list's export link, with the page's search and filters."""

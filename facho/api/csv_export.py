@@ -15,10 +15,11 @@ import io
 from typing import Callable, Iterable, Iterator
 
 import sqlalchemy as sa
+from flask import Response, stream_with_context
 
 from facho.extensions import db
 from facho.labels import STATUS_NAMES
-from facho.models import Execution, Incident, Olt, Onu, SnmpJob, User
+from facho.models import Execution, Incident, Olt, Onu, SnmpJob, User, utcnow
 
 BATCH = 2000
 BOM = "\ufeff"
@@ -137,3 +138,13 @@ def csv_chunks(columns, row_batches: Iterable[list]) -> Iterator[str]:
 
 def filename(kind: str, now) -> str:
     return f"facho-{kind}-{now:%Y%m%d-%H%M%S}.csv"
+
+
+def streamed_response(kind: str, columns, fetch) -> Response:
+    """The download answer of the API and the panel lists: `fetch`'s rows streamed in
+    batches, named after `kind` and the UTC time."""
+    body = stream_with_context(csv_chunks(columns, batches(fetch)))
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{filename(kind, utcnow())}"')
+    return response

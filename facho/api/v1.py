@@ -21,7 +21,7 @@ import marshmallow as ma
 import redis as redis_lib
 import sqlalchemy as sa
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, current_app, g, request, send_from_directory, stream_with_context
+from flask import Response, current_app, g, request, send_from_directory
 from flask_smorest import Api, Blueprint
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
@@ -275,14 +275,6 @@ def list_onus(args):
             "siguiente": cursor}
 
 
-def _csv_response(kind: str, columns, fetch) -> Response:
-    body = stream_with_context(csv_export.csv_chunks(columns, csv_export.batches(fetch)))
-    response = Response(body, mimetype="text/csv")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{csv_export.filename(kind, utcnow())}"')
-    return response
-
-
 @bp.route("/onus.csv")
 @bp.arguments(schemas.OnuFilterArgs, location="query", unknown=ma.RAISE)
 @bp.response(200, description="CSV (UTF-8) de las ONUs filtradas, en flujo.",
@@ -293,7 +285,7 @@ def export_onus(args):
     """Inventario de ONUs en CSV (mismos filtros que /onus, sin paginar)."""
     fetch = csv_export.select_fetcher(csv_export.ONU_COLUMNS, Onu.id,
                                       queries.onu_conditions(_onu_filter(args)))
-    return _csv_response("onus", csv_export.ONU_COLUMNS, fetch)
+    return csv_export.streamed_response("onus", csv_export.ONU_COLUMNS, fetch)
 
 
 @bp.route("/onus/<int:onu_id>")
@@ -387,7 +379,7 @@ def export_executions(args):
     fetch = csv_export.select_fetcher(
         csv_export.EXECUTION_COLUMNS, Execution.id,
         queries.execution_conditions(_execution_filter(args)))
-    return _csv_response("ejecuciones", csv_export.EXECUTION_COLUMNS, fetch)
+    return csv_export.streamed_response("ejecuciones", csv_export.EXECUTION_COLUMNS, fetch)
 
 
 @bp.route("/ejecuciones/<int:execution_id>")
@@ -483,6 +475,11 @@ def rerun(execution_id):
     return _report_answer(report, "No se crearon ejecuciones.")
 
 
+def _incident_filter(args) -> queries.IncidentFilter:
+    return queries.IncidentFilter(state=args.get("estado"), olt=args.get("olt"),
+                                  kind=args.get("tipo"), since=args.get("desde"))
+
+
 @bp.route("/incidentes")
 @bp.arguments(schemas.IncidentListArgs, location="query", unknown=ma.RAISE)
 @bp.response(200, schemas.IncidentPage)
@@ -490,9 +487,7 @@ def rerun(execution_id):
 @needs(READ)
 def list_incidents(args):
     """Incidentes (los más nuevos primero), con los filtros del panel."""
-    where = queries.IncidentFilter(state=args.get("estado"), olt=args.get("olt"),
-                                   kind=args.get("tipo"), since=args.get("desde"))
-    rows, cursor = queries.page_of(queries.incident_select(where), Incident.id,
+    rows, cursor = queries.page_of(queries.incident_select(_incident_filter(args)), Incident.id,
                                    args.get("despues_de"), limit_of(args), descending=True)
     return {"items": [serialize.incident(row.Incident, row.olt_name) for row in rows],
             "siguiente": cursor}
@@ -506,11 +501,9 @@ def list_incidents(args):
 @needs(READ)
 def export_incidents(args):
     """Incidentes en CSV (mismos filtros que /incidentes, sin paginar)."""
-    where = queries.IncidentFilter(state=args.get("estado"), olt=args.get("olt"),
-                                   kind=args.get("tipo"), since=args.get("desde"))
     fetch = csv_export.select_fetcher(csv_export.INCIDENT_COLUMNS, Incident.id,
-                                      queries.incident_conditions(where))
-    return _csv_response("incidentes", csv_export.INCIDENT_COLUMNS, fetch)
+                                      queries.incident_conditions(_incident_filter(args)))
+    return csv_export.streamed_response("incidentes", csv_export.INCIDENT_COLUMNS, fetch)
 
 
 @bp.route("/incidentes/<int:incident_id>/reconocer", methods=["POST"])

@@ -17,7 +17,6 @@ whole OLT absent. The summary says so.
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from facho.inventory.decoders import (column_oids, decode_index, index_text, row
                                        validate_formula)
 from facho.inventory.writes import Discovered, FieldRule, InventoryConfigError, field_rule
 from facho.models import Brand, IndexFormula, Olt, Onu, SnmpJob
-from facho.snmp import SnmpClient, SnmpError, SnmpTarget
+from facho.snmp import SnmpClient, SnmpTarget
 from facho.executions.targets import run_snmp as run
 
 
@@ -191,7 +190,7 @@ def discover(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
     summary = {"formula": formula_name, "varbinds": client.stats["varbinds"],
                "requests": client.stats["requests"], "walk_ms": walk_ms,
                "rows": walk.rows, "invalid_index": len(walk.undecoded)}
-    uptime_s = read_uptime(client)     # after the figures: they are the walk's
+    uptime_s = uptime.read(client)     # after the figures: they are the walk's
     if walk.undecoded:
         summary["invalid_index_examples"] = [f"{index}: {reason}"
                                              for index, reason in walk.undecoded[:3]]
@@ -209,32 +208,7 @@ def discover(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
         if warnings:
             summary["warnings"] = warnings
             summary["note"] = " ".join(warnings)
-    note_uptime(summary, olt_id, uptime_s, now)
+    uptime.note(summary, olt_id, uptime_s, now)
     summary["duration_ms"] = int((time.monotonic() - started) * 1000)
     return summary
 
-
-UPTIME_TIMEOUT_S = 1.0   # an optional reading: one short try, never the walk's retries
-
-
-def read_uptime(client: SnmpClient) -> int | None:
-    """The OLT's sysUpTime (s) after the walk: one request of at most UPTIME_TIMEOUT_S, no
-    retry; None when the agent does not answer it (the walk's data is never lost or held
-    up for an optional reading)."""
-    target = dataclasses.replace(client.target, retries=0,
-                                 timeout_s=min(client.target.timeout_s, UPTIME_TIMEOUT_S))
-    try:
-        values = run(SnmpClient(target).get_many([uptime.SYS_UPTIME_OID], strict=False))
-    except SnmpError:
-        return None
-    return uptime.seconds(values.get(uptime.SYS_UPTIME_OID))
-
-
-def note_uptime(summary: dict, olt_id: int, uptime_s: int | None, now: datetime) -> None:
-    """Store the reading (in the execution's transaction) and say so in the summary."""
-    if uptime_s is None:
-        return
-    summary["uptime_s"] = uptime_s
-    reboot = uptime.record(olt_id, uptime_s, now)
-    if reboot is not None:
-        summary["rebooted_at"] = reboot.isoformat()

@@ -25,8 +25,8 @@ from typing import Any
 from facho.inventory.events.detect import POWER_EVENT_DB
 from facho.inventory import notes
 from facho.inventory import writes as inventory
+from facho.inventory import uptime
 from facho.inventory.discovery import (ExecutionConfigError, check_oid_brands, find_formula,
-                                       note_uptime, read_uptime,
                                        formula_params, raw_key_function)
 from facho.inventory.writes import FieldRule, field_rule
 from facho.models import Olt, SnmpJob
@@ -115,10 +115,10 @@ def read_values(execution_id: int, job: SnmpJob, olt: Olt, target: SnmpTarget,
     summary.update(method=method, varbinds=client.stats["varbinds"],
                    requests=client.stats["requests"],
                    walk_ms=int((time.monotonic() - started) * 1000))
-    uptime_s = read_uptime(client)     # after the figures: they are the reads
+    uptime_s = uptime.read(client)     # after the figures: they are the reads
     summary.update(inventory.apply_get(olt_id, execution_id, read, rules, now, wanted,
                                        power_event_db))
-    note_uptime(summary, olt_id, uptime_s, now)
+    uptime.note(summary, olt_id, uptime_s, now)
     if summary.get("warnings"):
         summary["note"] = " ".join(summary["warnings"])
     summary["duration_ms"] = int((time.monotonic() - started) * 1000)

@@ -12,13 +12,16 @@ wraps after 497 days: a wrap reads as a reboot, once in that time.
 """
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from facho.extensions import db
+from facho.executions.targets import run_snmp as run
 from facho.models import Olt, UTCDateTime
+from facho.snmp import SnmpClient, SnmpError
 
 SYS_UPTIME_OID = "1.3.6.1.2.1.1.3.0"
 
@@ -61,3 +64,29 @@ def record(olt_id: int, uptime_s: int | None, now: datetime) -> datetime | None:
     db.session.execute(statement, {"uptime_s": uptime_s, "uptime_at": now,
                                    "rebooted_at": reboot, "olt_id": olt_id})
     return reboot
+
+
+UPTIME_TIMEOUT_S = 1.0   # an optional reading: one short try, never the walk's retries
+
+
+def read(client: SnmpClient) -> int | None:
+    """The OLT's sysUpTime (s) after the walk: one request of at most UPTIME_TIMEOUT_S, no
+    retry; None when the agent does not answer it (the walk's data is never lost or held
+    up for an optional reading)."""
+    target = dataclasses.replace(client.target, retries=0,
+                                 timeout_s=min(client.target.timeout_s, UPTIME_TIMEOUT_S))
+    try:
+        values = run(SnmpClient(target).get_many([SYS_UPTIME_OID], strict=False))
+    except SnmpError:
+        return None
+    return seconds(values.get(SYS_UPTIME_OID))
+
+
+def note(summary: dict, olt_id: int, uptime_s: int | None, now: datetime) -> None:
+    """Store the reading (in the execution's transaction) and say so in the summary."""
+    if uptime_s is None:
+        return
+    summary["uptime_s"] = uptime_s
+    reboot = record(olt_id, uptime_s, now)
+    if reboot is not None:
+        summary["rebooted_at"] = reboot.isoformat()
