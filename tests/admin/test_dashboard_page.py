@@ -118,6 +118,15 @@ def test_dashboard_shows_health_charts_next_jobs_and_onus(app, staff_client, pop
     assert re.findall(r">(\d+)</td>", onus) == ["5", "3", "2"]
 
 
+def test_every_queue_is_named_in_spanish_on_the_dashboard(app, staff_client, populated):
+    from facho.messaging import QUEUES
+    page = staff_client.get("/admin/").get_data(as_text=True)
+    for queue in QUEUES:
+        row = re.search(rf'<tr data-queue="{queue}">\s*<td>([^<]*)<', page)
+        assert row, queue
+        assert row.group(1).strip() not in ("", queue), (queue, row.group(1))
+
+
 def test_dashboard_uses_only_local_assets(app, staff_client, populated):
     page = text(staff_client.get("/admin/"))
     sources = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', page)
