@@ -215,7 +215,6 @@ def test_a_tick_cannot_claim_the_old_grid_between_an_edits_replan_and_its_commit
     tick waits and then finds the schedule changed."""
     import sqlalchemy as sa
     from facho.scheduling import claim
-    from facho.scheduling import schedule
     from tests.scheduling import simulation
     from facho.scheduling import edits as lifecycle
     from facho.models import PENDING, SnmpJob
