@@ -91,11 +91,11 @@ def chart_data(tz) -> dict:
 def next_jobs_rows() -> list[dict]:
     now = utcnow()
     jobs = dashboard.next_jobs()
-    olts = dashboard.enabled_olts_per_job([job.id for job in jobs])  # not every job host
+    olts = dashboard.enabled_olts_per_job([job.id for job, _ in jobs])  # not every job host
     return [{"id": job.id, "nombre": job.nombre, "schedule": describe_job(job),
-             "at": fmt.local_time(job.next_run_at),
-             "remaining": fmt.humanize(job.next_run_at - now), "olts": olts.get(job.id, 0)}
-            for job in jobs]
+             "at": fmt.local_time(at), "remaining": fmt.humanize(at - now),
+             "olts": olts.get(job.id, 0)}
+            for job, at in jobs]
 
 
 class DashboardView(StaffOnly, AdminIndexView):
