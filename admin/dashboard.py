@@ -14,6 +14,7 @@ from flask_admin import AdminIndexView, expose
 
 from admin import formatters as fmt
 from admin.security import StaffOnly
+from facho import messaging
 from facho.ops import dashboard
 from facho.ops import status as ops
 from facho.models import STATUSES, utcnow
@@ -26,8 +27,11 @@ REDIS_DOWN = ("⚠️ Redis no responde: no se pueden mostrar las colas, los wor
               "scheduler ni los cupos de OLT, y no se pueden encolar ejecuciones hasta que "
               "vuelva. Verifique REDIS_URL y que Redis esté activo.")
 MAX_NO_RATE_LISTED = 10
-QUEUE_LABELS = {"scheduler": "Planificador (scheduler)", "discovery_main": "Descubrimiento",
-                "get_main": "Consultas (get)", "maintenance": "Mantenimiento"}
+QUEUE_LABELS = {messaging.SCHEDULER_QUEUE: "Planificador (scheduler)",
+                messaging.DISCOVERY_QUEUE: "Descubrimiento",
+                messaging.GET_QUEUE: "Consultas (get)",
+                messaging.MAINTENANCE_QUEUE: "Mantenimiento",
+                messaging.ALERTS_QUEUE: "Alertas y notificaciones"}
 
 
 def _redis_client():
@@ -87,11 +91,11 @@ def chart_data(tz) -> dict:
 def next_jobs_rows() -> list[dict]:
     now = utcnow()
     jobs = dashboard.next_jobs()
-    olts = dashboard.enabled_olts_per_job([job.id for job in jobs])  # not every job host
+    olts = dashboard.enabled_olts_per_job([job.id for job, _ in jobs])  # not every job host
     return [{"id": job.id, "nombre": job.nombre, "schedule": describe_job(job),
-             "at": fmt.local_time(job.next_run_at),
-             "remaining": fmt.humanize(job.next_run_at - now), "olts": olts.get(job.id, 0)}
-            for job in jobs]
+             "at": fmt.local_time(at), "remaining": fmt.humanize(at - now),
+             "olts": olts.get(job.id, 0)}
+            for job, at in jobs]
 
 
 class DashboardView(StaffOnly, AdminIndexView):

@@ -23,6 +23,7 @@ from admin.formatters import JOB_TYPE_LABELS, local_time, since_now
 from admin.probe import olt_choices
 from facho.scheduling import edits as lifecycle
 from facho.scheduling import schedule
+from facho.scheduling import upcoming
 from facho import models as m
 from facho.extensions import db
 from facho.executions.manual_run import listed, run_jobs_now
@@ -77,25 +78,11 @@ def _olt_names(job: m.SnmpJob) -> str:
     return listed(names, total) if names else "(ninguna)"
 
 
-def next_pending_by_job(job_ids: list[int]) -> dict:
-    """{job id: earliest slot claimed and not started yet} in one query. A tick claims
-    slots up to a horizon ahead, so `next_run_at` (the first slot not yet claimed) skips
-    the one that will really run next."""
-    if not job_ids:
-        return {}
-    e = m.Execution
-    return dict(db.session.execute(
-        sa.select(e.job_id, sa.func.min(e.scheduled_for))
-        .where(e.job_id.in_(job_ids), e.status == m.PENDING, e.scheduled_for.is_not(None))
-        .group_by(e.job_id)).all())
-
-
 def next_slot(job: m.SnmpJob):
-    """The next slot of the job that has not run yet: a claimed, pending one first."""
+    """The next slot of the job that has not run yet (facho.scheduling.upcoming)."""
     on_page = job.id in g.get("job_ids_listed", ())
-    pending = (g.job_next_pending if on_page else next_pending_by_job([job.id])).get(job.id)
-    candidates = [t for t in (pending, job.next_run_at) if t is not None]
-    return min(candidates) if candidates else None
+    pending = (g.job_next_pending if on_page else upcoming.pending_by_job([job.id])).get(job.id)
+    return upcoming.next_slot(job.next_run_at, pending)
 
 
 def _next_run(view, context, job, name):
@@ -216,7 +203,7 @@ class JobView(ToggleActionsMixin, FachoModelView):
         # the page's OLT names in one query (the formatter would load every job host)
         g.job_ids_listed = {job.id for job in jobs}
         g.job_olt_names = olt_names_by_job(sorted(g.job_ids_listed))
-        g.job_next_pending = next_pending_by_job(sorted(g.job_ids_listed))
+        g.job_next_pending = upcoming.pending_by_job(g.job_ids_listed)
         return count, jobs
 
     # --- run now (DESIGN 6) -------------------------------------------------------------

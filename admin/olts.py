@@ -12,7 +12,8 @@ from admin.base import FachoModelView, ToggleActionsMixin, brand_options, option
 from admin.forms import SecretField, checked, secret_required
 from facho import models as m
 from facho import polling_budget as budget
-from facho.validation import validate_community, validate_host, validate_name, validate_port
+from facho.validation import (EMPTY_COMMUNITY, validate_community, validate_host, validate_name,
+                              validate_port)
 
 V3_AUTH_NAMES = {"": "Sin autenticación", "md5": "MD5", "sha1": "SHA-1"}
 V3_PRIV_NAMES = {"": "Sin privacidad (sin cifrado)", "des": "DES", "aes": "AES-128"}
@@ -102,7 +103,7 @@ class OltView(ToggleActionsMixin, FachoModelView):
         "v3_auth_proto": "Solo SNMPv3. «Sin autenticación» es el nivel noAuthNoPriv.",
         "v3_priv_proto": "Solo SNMPv3: cifra las consultas (authPriv). Requiere "
                          "autenticación.",
-        "max_concurrent": "Cuántas ejecuciones pueden consultar esta OLT a la vez.",
+        "max_concurrent": budget.HELP["max_concurrent"],
         "max_starts_per_minute": "Tope de ejecuciones que empiezan por minuto en esta OLT.",
         **{name: budget.HELP[name] for name in BUDGET_FIELDS},
     }
@@ -160,7 +161,7 @@ class OltView(ToggleActionsMixin, FachoModelView):
             # going back to v2c).
             if (stored is not None and not form.comunidad.data and not stored.comunidad
                     and not form.comunidad.errors):
-                form.comunidad.errors.append("La comunidad SNMP no puede estar vacía.")
+                form.comunidad.errors.append(EMPTY_COMMUNITY)
             return
         if not form.v3_usuario.errors and not (form.v3_usuario.data or "").strip():
             form.v3_usuario.errors.append(V3_USER_REQUIRED)

@@ -58,9 +58,12 @@ def validate_oid(value: str) -> str:
     return value.lstrip(".")
 
 
+EMPTY_COMMUNITY = "La comunidad SNMP no puede estar vacía."
+
+
 def validate_community(value: str) -> str:
     if value is None or not value.strip():
-        raise ValueError("La comunidad SNMP no puede estar vacía.")
+        raise ValueError(EMPTY_COMMUNITY)
     if len(value) > 255 or any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise ValueError("Comunidad SNMP inválida: sin caracteres de control, hasta 255.")
     return value

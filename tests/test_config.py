@@ -54,11 +54,19 @@ def test_production_refuses_to_start_without_secret_key():
 
 
 def test_development_gets_a_fixed_development_key():
-    """The same key at every start, so sessions survive a restart of `make run`."""
+    """The same key at every start, so sessions survive a restart of `make run`: a key
+    drawn once per process would pass a comparison made inside one process, so the key
+    is also read by a second interpreter."""
     first = load_config({"FACHO_ENV": "development"}).secret_key
     second = load_config({"FACHO_ENV": "development"}).secret_key
     assert first and first == second
     assert first == load_config({"FACHO_ENV": "testing"}).secret_key
+    another_start = subprocess.run(
+        [sys.executable, "-c", "from facho.config import load_config; "
+         "print(load_config({'FACHO_ENV': 'development'}).secret_key)"],
+        cwd=str(REPO_ROOT), capture_output=True, text=True, timeout=60)
+    assert another_start.returncode == 0, another_start.stderr
+    assert another_start.stdout.strip() == first
 
 
 def test_the_cli_exits_with_one_clear_line_and_no_traceback(tmp_path):

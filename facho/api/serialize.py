@@ -47,7 +47,8 @@ def execution(row, job_name, olt_name, username, job_type) -> dict:
     }
 
 
-def job(row, olts: int) -> dict:
+def job(row, olts: int, next_at=None) -> dict:
+    """`next_at`: the job's next slot that has not run yet (facho.scheduling.upcoming)."""
     return {
         "id": row.id, "nombre": row.nombre, "descripcion": row.descripcion,
         "tipo": row.job_type, "tipo_texto": JOB_TYPE_NAMES.get(row.job_type, row.job_type),
@@ -55,7 +56,7 @@ def job(row, olts: int) -> dict:
         "intervalo": row.interval_raw, "cron": row.cron_expr,
         "zona_cron": row.cron_tz if row.cron_expr else None,
         "habilitada": bool(row.enabled), "olts": olts,
-        "proxima_ejecucion": iso(row.next_run_at) if row.enabled else None,
+        "proxima_ejecucion": iso(next_at) if row.enabled else None,
         "ultima_ejecucion": iso(row.last_run_at), "turnos_perdidos": row.missed_slots,
     }
 

@@ -37,6 +37,7 @@ from facho.models import (FAILED, Execution, Incident, Olt, Onu, OnuEvent, SnmpJ
 from facho.monitoring import incidents
 from facho.monitoring import trigger as alert_trigger
 from facho.redis_conn import get_redis
+from facho.scheduling import upcoming
 
 log = logging.getLogger("facho.api")
 
@@ -408,8 +409,9 @@ def list_jobs(args):
     if args.get("tipo"):
         stmt = stmt.where(SnmpJob.job_type == args["tipo"])
     hosts = queries.host_counts()
-    return {"items": [serialize.job(j, hosts.get(j.id, 0))
-                      for j in db.session.execute(stmt).scalars()]}
+    jobs = db.session.execute(stmt).scalars().all()
+    next_at = upcoming.next_slots(jobs)
+    return {"items": [serialize.job(j, hosts.get(j.id, 0), next_at[j.id]) for j in jobs]}
 
 
 # --- actions -----------------------------------------------------------------------------

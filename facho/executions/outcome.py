@@ -31,7 +31,7 @@ class JobSnapshot:
 
 def failed_or_retry(execution_id, worker, info: JobSnapshot, attempt: int, message: str,
                      transient: bool, job_type: str) -> None:
-    if transient and attempt <= info.max_retries:
+    if transient and attempt < info.attempts_allowed:
         delay_s = retry_delay_s(info.retry_delay_seconds, attempt)
         text = REASON_RETRY.format(attempt=attempt, allowed=info.attempts_allowed,
                                    message=message, delay_s=delay_s)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from facho.scheduling import upcoming
 from facho.extensions import db
 from facho.models import (FAILED, STATUSES, SUCCESS, Execution, Olt, Onu, SnmpJob, SnmpJobHost,
                           utcnow)
@@ -127,10 +128,14 @@ def start_lag_per_hour(tz: ZoneInfo, now: datetime | None = None, hours: int = 2
     return {"labels": labels, "avg_s": avg_s, "max_s": max_s, "count": count}
 
 
-def next_jobs(limit: int = 10) -> list[SnmpJob]:
-    return db.session.execute(
+def next_jobs(limit: int = 10) -> list[tuple[SnmpJob, datetime]]:
+    """The enabled jobs that run next, with their next slot that has not run yet (a claimed
+    PENDING one before `next_run_at`: facho.scheduling.upcoming), soonest first."""
+    jobs = db.session.execute(
         sa.select(SnmpJob).where(SnmpJob.enabled.is_(True), SnmpJob.next_run_at.is_not(None))
         .order_by(SnmpJob.next_run_at).limit(limit)).scalars().all()
+    slots = upcoming.next_slots(jobs)
+    return sorted(((job, slots[job.id]) for job in jobs), key=lambda pair: pair[1])
 
 
 def onus_per_olt() -> list[dict]:

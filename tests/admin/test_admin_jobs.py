@@ -107,7 +107,8 @@ def test_changing_the_interval_replans_from_the_new_grid(app, staff_client, huaw
     assert stored.interval_raw == "2h"
     assert stored.anchor_at != old_anchor and stored.anchor_at >= before - timedelta(seconds=1)
     assert (stored.next_run_at - stored.anchor_at) % timedelta(hours=2) == timedelta(0)
-    # The first new slot past what the old grid may already have claimed (one tick ahead).
+    # The save claims the new grid's slots up to the claim horizon (one tick ahead), so
+    # next_run_at is the first slot past it.
     assert before + timedelta(seconds=60) <= stored.next_run_at <= utcnow() + timedelta(hours=2)
 
 
@@ -290,6 +291,27 @@ def test_a_new_job_s_first_slot_is_claimed_and_sent_at_save_time(app, staff_clie
         assert {r.scheduled_for for r in rows} == {job.anchor_at}
         assert all(r.message_id for r in rows)              # sent, not waiting for a tick
         assert job.next_run_at == job.anchor_at + timedelta(minutes=5)
+        db.session.rollback()
+
+
+def test_an_edited_job_s_first_new_slot_is_claimed_and_sent_at_save_time(app, staff_client,
+                                                                         huawei):
+    """1d -> 30s: the new grid's first slot (at the edit) is sent when the form is saved,
+    not at the next minute tick."""
+    brand, olt_a, _ = huawei
+    job = add_job(app, brand, [olt_a], interval_raw="1d",
+                  anchor_at=datetime(2024, 1, 1, tzinfo=UTC),
+                  next_run_at=datetime(2030, 1, 1, tzinfo=UTC))
+    post(staff_client, f"/admin/snmp_jobs/edit/?id={job}",
+         job_form(brand, [olt_a], interval_raw="30s"))
+    from facho.extensions import db
+    with app.app_context():
+        stored = db.session.get(SnmpJob, job)
+        rows = Execution.query.filter_by(job_id=job).all()
+        assert stored.interval_raw == "30s"
+        assert stored.anchor_at in {r.scheduled_for for r in rows}, rows
+        assert all(r.message_id for r in rows if r.scheduled_for <= utcnow())
+        assert stored.next_run_at > utcnow()
         db.session.rollback()
 
 

@@ -118,6 +118,30 @@ def test_dashboard_shows_health_charts_next_jobs_and_onus(app, staff_client, pop
     assert re.findall(r">(\d+)</td>", onus) == ["5", "3", "2"]
 
 
+def test_next_jobs_show_a_claimed_pending_slot_before_next_run_at(app, staff_client):
+    """The dashboard's next jobs give the next slot that has not run yet, as the jobs list
+    does (issue 9, 3.3), not `next_run_at` one slot later."""
+    brand = add_brand(app)
+    olt = add_olt(app, brand)
+    slot = (utcnow() + timedelta(minutes=1)).replace(microsecond=0)
+    job = add_job(app, brand, [olt], nombre="Cada minuto", interval_raw="1m",
+                  next_run_at=slot + timedelta(minutes=1))
+    add_execution(app, job, olt, scheduled_for=slot)
+    next_jobs = section(text(staff_client.get("/admin/")), "next-jobs")
+    local = slot.astimezone(ZoneInfo("America/Lima")).strftime("%H:%M:%S")
+    later = (slot + timedelta(minutes=1)).astimezone(ZoneInfo("America/Lima")).strftime("%H:%M:%S")
+    assert local in next_jobs and later not in next_jobs, next_jobs
+
+
+def test_every_queue_is_named_in_spanish_on_the_dashboard(app, staff_client, populated):
+    from facho.messaging import QUEUES
+    page = staff_client.get("/admin/").get_data(as_text=True)
+    for queue in QUEUES:
+        row = re.search(rf'<tr data-queue="{queue}">\s*<td>([^<]*)<', page)
+        assert row, queue
+        assert row.group(1).strip() not in ("", queue), (queue, row.group(1))
+
+
 def test_dashboard_uses_only_local_assets(app, staff_client, populated):
     page = text(staff_client.get("/admin/"))
     sources = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', page)

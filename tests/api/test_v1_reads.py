@@ -210,6 +210,17 @@ def test_jobs_list_their_schedule_and_olt_count(app, reader, executions):
     assert [j["nombre"] for j in only_get] == ["potencia"]
 
 
+def test_a_jobs_next_run_is_its_claimed_pending_slot_as_in_the_panel(app, reader):
+    """`next_run_at` is the first slot not yet claimed; a reserved PENDING slot comes first
+    (issue 9, 3.3: the panel's jobs list, the dashboard and the API give one answer)."""
+    brand = add_brand(app)
+    olt = add_olt(app, brand)
+    job = add_job(app, brand, [olt], next_run_at=datetime(2030, 1, 1, 15, 1, tzinfo=UTC))
+    add_execution(app, job, olt, scheduled_for=datetime(2030, 1, 1, 15, 0, tzinfo=UTC))
+    [item] = reader.get("/api/v1/tareas").get_json()["items"]
+    assert item["proxima_ejecucion"].startswith("2030-01-01T15:00:00"), item
+
+
 def test_a_control_character_in_a_search_is_refused_not_sent_to_the_database(any_app,
                                                                             any_reader):
     body = any_reader.get("/api/v1/onus?q=a%00b").get_json()

@@ -76,3 +76,18 @@ def test_healthz_and_status_say_when_the_scheduler_saw_the_clock_jump(app, redis
     with app.app_context():
         report = ops.status_report(redis_client)
     assert "retrocedió 45 s" in report["scheduler"]["clock_jump"]["message"]
+
+
+def test_the_cli_status_and_the_dashboard_print_the_clock_jump(app, staff_client, redis_client):
+    """Issue 9: `flask facho status` and the dashboard say it too, not only /healthz."""
+    lease = LeaderLease(redis_client, owner="sched-a:1:x")
+    lease.record_tick({"claimed": 0})
+    status = app.test_cli_runner().invoke(args=["facho", "status"])
+    assert "retrocedió" not in status.output and "adelantó" not in status.output
+    assert 'id="clock-jump"' not in staff_client.get("/admin/").get_data(as_text=True)
+    lease.record_clock_jump(-45.0)
+    status = app.test_cli_runner().invoke(args=["facho", "status"])
+    assert "retrocedió 45 s" in status.output, status.output
+    page = staff_client.get("/admin/").get_data(as_text=True)
+    assert 'id="clock-jump">' in page
+    assert "retrocedió 45 s" in page.split('id="clock-jump">', 1)[1].split("</p>", 1)[0]

@@ -151,19 +151,23 @@ def test_an_interval_edit_between_the_ticks_read_and_its_claim_is_not_overwritte
         any_app, monkeypatch):
     """5m -> 30s stored while a tick plans with the old interval: the edit keeps the same
     next_run_at (12:05 is on both grids), so a claim that compares only next_run_at wins
-    and jumps to 12:10, and the new grid's slots up to then are never created."""
+    and jumps to 12:10, and the new grid's slots up to then are never created.
+
+    The edit lands at 00:05:00 sharp: the new grid starts at the edit, so that is the one
+    edit time whose stored next_run_at equals the old one (an edit at 00:04:30 stores
+    00:04:30, which a next_run_at-only claim already refuses: it would not test the
+    schedule version)."""
     from facho.scheduling import claim
     from facho.scheduling import schedule
     from tests.scheduling import simulation
     from facho.scheduling import edits as lifecycle
-    from facho.scheduling import schedule
     from facho.models import SnmpJob
     with any_app.app_context():
         job_id = seed(2, [{"nombre": "5m", "interval_raw": "5m"}], start=EDIT_T0)["jobs"]["5m"]
         job = db.session.get(SnmpJob, job_id)
         job.next_run_at = EDIT_T0 + timedelta(minutes=5)      # 00:00 already claimed
         db.session.commit()
-        edit_at = EDIT_T0 + timedelta(minutes=4, seconds=30, milliseconds=400)
+        edit_at = EDIT_T0 + timedelta(minutes=5)
 
         def edit():
             row = db.session.get(SnmpJob, job_id)
@@ -185,10 +189,10 @@ def test_an_interval_edit_between_the_ticks_read_and_its_claim_is_not_overwritte
             return plan
 
         monkeypatch.setattr(schedule, "plan_due", plan_then_edit)
-        tick_at = EDIT_T0 + timedelta(minutes=4, seconds=30, milliseconds=100)
+        tick_at = EDIT_T0 + timedelta(minutes=4, seconds=59, milliseconds=900)
         claim.tick(tick_at, sender=simulation.RecordingSender())
         monkeypatch.setattr(schedule, "plan_due", real_plan_due)
-        assert edits, "the edit ran"
+        assert edits == [EDIT_T0 + timedelta(minutes=5)], "the edit kept next_run_at"
 
         stored = db.session.get(SnmpJob, job_id)
         assert stored.interval_raw == "30s"
@@ -211,7 +215,6 @@ def test_a_tick_cannot_claim_the_old_grid_between_an_edits_replan_and_its_commit
     tick waits and then finds the schedule changed."""
     import sqlalchemy as sa
     from facho.scheduling import claim
-    from facho.scheduling import schedule
     from tests.scheduling import simulation
     from facho.scheduling import edits as lifecycle
     from facho.models import PENDING, SnmpJob
