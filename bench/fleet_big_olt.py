@@ -85,26 +85,15 @@ class Exporter:
 
 
 def _facho_setup(app, port: int) -> tuple[int, int]:
+    """A fresh schema with one OLT (the agent, community ``big``) and its discovery job."""
+    from bench.bench_e2e import setup_rows
     from facho.extensions import db
-    from facho.inventory.seed import seed
-    from facho.models import Brand, Oid, Olt, SnmpJob, SnmpJobHost
 
     with app.app_context():
         db.drop_all()
-        db.create_all()
-        seed()
-        db.session.commit()
-        huawei = db.session.execute(db.select(Brand).filter_by(nombre="Huawei")).scalar_one()
-        job = SnmpJob(nombre="Big OLT", brand=huawei, job_type="descubrimiento",
-                      interval_raw="1h", max_retries=0)
-        job.oids = [db.session.execute(db.select(Oid).filter_by(nombre=n)).scalar_one()
-                    for n in FACHO_OIDS]
-        olt = Olt(abreviatura="BIG", ip_address="127.0.0.1", snmp_port=port, comunidad="big",
-                  brand=huawei, max_repetitions=BULK, max_requests_per_second=0,
-                  max_starts_per_minute=60)
-        db.session.add_all([job, olt, SnmpJobHost(job=job, olt=olt)])
-        db.session.commit()
-        return job.id, olt.id
+    job_id, (olt_id,) = setup_rows(app, [(port, "big")], FACHO_OIDS, max_repetitions=BULK,
+                                   max_requests_per_second=0)
+    return job_id, olt_id
 
 
 def _facho_run(app, job_id: int, olt_id: int) -> dict:

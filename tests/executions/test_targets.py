@@ -14,7 +14,7 @@ import pytest
 
 import facho.executions.run as run_module
 from facho.extensions import db
-from facho.models import FAILED, SUCCESS, Olt, Onu
+from facho.models import FAILED, SUCCESS, Olt, Onu, SnmpJob
 from facho.ops.olt_sim import write_snmprec
 from facho.snmp.codec import GETBULK, GETNEXT
 from facho.snmp.shared_loop import shared_loop
@@ -62,6 +62,28 @@ def test_an_olt_answering_getbulk_empty_fails_naming_the_setting_then_works_in_g
     assert done.result_summary["found"] == 256
     assert agent.stats.pdus[GETBULK] == before   # not one GetBulk in GETNEXT mode
     assert agent.stats.pdus[GETNEXT] >= 256
+
+
+def test_an_olt_hanging_on_getbulk_fails_naming_the_getnext_setting(redis_url, tmp_path):
+    """A ZTE C300 that never answers GetBulk (GET and GETNEXT work): the execution fails
+    once its attempts run out, and its message says to try «Solo GETNEXT»."""
+    from tests.conftest import _fresh_schema, make_test_app
+
+    app = make_test_app(f"sqlite:///{tmp_path / 'facho.db'}", tmp_path,
+                        FACHO_SNMP_TIMEOUT_S="0.3", FACHO_SNMP_RETRIES="0")
+    _fresh_schema(app)
+    write_snmprec(tmp_path / "zte.snmprec", "zte", 64, seed=2)
+    with fast_agent(tmp_path / "zte.snmprec", bulk="silent") as agent:
+        olt_id, discover, _ = _olt_with_jobs(app, agent.port, max_repetitions=25)
+        with app.app_context():
+            db.session.get(SnmpJob, discover).max_retries = 0   # the message, not the retries
+            db.session.commit()
+            execution = new_execution(discover, olt_id)
+        failed = run_now(app, execution)
+    assert failed.status == FAILED
+    assert "Sin respuesta SNMP" in failed.error_message
+    assert "«Solo GETNEXT»" in failed.error_message
+    assert agent.stats.pdus[GETBULK] >= 1
 
 
 CAP = 25
@@ -114,14 +136,15 @@ def test_max_concurrent_holds_at_the_agent_with_more_worker_threads_than_slots(
 
 # --- many slow OLTs in flight on one worker ---------------------------------------------
 
-OLTS, WORKER_THREADS, ONUS_PER_OLT = 90, 30, 64
+OLTS, WORKER_THREADS, ONUS_PER_OLT = 60, 30, 64
 
 
 def test_many_slow_olts_in_flight_on_one_worker_with_bounded_threads_and_fds(pg_app, tmp_path):
-    """90 OLTs 200 ms away, discovered by one in-process Dramatiq worker with 30 threads on
+    """60 OLTs 200 ms away, discovered by one in-process Dramatiq worker with 30 threads on
     PostgreSQL: every worker thread keeps one walk in flight at the agent at once (the
-    database pool does not hold them back), the process gains no thread per walk beyond
-    the worker's own and one socket per walk, and every OLT's ONUs are stored."""
+    database pool does not hold them back), the process gains a bounded number of threads
+    and one socket per walk, and every OLT's ONUs are stored. Small GetBulks (x4: 17
+    requests, 3.4 s a walk) so that the walks, not the store, fill the time."""
 
     app = pg_app
     recording = tmp_path / "olt.snmprec"
@@ -131,7 +154,8 @@ def test_many_slow_olts_in_flight_on_one_worker_with_bounded_threads_and_fds(pg_
     with fast_agent(communities, rtt_ms=200) as agent:
         with app.app_context():
             seed_catalog()
-            olt_ids = [make_olt(f"OLT{n}", agent.port, f"olt{n}") for n in range(OLTS)]
+            olt_ids = [make_olt(f"OLT{n}", agent.port, f"olt{n}", max_repetitions=4)
+                       for n in range(OLTS)]
             job = make_job("Descubrir", ["Huawei ONT descubrimiento"], olt_ids=tuple(olt_ids))
             ids = [new_execution(job, olt_id) for olt_id in olt_ids]
         peaks = {"threads": 0, "fds": 0}
@@ -158,7 +182,7 @@ def test_many_slow_olts_in_flight_on_one_worker_with_bounded_threads_and_fds(pg_
         stored = db.session.execute(db.select(db.func.count(Onu.id))).scalar_one()
     assert stored == OLTS * ONUS_PER_OLT
     # in flight together at the agent: (nearly) one walk per worker thread
-    assert agent.stats.peak_outstanding >= WORKER_THREADS * 4 // 5
+    assert agent.stats.peak_outstanding >= WORKER_THREADS * 4 // 5, agent.stats.peak_outstanding
     # per worker thread, its execution's heartbeat and OLT-lease renewer (three threads
     # per walk in flight, bounded by --threads, not by the OLTs), plus the worker's own
     assert peaks["threads"] <= threads_before + 3 * WORKER_THREADS + 10
