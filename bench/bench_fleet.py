@@ -315,7 +315,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.fleet:
         from bench.fleet_run import fleet_run
         try:
-            previous["fleet"] = fleet_run(workdir, args)
+            run = fleet_run(workdir, args)
+            if "fleet" in previous:   # earlier runs (other sizes) stay, newest first
+                previous["fleet_earlier_runs"] = [previous["fleet"],
+                                                  *previous.get("fleet_earlier_runs", [])]
+            previous["fleet"] = run
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         RESULTS.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
@@ -359,8 +363,9 @@ def main(argv: list[str] | None = None) -> None:
                               "platform": platform.platform()},
                   "quick": args.quick, "load_average_1m": load,
                   "sections_measured_at": {k: measured_at for k in found}}
-        if "fleet" in previous:
-            result["fleet"] = previous["fleet"]
+        for key in ("fleet", "fleet_earlier_runs"):
+            if key in previous:
+                result[key] = previous[key]
     result.update(found)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"written {RESULTS.relative_to(ROOT)}")
