@@ -127,7 +127,9 @@ def start_agents(workdir: Path, olts: int, onus: int, agents: int, kind: str = "
     return sims, [(sims[i].port, community) for i, community in placement]
 
 
-def setup_rows(app, targets) -> tuple[int, list[int]]:
+def setup_rows(app, targets, oid_names=DISCOVERY_OIDS, **olt_fields) -> tuple[int, list[int]]:
+    """Schema, seed data, one Huawei discovery job reading ``oid_names`` on one OLT per
+    (port, community) of ``targets`` (``olt_fields`` set on each); (job id, OLT ids)."""
     from facho.extensions import db
     from facho.models import Brand, Oid, Olt, SnmpJob, SnmpJobHost
     from facho.inventory.seed import seed
@@ -140,11 +142,12 @@ def setup_rows(app, targets) -> tuple[int, list[int]]:
         job = SnmpJob(nombre="Descubrimiento Huawei", brand=huawei, job_type="descubrimiento",
                       interval_raw="1h", max_retries=0)
         job.oids = [db.session.execute(db.select(Oid).filter_by(nombre=n)).scalar_one()
-                    for n in DISCOVERY_OIDS]
+                    for n in oid_names]
         olts = []
         for n, (port, community) in enumerate(targets):
             olt = Olt(abreviatura=f"OLT-{n:03d}", ip_address="127.0.0.1", snmp_port=port,
-                      comunidad=community, brand=huawei, max_starts_per_minute=60)
+                      comunidad=community, brand=huawei,
+                      **{"max_starts_per_minute": 60, **olt_fields})
             olts.append(olt)
             db.session.add(SnmpJobHost(job=job, olt=olt))
         db.session.add(job)

@@ -1,7 +1,8 @@
 """Polling a fleet (issue 15): the fast simulated agent, and how many OLT walks one worker
 process keeps in flight.
 
-    python -m bench fleet [-- --quick]
+    python -m bench fleet [-- --quick] [--only SECTION ...] [--redis-db 12]
+    python -m bench fleet -- --fleet --olts 2000 --minutes 15   (section 5, long)
 
 1. **Fast agent throughput** (``facho.ops.fast_agent``, its own process): a simulated
    8,192-ONU Huawei OLT walked (4 columns, GetBulk x25) by net-snmp's C ``snmpbulkwalk``
@@ -14,6 +15,13 @@ process keeps in flight.
    ``executions.targets.run_snmp``) against one shared event loop running every walk as a
    task (``facho.snmp.shared_loop``). For each concurrency: walks/s against the ideal
    (concurrency / walk time at zero load), threads, file descriptors, RSS, CPU.
+4. **Big OLT against Prometheus snmp_exporter** (``bench/fleet_big_olt.py``): 8,192 ONUs,
+   4 columns, RTT 5 / 50 ms, agent CPU 2,000 requests/s; wall time and requests counted
+   at the agent, Facho's execution against one scrape of a hand-written module.
+5. **Fleet** (``bench/fleet_run.py``, only with ``--fleet``): the real scheduler and worker
+   processes polling ``--olts`` simulated OLTs for ``--minutes``.
+
+``--only`` and ``--fleet`` keep the other sections of ``fleet.json`` as they were.
 
 Figures, not pass/fail: printed and written to ``bench/results/fleet.json``.
 """
@@ -284,47 +292,106 @@ def in_flight(workdir: Path, quick: bool) -> dict:
 
 # --- main -----------------------------------------------------------------------------------
 
+SECTIONS = ("agent_throughput", "agent_models", "walks_in_flight", "big_olt_vs_snmp_exporter")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench fleet")
     parser.add_argument("--quick", action="store_true", help="smaller tables, fewer levels")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=None)
+    parser.add_argument("--redis-db", type=int, default=12,
+                        help="Redis database of the benchmark (emptied before and after)")
+    parser.add_argument("--fleet", action="store_true", help="the fleet run only (long)")
+    parser.add_argument("--olts", type=int, default=2000, help="fleet: OLTs")
+    parser.add_argument("--onus", type=int, default=256, help="fleet: ONUs per OLT")
+    parser.add_argument("--minutes", type=float, default=15.0, help="fleet: run length")
+    parser.add_argument("--workers", type=int, default=1, help="fleet: worker processes")
+    parser.add_argument("--threads", type=int, default=20, help="fleet: threads per worker")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
     workdir = Path(tempfile.mkdtemp(prefix="facho-bench-fleet-"))
     load_before = os.getloadavg()
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if args.fleet:
+        from bench.fleet_run import fleet_run
+        try:
+            run = fleet_run(workdir, args)
+            if "fleet" in previous:   # earlier runs (other sizes) stay, newest first
+                previous["fleet_earlier_runs"] = [previous["fleet"],
+                                                  *previous.get("fleet_earlier_runs", [])]
+            previous["fleet"] = run
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        RESULTS.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
+        print(f"written {RESULTS.relative_to(ROOT)} (section fleet)")
+        return
+    only = set(args.only or SECTIONS)
+    found = {}
     try:
-        print("fast agent throughput ...", flush=True)
-        throughput = agent_throughput(workdir, args.quick)
-        for name in ("snmpbulkwalk", "facho_client", "snmpsim"):
-            if name in throughput:
-                t = throughput[name]
-                print(f"  {name:13} {t['varbinds_per_s']:>8} varbinds/s at the wall "
-                      f"({t['walkers']} walkers; agent CPU {t['agent_cpu_s']} s"
-                      + (f", {t['varbinds_per_agent_cpu_s']} varbinds per agent CPU-s)"
-                         if t.get("varbinds_per_agent_cpu_s") else ")"), flush=True)
-        print("agent RTT and CPU models ...", flush=True)
-        models = agent_models(workdir, args.quick)
-        for m in models:
-            print(f"  rtt {m['rtt_ms']} ms cap {m['agent_max_rps']}: {m['seconds']} s, "
-                  f"{m['requests']} requests (minimum {m['min_round_trips']}), RTT floor "
-                  f"{m['rtt_floor_s']} s", flush=True)
-        print("walks in flight in one process (RTT 50 ms) ...", flush=True)
-        flight = in_flight(workdir, args.quick)
+        if "agent_throughput" in only:
+            found["agent_throughput"] = agent_throughput_section(workdir, args.quick)
+        if "agent_models" in only:
+            found["agent_models"] = agent_models_section(workdir, args.quick)
+        if "walks_in_flight" in only:
+            print("walks in flight in one process (RTT 50 ms) ...", flush=True)
+            found["walks_in_flight"] = in_flight(workdir, args.quick)
+        if "big_olt_vs_snmp_exporter" in only:
+            from bench.fleet_big_olt import bench_app, big_olt_vs_snmp_exporter
+            print("big OLT: Facho against snmp_exporter ...", flush=True)
+            factory, drop = bench_app(workdir, args.redis_db)
+            try:
+                found["big_olt_vs_snmp_exporter"] = big_olt_vs_snmp_exporter(
+                    workdir, args.quick, factory)
+            finally:
+                drop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    result = {
-        "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "platform": platform.platform()},
-        "quick": args.quick,
-        # a shared 2-core machine: wall-clock figures depend on what else ran
-        "load_average_1m": {"before": round(load_before[0], 2),
-                            "after": round(os.getloadavg()[0], 2)},
-        "agent_throughput": throughput,
-        "agent_models": models,
-        "walks_in_flight": flight,
-    }
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    measured_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # a shared 2-core machine: wall-clock figures depend on what else ran
+    load = {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)}
+    if args.only:   # the other sections keep their own date and load
+        result = dict(previous)
+        for section in found.values():
+            if isinstance(section, dict):
+                section.update(measured_at=measured_at, load_average_1m=load,
+                               **({"quick": True} if args.quick else {}))
+        result["sections_measured_at"] = {**previous.get("sections_measured_at", {}),
+                                          **{k: measured_at for k in found}}
+    else:
+        result = {"measured_at": measured_at,
+                  "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                              "platform": platform.platform()},
+                  "quick": args.quick, "load_average_1m": load,
+                  "sections_measured_at": {k: measured_at for k in found}}
+        for key in ("fleet", "fleet_earlier_runs"):
+            if key in previous:
+                result[key] = previous[key]
+    result.update(found)
+    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"written {RESULTS.relative_to(ROOT)}")
+
+
+def agent_throughput_section(workdir: Path, quick: bool) -> dict:
+    print("fast agent throughput ...", flush=True)
+    throughput = agent_throughput(workdir, quick)
+    for name in ("snmpbulkwalk", "facho_client", "snmpsim"):
+        if name in throughput:
+            t = throughput[name]
+            print(f"  {name:13} {t['varbinds_per_s']:>8} varbinds/s at the wall "
+                  f"({t['walkers']} walkers; agent CPU {t['agent_cpu_s']} s"
+                  + (f", {t['varbinds_per_agent_cpu_s']} varbinds per agent CPU-s)"
+                     if t.get("varbinds_per_agent_cpu_s") else ")"), flush=True)
+    return throughput
+
+
+def agent_models_section(workdir: Path, quick: bool) -> list[dict]:
+    print("agent RTT and CPU models ...", flush=True)
+    models = agent_models(workdir, quick)
+    for m in models:
+        print(f"  rtt {m['rtt_ms']} ms cap {m['agent_max_rps']}: {m['seconds']} s, "
+              f"{m['requests']} requests (minimum {m['min_round_trips']}), RTT floor "
+              f"{m['rtt_floor_s']} s", flush=True)
+    return models
 
 
 if __name__ == "__main__":

@@ -12,15 +12,20 @@ It models an OLT's limits:
 * ``rtt_ms``: every answer leaves that long after its request arrived (the network);
 * ``max_rps``: a CPU that serves that many requests per second, one after another; a
   request arriving while it is busy waits its turn (answers get later, none is dropped).
+  Each community is one OLT with its own CPU (one process can stand in for a fleet).
 
 and records what it saw (``AgentStats``): requests per PDU type, requests per wall-clock
-second (to check a polling budget at the device), varbinds sent. ``faults`` make it
+second (to check a polling budget at the device), varbinds sent; per community, its
+requests and its busiest wall-clock second, and with ``budget_rps`` the seconds in which a
+community received more than that (budget violations, counted at the device). ``faults`` make it
 misbehave on GetBulk like some ZTE C300s: ``bulk="empty"`` (an answer with no varbinds),
 ``bulk="silent"`` (no answer), ``bulk_end_at=OID`` (GetBulk says endOfMibView from that OID
 on, while GETNEXT still walks the whole table).
 
 ``FastAgent(...).serve_in_thread()`` runs it beside a test; ``python -m facho.ops.fast_agent
-FILE.snmprec --port P [--rtt-ms] [--max-rps]`` runs it as a process (benchmarks).
+FILE.snmprec --port P [--rtt-ms] [--max-rps] [--budget-rps]`` runs it as a process
+(benchmarks); SIGUSR1 makes that process print its stats as one JSON line
+(``FastAgentProcess.stats()``).
 """
 from __future__ import annotations
 
@@ -28,6 +33,9 @@ import argparse
 import asyncio
 import bisect
 import collections
+import json
+import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -104,10 +112,42 @@ class AgentStats:
     requests: int = 0
     outstanding: int = 0        # requests received and not answered yet (RTT, CPU queue)
     peak_outstanding: int = 0   # the most at once: how many walks a client kept in flight
+    by_community: collections.Counter = field(default_factory=collections.Counter)
+    # community -> its busiest wall-clock second (requests in it)
+    community_peak_per_second: dict = field(default_factory=dict)
+    budget_violations: int = 0  # (community, second) pairs above ``budget_rps``
+    _second: dict = field(default_factory=dict)   # community -> [epoch s, requests in it]
 
     @property
     def peak_per_second(self) -> int:
         return max(self.per_second.values(), default=0)
+
+    def count(self, community: bytes, kind: int, budget_rps: float) -> None:
+        now = int(time.time())
+        self.requests += 1
+        self.pdus[kind] += 1
+        self.per_second[now] += 1
+        self.by_community[community] += 1
+        second = self._second.get(community)
+        if second is None or second[0] != now:
+            second = self._second[community] = [now, 0]
+        second[1] += 1
+        if second[1] > self.community_peak_per_second.get(community, 0):
+            self.community_peak_per_second[community] = second[1]
+        if budget_rps and second[1] == int(budget_rps) + 1:   # once per second over
+            self.budget_violations += 1
+
+    def as_dict(self) -> dict:
+        """JSON-ready summary (communities as text, PDU types by name)."""
+        names = {codec.GET: "get", codec.GETNEXT: "getnext", codec.GETBULK: "getbulk"}
+        return {"requests": self.requests, "varbinds": self.varbinds,
+                "pdus": {names.get(k, str(k)): n for k, n in self.pdus.items()},
+                "peak_outstanding": self.peak_outstanding,
+                "peak_per_second": self.peak_per_second,
+                "budget_violations": self.budget_violations,
+                "by_community": {c.decode(): n for c, n in self.by_community.items()},
+                "community_peak_per_second": {
+                    c.decode(): n for c, n in self.community_peak_per_second.items()}}
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -126,15 +166,16 @@ class FastAgent:
 
     def __init__(self, tables: dict[str, Table], port: int = 0, *, rtt_ms: float = 0.0,
                  max_rps: float = 0.0, bulk: str | None = None,
-                 bulk_end_at: str | None = None) -> None:
+                 bulk_end_at: str | None = None, budget_rps: float = 0.0) -> None:
         self.tables = {c.encode(): t for c, t in tables.items()}
         self.port = port
         self.rtt_s = rtt_ms / 1000.0
         self.service_s = 1.0 / max_rps if max_rps else 0.0
         self.bulk = bulk                  # None | "empty" | "silent"
         self.bulk_end_at = codec.parse_oid(bulk_end_at) if bulk_end_at else None
+        self.budget_rps = budget_rps
         self.stats = AgentStats()
-        self._busy_until = 0.0
+        self._busy_until: dict[bytes, float] = {}   # community (one OLT's CPU) -> loop time
         self._loop: asyncio.AbstractEventLoop | None = None
         self._transport = None
         self._thread: threading.Thread | None = None
@@ -161,9 +202,7 @@ class FastAgent:
         if table is None:
             return  # a wrong community is silence, as on a real agent
         stats = self.stats
-        stats.requests += 1
-        stats.pdus[kind] += 1
-        stats.per_second[int(time.time())] += 1
+        stats.count(community, kind, self.budget_rps)
         if kind == codec.GETBULK and self.bulk == "silent":
             return
         body, status, index, count = self._answer(table, version, kind, request)
@@ -174,8 +213,9 @@ class FastAgent:
         delay = self.rtt_s
         if self.service_s:
             now = self._loop.time()
-            self._busy_until = max(now, self._busy_until) + self.service_s
-            delay += self._busy_until - now
+            busy_until = max(now, self._busy_until.get(community, 0.0)) + self.service_s
+            self._busy_until[community] = busy_until
+            delay += busy_until - now
         if delay > 0:
             stats.outstanding += 1
             stats.peak_outstanding = max(stats.peak_outstanding, stats.outstanding)
@@ -291,7 +331,8 @@ def _echo(oids: list[tuple[int, ...]]) -> bytes:
 class FastAgentProcess:
     """``python -m facho.ops.fast_agent`` serving ``recordings`` on a free 127.0.0.1 port
     in its own process (benchmarks: the agent's CPU apart from the client's); ``stop()``
-    ends it. ``options``: ``rtt_ms``, ``max_rps``."""
+    ends it, ``stats()`` asks it for ``AgentStats.as_dict()``. ``options``: ``rtt_ms``,
+    ``max_rps``, ``budget_rps``."""
 
     def __init__(self, recordings, **options) -> None:
         import subprocess
@@ -308,6 +349,11 @@ class FastAgentProcess:
             self.stop()
             raise RuntimeError(f"el agente SNMP simulado no arrancó: {line!r}")
         self.port = int(line.rsplit(":", 1)[1])
+
+    def stats(self) -> dict:
+        """What the agent has received so far (it answers SIGUSR1 with one JSON line)."""
+        self.process.send_signal(signal.SIGUSR1)
+        return json.loads(self.process.stdout.readline())
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -326,13 +372,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("snmprec", nargs="+", help="grabaciones .snmprec (comunidad = nombre)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--rtt-ms", type=float, default=0.0)
-    parser.add_argument("--max-rps", type=float, default=0.0)
+    parser.add_argument("--max-rps", type=float, default=0.0,
+                        help="CPU de cada OLT (comunidad): solicitudes por segundo")
+    parser.add_argument("--budget-rps", type=float, default=0.0,
+                        help="contar los segundos en que una comunidad recibe más que esto")
+    parser.add_argument("--alias", type=int, default=0, metavar="N",
+                        help="servir cada grabación también como <comunidad>-0 … -(N-1) "
+                             "(una flota de OLTs iguales con una sola tabla en memoria)")
     args = parser.parse_args(argv)
     tables = {Path(p).name.removesuffix(".snmprec"): Table.from_snmprec(p) for p in args.snmprec}
-    agent = FastAgent(tables, args.port, rtt_ms=args.rtt_ms, max_rps=args.max_rps)
+    if args.alias:
+        tables = {f"{name}-{n}": table for name, table in tables.items()
+                  for n in range(args.alias)}
+    agent = FastAgent(tables, args.port, rtt_ms=args.rtt_ms, max_rps=args.max_rps,
+                      budget_rps=args.budget_rps)
+
+    def dump_stats():
+        sys.stdout.write(json.dumps(agent.stats.as_dict()) + "\n")
+        sys.stdout.flush()
 
     async def serve():
         await agent.start()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump_stats)
         print(f"listening 127.0.0.1:{agent.port}", flush=True)
         await asyncio.Event().wait()
 

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from facho.ops.olt_sim import write_snmprec
-from facho.snmp import SnmpClient, run
+from facho.snmp import SnmpClient, SnmpTarget, run
 from facho.snmp.codec import GETBULK, GETNEXT
 from tests.snmp_agents import (RECORDINGS, fast_agent, fast_target, olt_agents,  # noqa: F401
                                snmpsim_factory)
@@ -99,3 +99,37 @@ def test_rtt_and_the_cpu_cap_delay_answers_but_never_drop_them(tmp_path):
     assert all(len(w) == 256 for w in walks)
     assert agent.stats.requests == client.stats["requests"] >= 4 * 52
     assert elapsed >= (agent.stats.requests - 1) / 100
+
+
+def test_each_community_is_an_olt_with_its_own_cpu_and_its_own_budget_count(tmp_path):
+    write_snmprec(tmp_path / "olt.snmprec", "huawei", 64)
+    recordings = {"a": tmp_path / "olt.snmprec", "b": tmp_path / "olt.snmprec"}
+    with fast_agent(recordings, max_rps=50, budget_rps=5) as agent:
+        clients = [SnmpClient(fast_target(agent, c, bulk_size=4)) for c in ("a", "b")]
+
+        async def both():
+            import asyncio
+            return await asyncio.gather(*(c.walk(f"{HW}.43.1.3") for c in clients))
+
+        started = time.monotonic()
+        walks = run(both())
+        elapsed = time.monotonic() - started
+    requests = clients[0].stats["requests"]          # 17 for 64 rows by 4, each OLT
+    assert [len(w) for w in walks] == [64, 64]
+    assert elapsed < 2 * (requests - 1) / 50         # the two CPUs served side by side
+    assert agent.stats.by_community == {b"a": requests, b"b": requests}
+    assert min(agent.stats.community_peak_per_second.values()) > 5
+    assert agent.stats.budget_violations >= 2        # each OLT had a second over 5
+
+
+def test_the_agent_process_reports_what_it_received(tmp_path):
+    from facho.ops.fast_agent import FastAgentProcess
+
+    write_snmprec(tmp_path / "olt.snmprec", "zte", 16)
+    with FastAgentProcess([tmp_path / "olt.snmprec"], alias=3) as agent:
+        for community in ("olt-0", "olt-2"):
+            run(SnmpClient(SnmpTarget("127.0.0.1", agent.port, community=community,
+                                      timeout_s=2, retries=0)).get("1.3.6.1.2.1.1.5.0"))
+        stats = agent.stats()
+    assert stats["requests"] == 2 and stats["pdus"] == {"get": 2}
+    assert stats["by_community"] == {"olt-0": 1, "olt-2": 1}
