@@ -71,6 +71,16 @@ class FachoModelView(StaffModelView):
     # Columns an index serves as a sort (admin.lists.sort_refused); None: every column.
     scale_sortable: tuple[str, ...] | None = None
 
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        g.facho_defer_count = execute     # a small count may come from the rows (admin.lists)
+        count, rows = super().get_list(page, sort_column, sort_desc, search, filters,
+                                       execute=execute, page_size=page_size)
+        g.pop("facho_defer_count", None)
+        if isinstance(count, lists.PendingCount):
+            count = count.resolve(page, rows, self.page_size if page_size is None else page_size)
+        return count, rows
+
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
         refused = lists.sort_refused(self, sort_column)
         if refused:

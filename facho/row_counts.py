@@ -48,9 +48,14 @@ def planner_rows(plan: dict) -> int:
     return int(plan["Plan"]["Plan Rows"])
 
 
+def worth_estimating(estimate: int | None) -> bool:
+    """True when the estimate is large enough to show instead of counting."""
+    return estimate is not None and estimate >= EXACT_BELOW
+
+
 def decide(estimate: int | None, exact) -> RowCount:
     """The estimate when it is large enough to be worth not counting, else `exact()`."""
-    if estimate is None or estimate < EXACT_BELOW:
+    if not worth_estimating(estimate):
         return RowCount(int(exact() or 0), False)
     return RowCount(estimate, True)
 

@@ -100,6 +100,28 @@ def test_sqlite_always_counts_exactly(app, staff_client):
     assert "Lista (33)" in page and "data-count-estimated" not in page
 
 
+def executions_counts(statements):
+    return [s for s in statements if "count(" in s.lower() and "FROM executions" in s]
+
+
+def test_a_full_first_page_is_counted_and_a_short_one_counts_its_rows(app, staff_client):
+    many_executions(app, 57)
+    statements = []
+    with app.app_context():
+        listen = lambda conn, cursor, statement, *a: statements.append(statement)  # noqa: E731
+        sa.event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            full = text(staff_client.get("/admin/executions/?page_size=50"))
+            counted = len(executions_counts(statements))
+            statements.clear()
+            short = text(staff_client.get("/admin/executions/?page_size=100"))
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listen)
+    assert "Lista (60)" in full and counted == 1
+    assert "Lista (60)" in short
+    assert not executions_counts(statements)
+
+
 # --- sorting -----------------------------------------------------------------------------------
 
 def test_a_sort_no_index_serves_is_refused_over_an_estimated_count(pg_app, pg_staff):
