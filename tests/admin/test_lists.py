@@ -3,6 +3,7 @@
 read no inventory on both databases."""
 import json
 import re
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
@@ -100,23 +101,31 @@ def test_sqlite_always_counts_exactly(app, staff_client):
     assert "Lista (33)" in page and "data-count-estimated" not in page
 
 
+@contextmanager
+def sql_sent(app):
+    """The SQL statements sent while the block runs (a list filled as they go)."""
+    statements = []
+    listen = lambda conn, cursor, statement, *a: statements.append(statement)  # noqa: E731
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listen)
+
+
 def executions_counts(statements):
     return [s for s in statements if "count(" in s.lower() and "FROM executions" in s]
 
 
 def test_a_full_first_page_is_counted_and_a_short_one_counts_its_rows(app, staff_client):
     many_executions(app, 57)
-    statements = []
-    with app.app_context():
-        listen = lambda conn, cursor, statement, *a: statements.append(statement)  # noqa: E731
-        sa.event.listen(db.engine, "before_cursor_execute", listen)
-        try:
-            full = text(staff_client.get("/admin/executions/?page_size=50"))
-            counted = len(executions_counts(statements))
-            statements.clear()
-            short = text(staff_client.get("/admin/executions/?page_size=100"))
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listen)
+    with sql_sent(app) as statements:
+        full = text(staff_client.get("/admin/executions/?page_size=50"))
+        counted = len(executions_counts(statements))
+        statements.clear()
+        short = text(staff_client.get("/admin/executions/?page_size=100"))
     assert "Lista (60)" in full and counted == 1
     assert "Lista (60)" in short
     assert not executions_counts(statements)
@@ -185,14 +194,8 @@ def test_the_state_filter_offers_the_mapped_states_without_reading_the_inventory
     add(app, Oid(nombre="Estado", oid="1.3.6.1.4.1.2011.6.128.1.1.2.46.1.15", brand_id=brand,
                  espacio="estado", etiquetas={"1": "en línea", "2": "LOS"}))
     add_onus(app, add_olt(app, brand, "OLT-1"), 3, status="desconocido")
-    statements = []
-    with app.app_context():
-        listen = lambda conn, cursor, statement, *a: statements.append(statement)  # noqa: E731
-        sa.event.listen(db.engine, "before_cursor_execute", listen)
-        try:
-            page = text(staff_client.get("/admin/onus/"))
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listen)
+    with sql_sent(app) as statements:
+        page = text(staff_client.get("/admin/onus/"))
     options = filter_groups(page)["Estado"][0]["options"]
     assert options == [["online", "En línea"], ["offline", "Fuera de línea"],
                        ["en línea", "en línea"], ["LOS", "LOS"]]
