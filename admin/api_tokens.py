@@ -139,6 +139,8 @@ class ApiCallView(FachoModelView):
                    "duration_ms")
     column_details_list = column_list
     column_default_sort = [("at", True), ("id", True)]
+    count_noun = "llamadas"
+    scale_sortable = ("at",)
     column_sortable_list = ("at", "token_name", "username", "status", "duration_ms")
     column_searchable_list = ("token_name", "username", "route")
     column_filters = (IntEqualFilter(m.ApiCall.status, "Estado HTTP"),

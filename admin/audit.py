@@ -42,6 +42,8 @@ class AuditEventView(FachoModelView):
     column_list = ("at", "username", "action", "target", "count", "detail")
     column_details_list = column_list
     column_default_sort = [("at", True), ("id", True)]
+    count_noun = "registros"
+    scale_sortable = ("at",)
     column_sortable_list = ("at", "username", "action", "target", "count")
     column_searchable_list = ("username", "target", "detail")
     column_filters = (

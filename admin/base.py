@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError
 
-from admin import formatters
+from admin import formatters, lists
 from admin.forms import CSRF_MESSAGE, FachoForm
 from admin.security import StaffModelView
 from facho.scheduling import edits as lifecycle
@@ -44,6 +44,8 @@ class FachoModelView(StaffModelView):
     named_filter_urls = True    # ?flt0_habilitada_igual_a=1 reads better than ?flt0_7=1
     column_type_formatters = _TYPE_FORMATTERS
     column_type_formatters_detail = _TYPE_FORMATTERS
+    list_template = "admin/facho_list.html"
+    count_noun = "filas"        # "≈ 10 000 000 filas" when the count is an estimate
     # Unique column -> Spanish message, used before the database (form validator) and
     # after it (IntegrityError on commit, e.g. two operators saving at once).
     unique_messages: dict[str, str] = {}
@@ -60,6 +62,39 @@ class FachoModelView(StaffModelView):
                 if callable(flt.options):
                     item["options"] = flt.get_options(self)
         return groups
+
+    # --- lists at scale (admin.lists) ---------------------------------------------------
+
+    def get_count_query(self):
+        return lists.count_query(db.session(), self.model, self.count_noun)
+
+    # Columns an index serves as a sort (admin.lists.sort_refused); None: every column.
+    scale_sortable: tuple[str, ...] | None = None
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        g.facho_defer_count = execute     # a small count may come from the rows (admin.lists)
+        count, rows = super().get_list(page, sort_column, sort_desc, search, filters,
+                                       execute=execute, page_size=page_size)
+        g.pop("facho_defer_count", None)
+        if isinstance(count, lists.PendingCount):
+            count = count.resolve(page, rows, self.page_size if page_size is None else page_size)
+        return count, rows
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        refused = lists.sort_refused(self, sort_column)
+        if refused:
+            g.facho_sort_refused = refused
+            sort_column = None      # the default order, which an index serves
+        return super()._apply_sorting(query, joins, sort_column, sort_desc)
+
+    def render(self, template, **kwargs):
+        if "filter_groups" in kwargs and "num_pages" in kwargs:   # a list page
+            kwargs.update(lists.pager_kwargs(kwargs.get("count"), kwargs["num_pages"]))
+            kwargs["sort_refused"] = g.get("facho_sort_refused")
+            kwargs["ajax_filters"] = lists.ajax_filters(self, kwargs.get("filter_groups"),
+                                                        kwargs.get("active_filters"))
+        return super().render(template, **kwargs)
 
     # --- forms ---------------------------------------------------------------------------
 

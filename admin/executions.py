@@ -22,7 +22,7 @@ from admin import formatters as fmt
 from admin.base import FachoModelView, options_from, plural
 from admin.csv_export import CsvExportMixin
 from admin.forms import FachoForm
-from admin.job_hosts import job_options, olt_options
+from admin.lists import AjaxEqualFilter, job_ref, olt_ref
 from facho import models as m
 from facho.api import csv_export
 from facho.extensions import db
@@ -261,6 +261,9 @@ class ExecutionView(CsvExportMixin, FachoModelView):
     can_edit = False
     can_delete = False
     list_template = "admin/executions/list.html"
+    count_noun = "ejecuciones"
+    scale_sortable = ("id", "created_at", "status")   # what its indexes serve
+    form_ajax_refs = {"job": job_ref(), "olt": olt_ref()}
 
     column_list = ("id", "created_at", "job", "olt", "status", "scheduled_for",
                    "requested_by", "attempt", "duration_ms", "error_message")
@@ -273,8 +276,8 @@ class ExecutionView(CsvExportMixin, FachoModelView):
                             "duration_ms", ("job", "job.nombre"), ("olt", "olt.abreviatura"))
     column_filters = (
         FilterEqual(m.Execution.status, "Estado", options=fmt.STATUS_CHOICES),
-        IntEqualFilter(m.Execution.job_id, "Tarea", options=job_options()),
-        IntEqualFilter(m.Execution.olt_id, "OLT", options=olt_options()),
+        AjaxEqualFilter(m.Execution.job_id, "Tarea", ref="job"),
+        AjaxEqualFilter(m.Execution.olt_id, "OLT", ref="olt"),
         IntEqualFilter(m.Execution.requested_by_id, "Solicitada por", options=user_options()),
         OriginFilter(m.Execution.requested_by_id, "Origen"),
         LocalBetweenFilter(m.Execution.created_at, "Creada"),

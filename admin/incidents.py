@@ -12,12 +12,13 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, IntEqualFilter
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_login import current_user
 
 from admin import formatters as fmt
-from admin.base import FachoModelView, options_from
+from admin.base import FachoModelView
 from admin.csv_export import CsvExportMixin
+from admin.lists import AjaxEqualFilter, olt_ref
 from facho.api import csv_export
 from facho import models as m
 from facho.extensions import db
@@ -79,6 +80,9 @@ class IncidentView(CsvExportMixin, FachoModelView):
     csv_kind = "incidentes"
     csv_columns = csv_export.INCIDENT_COLUMNS
     list_template = "admin/incidents/list.html"
+    count_noun = "incidentes"
+    scale_sortable = ("id", "state", "opened_at")
+    form_ajax_refs = {"olt": olt_ref()}
     can_create = can_edit = can_delete = False
     details_template = "admin/incidents/details.html"
     column_list = ("id", "state", "severity", "kind", "title", "olt", "pon", "cause",
@@ -92,8 +96,7 @@ class IncidentView(CsvExportMixin, FachoModelView):
     column_sortable_list = ("id", "state", "severity", "kind", "opened_at")
     column_filters = (
         FilterEqual(m.Incident.state, "Estado", options=list(STATE_NAMES.items())),
-        IntEqualFilter(m.Incident.olt_id, "OLT", options=options_from(
-            lambda: sa.select(m.Olt.id, m.Olt.abreviatura).order_by(m.Olt.abreviatura))),
+        AjaxEqualFilter(m.Incident.olt_id, "OLT", ref="olt"),
         PonFilter(m.Incident.slot, "PON (0/slot/puerto)"),
         FilterEqual(m.Incident.kind, "Tipo", options=list(kinds.KIND_NAMES.items())),
         AgeFilter(m.Incident.opened_at, "Abierto en", options=[

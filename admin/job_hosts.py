@@ -3,20 +3,11 @@ the job's form; here an operator switches one pair off (an OLT under maintenance
 touching the job or the OLT, and sees how each pair is doing."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask_admin.contrib.sqla.filters import BooleanEqualFilter, IntEqualFilter
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 
-from admin.base import FachoModelView, ToggleActionsMixin, options_from
+from admin.base import FachoModelView, ToggleActionsMixin
+from admin.lists import AjaxEqualFilter, job_ref, olt_ref
 from facho import models as m
-
-
-def olt_options():
-    return options_from(lambda: sa.select(m.Olt.id, m.Olt.abreviatura).order_by(m.Olt.abreviatura))
-
-
-def job_options():
-    return options_from(lambda: sa.select(m.SnmpJob.id, m.SnmpJob.nombre)
-                        .order_by(m.SnmpJob.nombre))
 
 
 class JobHostView(ToggleActionsMixin, FachoModelView):
@@ -32,9 +23,11 @@ class JobHostView(ToggleActionsMixin, FachoModelView):
                             "consecutive_failures", ("job", "job.nombre"),
                             ("olt", "olt.abreviatura"))
     column_default_sort = "id"
+    count_noun = "tareas por OLT"
+    form_ajax_refs = {"job": job_ref(), "olt": olt_ref()}
     column_filters = (
-        IntEqualFilter(m.SnmpJobHost.job_id, "Tarea", options=job_options()),
-        IntEqualFilter(m.SnmpJobHost.olt_id, "OLT", options=olt_options()),
+        AjaxEqualFilter(m.SnmpJobHost.job_id, "Tarea", ref="job"),
+        AjaxEqualFilter(m.SnmpJobHost.olt_id, "OLT", ref="olt"),
         BooleanEqualFilter(m.SnmpJobHost.enabled, "Habilitada"),
     )
     column_labels = {

@@ -25,3 +25,16 @@ STATUS_HINTS = {
 # OID returns that is not listed here is shown as read.
 ONU_STATUS_NAMES = {"online": "En línea", "offline": "Fuera de línea"}
 JOB_TYPE_NAMES = {"descubrimiento": "Descubrimiento", "get": "Consulta (get)"}
+
+
+def onu_state_options(label_maps) -> list[tuple[str, str]]:
+    """The ONU states the panel's filter offers, known without reading the inventory (a
+    DISTINCT over 1 M ONUs took a scan per page): the `status_*` formats' codes, then every
+    label of the state OIDs' label maps (`Oid.etiquetas`, as the values are stored), in
+    alphabetical order. (stored value, Spanish text); a map that is not a dict is skipped."""
+    options = dict(ONU_STATUS_NAMES)
+    labels = {str(label) for labels in label_maps if isinstance(labels, dict)
+              for label in labels.values() if str(label).strip()}
+    for label in sorted(labels - set(options), key=str.casefold):
+        options[label] = label
+    return list(options.items())

@@ -320,6 +320,9 @@ class Execution(db.Model):
         sa.Index("ix_executions_status_scheduled_for", "status", "scheduled_for"),
         # An OLT's latest executions (OLT page: last successful walk; ONU page).
         sa.Index("ix_executions_olt_finished", "olt_id", "finished_at"),
+        # The panel's list filtered by one OLT, newest first (admin.lists: every list page
+        # within 150 ms at 10 M executions).
+        sa.Index("ix_executions_olt_created", "olt_id", "created_at"),
         # At most one active manual run per (job, OLT): two quick clicks on "Ejecutar"
         # from two browsers cannot both queue one; the database refuses the second.
         sa.Index("uq_executions_manual_active", "job_id", "olt_id", unique=True,
@@ -363,7 +366,15 @@ class Onu(db.Model):
 
     olt = relationship(Olt)
 
-    __table_args__ = (sa.UniqueConstraint("olt_id", "raw_index"),)
+    __table_args__ = (
+        sa.UniqueConstraint("olt_id", "raw_index"),
+        # The panel's ONU list (admin/inventory.py) in its order, whole or by OLT, by state,
+        # absent ones: a page at 1 M ONUs reads its rows from these, never sorts them all.
+        sa.Index("ix_onus_position", "olt_id", "slot", "port", "onu_id"),
+        sa.Index("ix_onus_status_position", "status", "olt_id", "slot", "port", "onu_id"),
+        sa.Index("ix_onus_absent_position", "olt_id", "slot", "port", "onu_id",
+                 sqlite_where=sa.text("NOT present"), postgresql_where=sa.text("NOT present")),
+    )
 
     def __str__(self):
         return f"{self.olt} {self.name or self.raw_index}"

@@ -53,7 +53,7 @@ def test_every_page_renders_in_spanish(app, staff_client):
             assert not EMOJI_ALONE.search(page), (url, EMOJI_ALONE.search(page))
     onus = text(staff_client.get("/admin/onus/"))
     assert "En línea" in onus and "Fuera de línea" in onus and "20 registros" in onus
-    assert '"options": [["offline", "Fuera de l\\u00ednea"], ["online", "En l\\u00ednea"]]' in onus
+    assert '"options": [["online", "En l\\u00ednea"], ["offline", "Fuera de l\\u00ednea"]]' in onus
     details = text(staff_client.get(f"/admin/snmp_jobs/details/?id={job}"))
     assert "cron 0 2 * * * (America/Lima)" in details and "OLT-1" in details
     details = text(staff_client.get(f"/admin/executions/details/?id={execution}"))
