@@ -190,6 +190,12 @@ class RowWatcher(BackgroundLoop):
         return out
 
 
+def end_lines(caplog, execution_id=None) -> list[str]:
+    """The `event=execution_end` log lines captured (of one execution when given)."""
+    return [m for m in (r.getMessage() for r in caplog.records) if "event=execution_end" in m
+            and (execution_id is None or f"execution={execution_id} " in m)]
+
+
 def wait_for(predicate, timeout_s: float, what: str):
     """Poll `predicate` every 50 ms until it returns something true; fail with `what`."""
     deadline = time.monotonic() + timeout_s

@@ -19,8 +19,9 @@ from facho.extensions import db
 from facho.models import FAILED, PENDING, RUNNING, SUCCESS, Olt, utcnow
 from facho.executions.olt_limiter import OltLimiter
 from tests.conftest import _fresh_schema, make_test_app
-from tests.execution_helpers import (RowWatcher, fetch, in_process_worker, onus, peak_overlap,
-                                     send_execution, slow_huawei_agent, wait_final)
+from tests.execution_helpers import (RowWatcher, end_lines, fetch, in_process_worker, onus,
+                                     peak_overlap, send_execution, slow_huawei_agent,
+                                     wait_final, wait_for)
 from tests.factories import int_discovery_oid, make_job, make_olt, new_execution, seed_catalog
 from tests.snmp_agents import olt_agents, snmpsim_factory, udp_free_port  # noqa: F401
 
@@ -171,6 +172,9 @@ def test_a_worker_killed_mid_walk_finishes_once_and_frees_its_olt_slot(tmp_path,
                         try:
                             send_execution(app, second)
                             rows = wait_final(app, [first, second], timeout_s=30)
+                            # written just after the row's commit: wait while the worker runs
+                            wait_for(lambda: end_lines(caplog, first), 30,
+                                     "no end line for the resumed execution")
                         finally:
                             module.BUSY_DELAY_MS = module_busy
                 finally:
@@ -196,8 +200,7 @@ def test_a_worker_killed_mid_walk_finishes_once_and_frees_its_olt_slot(tmp_path,
     assert all(worker == a.worker and attempt == 2 for _, worker, attempt in after)
     resumed_at = next(h[0] for h in watcher.history[first] if h[1:4] == (RUNNING, a.worker, 2))
     assert resumed_at > killed_at
-    ends = [r.getMessage() for r in caplog.records
-            if "event=execution_end" in r.getMessage() and f"execution={first} " in r.getMessage()]
+    ends = end_lines(caplog, first)
     assert len(ends) == 1 and "status=SUCCESS" in ends[0]
     assert "event=execution_end" not in log_path.read_text()  # the victim never finished it
 

@@ -16,7 +16,8 @@ from facho.extensions import db
 from facho.models import (FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Execution,
                           SnmpJobHost, utcnow)
 from facho.executions.olt_limiter import OltLimiter
-from tests.execution_helpers import fetch, in_process_worker, onus, wait_final
+from tests.execution_helpers import (end_lines, fetch, in_process_worker, onus, wait_final,
+                                     wait_for)
 from tests.factories import make_job, make_olt, new_execution, seed_catalog
 from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
 
@@ -66,6 +67,9 @@ def test_discovery_then_get_through_the_worker(zte, olt_agents, caplog):
             second = new_execution(get, olt_id)
         _send(app, second, "get")
         got = wait_final(app, [second])[second]
+        # the end line is written just after the row's commit: wait for it while the
+        # worker runs (a loaded machine can hold that thread between the two)
+        wait_for(lambda: len(end_lines(caplog)) >= 2, 30, "no end line for the get")
     assert got.status == SUCCESS, got.error_message
     truth = {".".join(map(str, o.index)): o for o in olt_agents.zte}
     assert row.result_summary["found"] == len(truth) and row.attempt == 1
@@ -80,7 +84,7 @@ def test_discovery_then_get_through_the_worker(zte, olt_agents, caplog):
             assert stored[raw].rx_power is None
         else:
             assert stored[raw].rx_power == pytest.approx(sim.rx_dbm, abs=0.002)
-    ends = [r.getMessage() for r in caplog.records if "event=execution_end" in r.getMessage()]
+    ends = end_lines(caplog)
     assert len(ends) == 2
     assert f"execution={first} " in ends[0] and "status=SUCCESS" in ends[0]
     assert f"found={len(truth)}" in ends[0] and "olt=C320-SIM" in ends[0]
