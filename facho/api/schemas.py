@@ -144,6 +144,9 @@ class OltOut(ma.Schema):
 
 class OltList(ma.Schema):
     items = f.List(f.Nested(OltOut))
+    contadas_en = f.String(metadata={
+        "description": "Cuándo se contaron las ONUs de `onus` (UTC, ISO 8601): las "
+                       "cantidades se recuentan a lo sumo cada 30 s."})
 
 
 class OnuOut(ma.Schema):

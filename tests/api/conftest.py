@@ -3,8 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import create_user
+from tests.conftest import create_user, make_test_app
 from tests.factories import add_token
+
+
+def sqlite_app_with(tmp_path, **env):
+    """A SQLite app with its schema and the given FACHO_* settings (e.g. the rate limit)."""
+    from facho.extensions import db
+    app = make_test_app(f"sqlite:///{tmp_path / 'facho.db'}", tmp_path, **env)
+    with app.app_context():
+        db.create_all()
+    return app
 
 
 class Caller:

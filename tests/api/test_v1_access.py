@@ -153,12 +153,8 @@ def test_every_call_is_logged_with_token_route_and_status(app, reader, api_user)
 
 @pytest.fixture
 def limited_app(tmp_path, redis_url):
-    from facho.extensions import db
-    app = make_test_app(f"sqlite:///{tmp_path / 'facho.db'}", tmp_path,
-                        FACHO_API_RATE_PER_MINUTE="3")
-    with app.app_context():
-        db.create_all()
-    return app
+    from tests.api.conftest import sqlite_app_with
+    return sqlite_app_with(tmp_path, FACHO_API_RATE_PER_MINUTE="3")
 
 
 def test_a_token_over_its_rate_limit_gets_429_with_retry_after(limited_app, redis_client):
