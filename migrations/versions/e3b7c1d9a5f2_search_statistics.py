@@ -11,13 +11,13 @@ ANALYZE of `onus` samples 300,000 rows instead of 30,000 (about 10 s at 1M ONUs)
 new target counts from the next one (autovacuum's), not run by the migration.
 
 Revision ID: e3b7c1d9a5f2
-Revises: 9a6e3d2b1c44
+Revises: b5c2e8d4f1a7
 Create Date: 2026-12-07 19:40:00
 """
 from alembic import op
 
 revision = "e3b7c1d9a5f2"
-down_revision = "9a6e3d2b1c44"
+down_revision = "b5c2e8d4f1a7"
 branch_labels = None
 depends_on = None
 
