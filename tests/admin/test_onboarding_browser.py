@@ -20,7 +20,6 @@ import actors.executions  # noqa: F401 - declares the execution actors on the te
 from facho.config import REPO_ROOT
 from tests.browser import snmpsim_beside_the_browser, browser, live_app, live_server, log_in, page  # noqa: F401
 from tests.execution_helpers import in_process_worker, onus
-from tests.snmp_agents import snmpsim_factory  # noqa: F401
 
 SYNTHETIC = REPO_ROOT / "tests" / "data" / "snmprec" / "synthetic"
 SAVE = "input[type=submit][value='Guardar']"

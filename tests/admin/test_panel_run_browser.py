@@ -16,7 +16,6 @@ from facho.ops.olt_sim import write_snmprec
 from tests.browser import snmpsim_beside_the_browser, USERNAME, browser, live_app, live_server, log_in, page  # noqa: F401
 from tests.execution_helpers import in_process_worker
 from tests.factories import make_job, make_olt, seed_catalog
-from tests.snmp_agents import snmpsim_factory  # noqa: F401
 
 ONUS = 24
 SUCCESS_LINE = "🚀 Encolada 1 tarea: 1 ejecución creada y encolada"

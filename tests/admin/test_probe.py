@@ -11,7 +11,6 @@ from facho.models import Oid, Onu
 from facho.redis_conn import get_redis
 from tests.factories import make_olt, oid, seed_catalog
 from tests.panel import count, post, text, token
-from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
 
 HW = "1.3.6.1.4.1.2011.6.128.1.1.2"
 

@@ -23,7 +23,7 @@ from tests.execution_helpers import (RowWatcher, end_lines, fetch, in_process_wo
                                      peak_overlap, send_execution, slow_huawei_agent,
                                      wait_final, wait_for)
 from tests.factories import int_discovery_oid, make_job, make_olt, new_execution, seed_catalog
-from tests.snmp_agents import olt_agents, snmpsim_factory, udp_free_port  # noqa: F401
+from tests.snmp_agents import udp_free_port
 
 REPO = str(REPO_ROOT)
 

@@ -19,7 +19,6 @@ from facho.executions.olt_limiter import OltLimiter
 from tests.execution_helpers import (end_lines, fetch, in_process_worker, onus, wait_final,
                                      wait_for)
 from tests.factories import make_job, make_olt, new_execution, seed_catalog
-from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
 
 
 @pytest.fixture

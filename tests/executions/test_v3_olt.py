@@ -13,7 +13,7 @@ from facho.models import FAILED, SUCCESS, Olt, SnmpJobHost
 from facho.inventory.values import gpon_serial
 from tests.execution_helpers import in_process_worker, onus, run_now, send_execution, wait_final
 from tests.factories import make_job, make_olt, new_execution, seed_catalog
-from tests.snmp_agents import V3_USERS, require_v3_privacy, v3_agent  # noqa: F401
+from tests.snmp_agents import V3_USERS, require_v3_privacy
 
 HUAWEI_DISCOVERY = ["Huawei ONT descubrimiento", "Huawei ONT estado", "Huawei ONT descripción"]
 

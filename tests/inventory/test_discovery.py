@@ -19,7 +19,7 @@ from facho.inventory.values import gpon_serial
 from tests.conftest import make_test_app, _fresh_schema
 from tests.execution_helpers import onus, run_now
 from tests.factories import brand, make_job, make_olt, new_execution, seed_catalog
-from tests.snmp_agents import RECORDINGS, olt_agents, snmpsim_factory  # noqa: F401
+from tests.snmp_agents import RECORDINGS
 
 HUAWEI_DISCOVERY = ["Huawei ONT descubrimiento", "Huawei ONT estado", "Huawei ONT descripción"]
 

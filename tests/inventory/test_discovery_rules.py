@@ -10,7 +10,6 @@ from facho.extensions import db
 from facho.models import FAILED, SUCCESS, IndexFormula, Oid
 from tests.execution_helpers import onus, run_now
 from tests.factories import brand, make_job, make_olt, new_execution
-from tests.snmp_agents import snmpsim_factory  # noqa: F401
 
 ROOT = "1.3.6.1.4.1.41112.1.10.1.4.1"
 PORT, NAME, RX = f"{ROOT}.2", f"{ROOT}.3", f"{ROOT}.7"

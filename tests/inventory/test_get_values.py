@@ -10,7 +10,6 @@ from facho.inventory.get_values import choose_method
 from facho.models import SUCCESS, Onu, OnuMetricDay
 from tests.execution_helpers import onus, run_now
 from tests.factories import make_job, make_olt, new_execution, oid, seed_catalog
-from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
 
 
 @pytest.fixture

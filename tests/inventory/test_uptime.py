@@ -13,7 +13,6 @@ from facho.models import SUCCESS, Olt
 from facho.ops.olt_sim import plan_onus, snmprec_text
 from tests.execution_helpers import run_now
 from tests.factories import make_job, make_olt, new_execution, seed_catalog
-from tests.snmp_agents import snmpsim_factory  # noqa: F401
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)

@@ -7,8 +7,7 @@ import pytest
 from facho.ops.olt_sim import write_snmprec
 from facho.snmp import SnmpClient, SnmpTarget, run
 from facho.snmp.codec import GETBULK, GETNEXT
-from tests.snmp_agents import (RECORDINGS, fast_agent, fast_target, olt_agents,  # noqa: F401
-                               snmpsim_factory)
+from tests.snmp_agents import RECORDINGS, fast_agent, fast_target
 
 HW = "1.3.6.1.4.1.2011.6.128.1.1.2"
 ZTE = "1.3.6.1.4.1.3902.1012.3"

@@ -21,7 +21,7 @@ from tests.execution_helpers import onus, slow_huawei_agent
 from tests.factories import int_discovery_oid, make_job, make_olt, seed_catalog
 from tests.reliability._bad_olts import WorkerProcess, final_rows, send_wave
 from tests.reliability._udp_proxy import LossyUdpProxy
-from tests.snmp_agents import FakeAgent, snmpsim_factory, udp_free_port  # noqa: F401
+from tests.snmp_agents import FakeAgent, udp_free_port
 
 HEALTHY_ONUS, SMALL_ONUS = 64, 8
 COLUMNS = ["Huawei ONT descubrimiento", "Huawei ONT descripción"]

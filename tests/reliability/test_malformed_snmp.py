@@ -22,8 +22,7 @@ from tests.execution_helpers import in_process_worker, onus, wait_final
 from tests.factories import make_job, make_olt, new_execution, seed_catalog
 from tests.reliability import _malformed_agents as bad
 from tests.reliability._malformed_agents import Variant
-from tests.snmp_agents import (END_OF_MIB_VIEW_VALUE, NO_SUCH_OBJECT_VALUE, Raw,  # noqa: F401
-                               snmpsim_factory)
+from tests.snmp_agents import END_OF_MIB_VIEW_VALUE, NO_SUCH_OBJECT_VALUE, Raw
 
 TIMEOUT_S, RETRIES = 0.3, 1        # every SNMP request: 2 attempts of 0.3 s
 HEALTHY_ONUS = 32

@@ -22,7 +22,7 @@ from facho import models as m
 from tests.conftest import create_user, csrf_token_from, login
 from tests.reliability._ui_pages import (SECRET_COMMUNITY, first_ids, model_views,
                                          panel_get_urls, seed_panel)
-from tests.snmp_agents import olt_agents, snmpsim_factory, udp_free_port  # noqa: F401
+from tests.snmp_agents import udp_free_port
 
 REPO = str(REPO_ROOT)
 PUBLIC = {"auth.login", "static", "admin.static", "health.healthz",

@@ -29,7 +29,6 @@ from facho.models import FINAL_STATUSES, Execution, SnmpJob, utcnow
 from tests.execution_helpers import wait_for
 from tests.factories import make_job, make_olt, seed_catalog
 from tests.processes import start_process, stop_process
-from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
 
 REPO = REPO_ROOT
 INTERVAL_S = 30

@@ -18,7 +18,6 @@ from facho.models import (INTERRUPTED, PENDING, RUNNING, SKIPPED, SUCCESS, Brand
                           Olt, SnmpJob, SnmpJobHost, utcnow)
 from tests.execution_helpers import in_process_worker, wait_final
 from tests.factories import make_job, make_olt, seed_catalog
-from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
 
 T = Execution.__table__
 

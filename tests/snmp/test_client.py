@@ -15,9 +15,8 @@ from facho.snmp import (SnmpAgentLoop, SnmpAuthError, SnmpClient, SnmpTarget, Sn
 from facho.snmp.codec import GETBULK, GETNEXT
 from facho.inventory.values import distance_km, gpon_serial, status_huawei
 from facho.ops.olt_sim import HW as HUAWEI_ONT, ZTE as ZTE_GPON  # the ONU table roots
-from tests.snmp_agents import (V3_AUTH_KEY, V3_USER, FakeAgent, endless_policy,  # noqa: F401
-                               olt_agents, repeating_policy, snmpsim_factory, table_policy,
-                               udp_free_port)
+from tests.snmp_agents import (V3_AUTH_KEY, V3_USER, FakeAgent, endless_policy,
+                               repeating_policy, table_policy, udp_free_port)
 
 SECRET = "s3cr3t-community"
 FAKE_ROOT = (1, 3, 6, 1, 4, 1, 99999, 1)

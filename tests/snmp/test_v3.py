@@ -12,7 +12,7 @@ import pytest
 from facho.ops.olt_sim import HW, SYS
 from facho.snmp import (SnmpAuthError, SnmpClient, SnmpConfigError, SnmpTarget,
                         SnmpUnknownOid, run)
-from tests.snmp_agents import V3_USERS, require_v3_privacy, v3_agent  # noqa: F401
+from tests.snmp_agents import V3_USERS, require_v3_privacy
 
 LEVELS = list(V3_USERS)
 SERIAL, RX_POWER = f"{HW}.43.1.3", f"{HW}.51.1.4"   # RX power: the agent's last column

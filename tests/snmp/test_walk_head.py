@@ -1,7 +1,6 @@
 """A preview walk ("Probar" in the panel) reads only the first rows of each column, so it
 costs one or two requests whatever the size of the OLT's tables."""
 from facho.snmp import SnmpClient, run
-from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
 
 HUAWEI_ONT = "1.3.6.1.4.1.2011.6.128.1.1.2"
 

@@ -14,7 +14,6 @@ from facho.models import SUCCESS, Olt, Onu, OnuEvent
 from facho.ops.olt_sim import HW, plan_onus, snmprec_text
 from tests.execution_helpers import run_now
 from tests.factories import make_job, make_olt, new_execution, seed_catalog
-from tests.snmp_agents import snmpsim_factory  # noqa: F401
 
 STATE_OIDS = ["Huawei ONT estado", "Huawei ONT causa de caída", "Huawei ONT potencia RX"]
 

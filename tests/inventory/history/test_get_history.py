@@ -15,7 +15,6 @@ from facho.models import SUCCESS, OnuMetricDay, utcnow
 from tests.execution_helpers import onus
 from tests.factories import make_oid, oid
 from tests.inventory.test_get_values import _get_job, _run, discovered  # noqa: F401
-from tests.snmp_agents import olt_agents, snmpsim_factory  # noqa: F401
 
 RX, DISTANCE = "Huawei ONT potencia RX", "Huawei ONT distancia"
 
