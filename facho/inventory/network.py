@@ -96,7 +96,9 @@ def _stats(row, by_pon: bool = True) -> PonStats:
 def pons(olt_id: int | None = None) -> list[PonStats]:
     """Every PON (of one OLT, or all), in OLT / slot / port order."""
     where = [] if olt_id is None else [Onu.olt_id == olt_id]
-    return [_stats(row) for row in db.session.execute(_grouped(*where))]
+    # Core rows on the session's connection: the ORM's row processing cost as much as
+    # building the PonStats for the 6,400 PONs of 200 OLTs
+    return [_stats(row) for row in db.session.connection().execute(_grouped(*where))]
 
 
 def pon(olt_id: int, slot: int, port: int) -> PonStats | None:
