@@ -239,7 +239,9 @@ class CpuClock:
     """CPU seconds (user + system) of this process and of the database's client backends
     (read from /proc: PostgreSQL runs on this machine), the figure that does not grow with
     the machine's load the way elapsed time does; backends count in ticks of 10 ms, so
-    only means over many calls mean something. `name`: the benchmark's database."""
+    only means over many calls mean something. A parallel query's workers have exited by
+    the time they could be read: their share (the worst-PONs scan) is not counted.
+    `name`: the benchmark's database."""
 
     def __init__(self, name: str):
         import psycopg
