@@ -54,22 +54,24 @@ class NetworkView(StaffOnly, BaseView):
         order = request.args.get("orden", "desconectadas")
         if order not in network.ORDERS:
             order = "desconectadas"
-        olts = network.olts()
+        every = network.pons()          # one pass over the ONUs for both lists
         walks = network.last_walks()
         return self.render("admin/red/index.html", order=order, order_names=ORDER_NAMES,
-                           worst=network.worst_pons(order, WORST_LIMIT), olts=olts,
+                           worst=network.worst_pons(order, WORST_LIMIT, every),
+                           olts=network.olts_of(every),
                            walks={k: (fmt.local_time(w.finished_at), w) for k, w in walks.items()})
 
     @expose("/olt/<int:olt_id>/")
     def olt_view(self, olt_id: int):
         olt = db.session.get(m.Olt, olt_id) or abort(404)
         pons = network.pons(olt_id)
+        totals = network.olts_of(pons)
         grid: dict[int | None, list] = {}
         for stats in pons:
             grid.setdefault(stats.slot, []).append(stats)
         walk = network.last_walks([olt_id]).get(olt_id)
         since = utcnow() - timedelta(hours=EVENTS_HOURS)
-        return self.render("admin/red/olt.html", olt=olt, stats=network.olt(olt_id),
+        return self.render("admin/red/olt.html", olt=olt, stats=totals[0] if totals else None,
                            grid=sorted(grid.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)),
                            walk=walk, walk_at=fmt.local_time(walk.finished_at) if walk else None,
                            rebooted=fmt.local_time(olt.rebooted_at) if olt.rebooted_at else None,

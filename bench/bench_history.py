@@ -100,16 +100,18 @@ class Model:
         return out
 
 
-def pool_of(size: int, seed: int) -> dict[str, list[tuple[bytes, bytes]]]:
-    """`size` encoded days per metric: (compact raw samples, packed hourly roll-ups)."""
+def pool_of(size: int, seed: int) -> dict[str, list[tuple]]:
+    """`size` encoded days per metric: (compact raw samples, (packed hourly roll-ups, the
+    day folded: min, avg, max, count)) as `store.roll_up` writes them."""
     from facho.inventory.history import compact, rollup, samples
     model = Model(seed)
     pool = {m: [] for m in METRICS}
     for n in range(size):
         for metric, records in model.day(n).items():
             records = list(samples.unpack(samples.pack_many(records)))   # as read back
+            hours = rollup.pack_hours(rollup.hours_of(records))
             pool[metric].append((compact.encode(records),
-                                 rollup.pack_hours(rollup.hours_of(records))))
+                                 (hours, *rollup.day_summary(hours))))
     return pool
 
 
@@ -193,15 +195,16 @@ def load_closed_days(app, onus: list[int], chart_onus: list[int], today: date,
 
         def hour_rows():
             for (onu, metric, day), pick in picks.items():
-                yield onu, metric, day, pool[metric][pick][1]
+                yield onu, metric, day, *pool[metric][pick][1]
             for day in year:
                 for onu in chart_onus:
                     for metric in METRICS:
-                        yield onu, metric, day, rng.choice(pool[metric])[1]
+                        yield onu, metric, day, *rng.choice(pool[metric])[1]
         raw = copy_rows(engine, "onu_metric_days", ["onu_id", "metric", "day", "samples"],
                         raw_rows())
-        hours = copy_rows(engine, "onu_metric_hours", ["onu_id", "metric", "day", "hours"],
-                          hour_rows())
+        hours = copy_rows(engine, "onu_metric_hours", ["onu_id", "metric", "day", "hours",
+                                                       "day_min", "day_avg", "day_max",
+                                                       "day_count"], hour_rows())
         loaded = time.monotonic() - started
         t0 = time.monotonic()
         partitions.pack(engine, today)
@@ -232,6 +235,47 @@ class DbClock:
         self.total += time.perf_counter() - self._start.pop(id(conn), time.perf_counter())
 
 
+class CpuClock:
+    """CPU seconds (user + system) of this process and of the database's client backends
+    (read from /proc: PostgreSQL runs on this machine), the figure that does not grow with
+    the machine's load the way elapsed time does; backends count in ticks of 10 ms, so
+    only means over many calls mean something. A parallel query's workers have exited by
+    the time they could be read: their share (the worst-PONs scan) is not counted.
+    `name`: the benchmark's database."""
+
+    def __init__(self, name: str):
+        import psycopg
+        from bench.bench_e2e import PG_ADMIN
+        self.conn = psycopg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", autocommit=True)
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def backends(self) -> float:
+        total = 0
+        for (pid,) in self.conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])     # utime, stime
+        return total / self.tick
+
+    def now(self) -> tuple[float, float]:
+        return time.process_time(), self.backends()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def cpu_summary(spans: list[tuple[tuple[float, float], tuple[float, float]]]) -> dict:
+    """Mean CPU ms per call: this process (Python: ORM, decoding, template) and the
+    database backends."""
+    n = len(spans)
+    return {"n": n, "process_mean_ms": round(sum(b[0] - a[0] for a, b in spans) / n * 1000, 1),
+            "database_mean_ms": round(sum(b[1] - a[1] for a, b in spans) / n * 1000, 1)}
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -243,8 +287,12 @@ def summary_ms(values: list[float]) -> dict:
             "p99": round(pct(ms, .99), 1), "max": round(max(ms), 1)}
 
 
+LOADS: dict[str, float] = {}     # 1-minute load average at the end of each phase
+
+
 def say(text: str) -> None:
-    print(f"  {datetime.now(UTC):%H:%M:%S} {text}", flush=True)
+    LOADS[text] = round(os.getloadavg()[0], 2)
+    print(f"  {datetime.now(UTC):%H:%M:%S} {text} (load {LOADS[text]})", flush=True)
 
 
 def timed(fn, n: int) -> dict:
@@ -257,12 +305,12 @@ def timed(fn, n: int) -> dict:
 
 
 def open_day(app, onus_by_olt: dict[int, list[int]], today: date, rounds: int,
-             model: Model) -> dict:
+             model: Model, cpu: CpuClock) -> dict:
     """`rounds` 15-minute rounds of one get execution per OLT; database time (statements
     at the cursor + commit) and wall time (with building the rows in Python)."""
     from facho.extensions import db
     from facho.inventory.history import partitions, store
-    db_times, wall_times = [], []
+    db_times, wall_times, cpu_spans = [], [], []
     with app.app_context():
         clock = DbClock(db.engine)
         for quarter in range(rounds):
@@ -278,17 +326,19 @@ def open_day(app, onus_by_olt: dict[int, list[int]], today: date, rounds: int,
                     minutes=15 * quarter, seconds=model.rng.choice((0, 0, 1, 2)))
                 readings = [(onu, metric, at, value) for onu in onus
                             for metric, value in zip(METRICS, model.values(onu))]
+                c0 = cpu.now()
                 before, t0 = clock.total, time.perf_counter()
                 store.append(readings)
                 t1 = time.perf_counter()
                 db.session.commit()           # the commit: a round trip and the WAL flush
                 t2 = time.perf_counter()
+                cpu_spans.append((c0, cpu.now()))
                 wall_times.append(t2 - t0)
                 db_times.append(clock.total - before + t2 - t1)
         db.session.remove()
     return {"executions": len(db_times), "readings_each": len(METRICS) * len(
         next(iter(onus_by_olt.values()))), "db_ms": summary_ms(db_times),
-        "wall_ms": summary_ms(wall_times)}
+        "wall_ms": summary_ms(wall_times), "cpu": cpu_summary(cpu_spans)}
 
 
 def partition_bytes(engine, table: str, days: list[date]) -> int:
@@ -321,19 +371,22 @@ def chart_timings(app, chart_onus: list[int], samples: int, rng: random.Random) 
     return out
 
 
-def http_timings(app, paths: list[str]) -> dict:
-    """Server time of panel pages (the Flask test client: routing, queries, template)."""
+def http_timings(app, paths: list[str], cpu: CpuClock) -> dict:
+    """Server time of panel pages (the Flask test client: routing, queries, template),
+    and the CPU they took (mean)."""
     from tests.conftest import login
     client = app.test_client()
     login(client)
-    spent = []
+    spent, spans = [], []
     for path in paths:
+        c0 = cpu.now()
         t0 = time.perf_counter()
         response = client.get(path)
         spent.append(time.perf_counter() - t0)
+        spans.append((c0, cpu.now()))
         if response.status_code != 200:
             raise RuntimeError(f"{path}: HTTP {response.status_code}")
-    return summary_ms(spent)
+    return {**summary_ms(spent), "cpu": cpu_summary(spans)}
 
 
 def network_timings(session, engine, ids: dict, samples: int, rng: random.Random) -> dict:
@@ -441,8 +494,9 @@ def main(argv: list[str] | None = None) -> dict:
             hour_bytes = db.session.execute(db.text(
                 "SELECT pg_total_relation_size('onu_metric_hours')")).scalar()
         closed_readings = loaded["raw_rows"] * 96
+        cpu = CpuClock(name)
         appends = open_day(app, {o: ids["onus"][o] for o in history_olts}, today,
-                           args.rounds, Model(args.seed + 1))
+                           args.rounds, Model(args.seed + 1), cpu)
         say("appends")
         with app.app_context():
             open_bytes = partition_bytes(db.engine, "onu_metric_days", [today])
@@ -458,9 +512,14 @@ def main(argv: list[str] | None = None) -> dict:
         pon_paths = [f"/admin/red/pon/{rng.choice(ids['olts'])}/{1 + rng.randrange(2)}/"
                      f"{rng.randrange(16)}/" for _ in range(max(20, args.samples // 4))]
         pages = {"onu_30d": http_timings(app, [f"/admin/red/onu/{rng.choice(chart_onus)}/"
-                                               f"?rango=30d" for _ in range(args.samples)]),
-                 "pon": http_timings(app, pon_paths),
-                 "worst_pons": http_timings(app, ["/admin/red/"] * max(5, args.samples // 20))}
+                                               f"?rango=30d" for _ in range(args.samples)], cpu),
+                 "onu_1a": http_timings(app, [f"/admin/red/onu/{rng.choice(chart_onus)}/"
+                                              f"?rango=1a" for _ in range(args.samples // 2)],
+                                        cpu),
+                 "pon": http_timings(app, pon_paths, cpu),
+                 "worst_pons": http_timings(app, ["/admin/red/"] * max(5, args.samples // 20),
+                                            cpu)}
+        cpu.close()
         closing = close_and_retain(app, today, args.olts / TARGET_OLTS)
         say("close and retain")
         with app.app_context():
@@ -480,7 +539,10 @@ def main(argv: list[str] | None = None) -> dict:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(),
                     "load_average_at_start": load_start,
-                    "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
+                    "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+                    "load_average_1min_after_phase": dict(LOADS),
+                    "note": "2 cores shared with other sessions: elapsed times grow with the "
+                            "load; the cpu figures (mean CPU ms per call) do not"},
         "setup": {"database": "postgresql", "onus_inventory": TARGET_OLTS * ONUS_PER_OLT,
                   "history_olts": args.olts, "fraction": fraction, "pool_days": args.pool,
                   "rounds_today": args.rounds, "chart_onus_with_a_year": len(chart_onus),
@@ -530,6 +592,7 @@ def print_table(r: dict) -> None:
         ("series raw 30 d, ms p99", r["charts"]["series_raw_30d"]["p99"], ""),
         ("series hourly 1 year, ms p99", r["charts"]["series_hour_1y"]["p99"], ""),
         ("ONU page 30 d (HTTP), ms p99", r["pages_http"]["onu_30d"]["p99"], "<= 200"),
+        ("ONU page 1 year (HTTP), ms p99", r["pages_http"]["onu_1a"]["p99"], ""),
         ("PON view (HTTP), ms p99", r["pages_http"]["pon"]["p99"], "<= 200"),
         ("worst PONs, 200 OLTs (HTTP), ms p99", r["pages_http"]["worst_pons"]["p99"], "<= 500"),
         ("roll-up + pack of a day at target, s",
@@ -537,6 +600,12 @@ def print_table(r: dict) -> None:
                + r["close_day"]["pack_day_at_target_s"], 1), ""),
         ("retention of one day at target, s", r["retention_one_day"]["at_target_s"], "<= 5"),
     ]
+    cpu = r["append_one_execution"]["cpu"]
+    rows.append(("append 1 execution, CPU ms (PostgreSQL mean)", cpu["database_mean_ms"], ""))
+    for key in ("onu_30d", "onu_1a", "pon", "worst_pons"):
+        c = r["pages_http"][key]["cpu"]
+        rows.append((f"{key} page, CPU ms mean (Python + PostgreSQL)",
+                     f"{c['process_mean_ms']} + {c['database_mean_ms']}", ""))
     width = max(len(x[0]) for x in rows)
     for label, value, target in rows:
         print(f"  {label.ljust(width)}  {str(value).rjust(14)}  {target}")

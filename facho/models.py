@@ -404,6 +404,12 @@ class OnuMetricHours(db.Model):
     metric = sa.Column(sa.String(64), primary_key=True)
     day = sa.Column(sa.Date, primary_key=True, index=True)
     hours = sa.Column(sa.LargeBinary, nullable=False)
+    # the day folded (`rollup.day_summary`): a year's chart reads these, not the hours;
+    # NULL on rows rolled up before they existed (the reader folds the hours then)
+    day_min = sa.Column(sa.Float)
+    day_avg = sa.Column(sa.Float)
+    day_max = sa.Column(sa.Float)
+    day_count = sa.Column(sa.Integer)
 
 
 sa.event.listen(OnuMetricDay.__table__, "after_create", sa.DDL(

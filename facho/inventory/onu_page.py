@@ -1,8 +1,10 @@
 """What one ONU's page shows, as plain data (times UTC, epoch milliseconds for charts).
 
 Ranges and the resolution each reads: 24 h and 7 days the raw samples; 30 days the hourly
-roll-ups (min / avg / max band); one year the hourly roll-ups folded into days, so no chart
-carries more than ~2,000 points per series. The state line comes from the ONU's state
+roll-ups (min / avg / max band); one year the hourly roll-ups folded into days (folded once
+at roll-up time and stored: `onu_metric_hours.day_*`), so no chart carries more than ~2,000
+points per series. Every metric of the range comes from one statement
+(`store.metrics_series`). The state line comes from the ONU's state
 events (`onu_events`, kind `estado`), walked back from its current state.
 """
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sqlalchemy as sa
 from facho.extensions import db
 from facho.inventory.events import kinds
 from facho.inventory.events.classify import ONLINE, state_class
+from facho.inventory.history import rollup as roll
 from facho.inventory.history import store as history
 from facho.inventory.optics import RX_LINES
 from facho.models import Execution, OnuEvent, OnuMetricDay, OnuMetricHours
@@ -47,31 +50,27 @@ def _ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
-def fold_days(hours: list[tuple]) -> list[tuple]:
-    """Hourly (UTC hour, min, avg, max, count) rows → daily rows of the same shape; the
-    day's average weighs each hour by its count, so it equals the raw average."""
-    days: dict = {}
-    for at, low, avg, high, count in hours:
-        key = at.replace(hour=0)
-        if key not in days:
-            days[key] = [low, avg * count, high, count]
-        else:
-            day = days[key]
-            day[0], day[2] = min(day[0], low), max(day[2], high)
-            day[1] += avg * count
-            day[3] += count
-    return [(at, low, total / count, high, count)
-            for at, (low, total, high, count) in sorted(days.items())]
+fold_days = roll.fold_days     # kept here for the page's readers
+
+
+def _chart_rows(rng: Range, rows: list[tuple]) -> list[list]:
+    """[[ms, value]] (raw) or [[ms, min, avg, max]] (hour, day)."""
+    if rng.resolution == RAW:
+        return [[_ms(at), value] for at, value in rows]
+    return [[_ms(at), low, round(avg, 3), high] for at, low, avg, high, _ in rows]
 
 
 def metric_series(onu_id: int, metric: str, rng: Range, now: datetime) -> list[list]:
     """[[ms, value]] (raw) or [[ms, min, avg, max]] (hour, day) over the range ending now."""
-    start = now - rng.span
-    if rng.resolution == RAW:
-        return [[_ms(at), value] for at, value in history.series(onu_id, metric, start, now)]
-    hours = history.series(onu_id, metric, start, now, "hour")
-    rows = fold_days(hours) if rng.resolution == DAY else hours
-    return [[_ms(at), low, round(avg, 3), high] for at, low, avg, high, _ in rows]
+    return _chart_rows(rng, history.series(onu_id, metric, now - rng.span, now,
+                                           rng.resolution))
+
+
+def _ordered(names) -> list[str]:
+    """Power and distance first, then the others by name."""
+    names = set(names)
+    known = [m for m in (*POWER_METRICS, DISTANCE_METRIC) if m in names]
+    return known + sorted(names - set(known))
 
 
 def metrics_of(onu_id: int, since: date | None = None) -> list[str]:
@@ -84,8 +83,7 @@ def metrics_of(onu_id: int, since: date | None = None) -> list[str]:
         if since is not None:
             query = query.where(table.c.day >= since)
         names.update(db.session.execute(query).scalars())
-    known = [m for m in (*POWER_METRICS, DISTANCE_METRIC) if m in names]
-    return known + sorted(names - set(known))
+    return _ordered(names)
 
 
 def state_steps(current: str | None, events: list[OnuEvent], start: datetime,
@@ -108,12 +106,14 @@ def state_steps(current: str | None, events: list[OnuEvent], start: datetime,
 def chart_data(onu, rng: Range, now: datetime) -> dict:
     """Everything the ONU page's charts draw (also read by the tests)."""
     start = now - rng.span
-    metrics = metrics_of(onu.id, start.date())
+    # every metric of the range in one statement (`store.metrics_series`): the year
+    # reads the days' folded roll-ups, not 8,760 hours per series
+    stored = history.metrics_series(onu.id, start, now, rng.resolution)
     events = db.session.execute(
         sa.select(OnuEvent).where(OnuEvent.onu_id == onu.id, OnuEvent.kind == kinds.ESTADO,
                                   OnuEvent.at >= start)
         .order_by(OnuEvent.at.desc(), OnuEvent.id.desc())).scalars().all()
-    series = {m: metric_series(onu.id, m, rng, now) for m in metrics}
+    series = {m: _chart_rows(rng, stored[m]) for m in _ordered(stored)}
     return {
         "range": rng.code, "resolution": rng.resolution, "start": _ms(start), "end": _ms(now),
         "power": {m: series.pop(m) for m in POWER_METRICS if m in series},

@@ -55,6 +55,19 @@ def test_an_olt_adds_up_its_pons(any_app, fleet):
         assert [p.name for p in network.pons(north)] == ["0/1/1", "0/1/2"]
 
 
+def test_olts_folded_from_the_pons_read_once_equal_the_olts_grouped_in_sql(any_app, fleet):
+    north, south = fleet
+    with any_app.app_context():
+        every = network.pons()
+        folded = network.olts_of(every)
+        assert folded == network.olts()
+        assert [(o.olt, o.rx_min, o.rx_avg, o.rx_max) for o in folded] == [
+            ("OLT-NORTE", -29.0, -25.17, -20.0), ("OLT-SUR", -21.0, -21.0, -21.0)]
+        assert network.olts_of(network.pons(south)) == [network.olt(south)]
+        assert network.worst_pons("potencia", every=every) == network.worst_pons("potencia")
+        assert network.olts_of([]) == []
+
+
 def test_worst_pons_sort_by_offline_count_or_by_the_lowest_average_power(any_app, fleet):
     with any_app.app_context():
         by_offline = [(p.olt, p.name) for p in network.worst_pons("desconectadas")]

@@ -9,7 +9,9 @@ A day's roll-ups are one row per (ONU, metric, day) whose `hours` column packs t
 that have samples, 18 bytes each: hour (1 byte), count (uint32), min, max (float32) and
 sum (float32 would lose precision over many samples: it is stored as the average, float32,
 and the sum recomputed as avg * count). One row per day keeps a year of hourly roll-ups at
-365 rows per series instead of 8,760.
+365 rows per series instead of 8,760. The row also keeps the day folded into one
+(min, avg, max, count) (`day_summary`), so a year's chart reads 365 numbers per series
+instead of decoding 8,760 hours.
 """
 from __future__ import annotations
 
@@ -85,3 +87,31 @@ def hour_rows(day: date, hours: Iterable[HourStats]
     midnight = instant(day, 0)
     return [(midnight + _HOURS[h.hour], h.min, readback(h.avg), h.max, h.count)
             for h in hours]
+
+
+def fold_days(hours: Iterable[tuple]) -> list[tuple]:
+    """Hourly (UTC hour, min, avg, max, count) rows → daily rows of the same shape (the
+    UTC midnight); the day's average weighs each hour by its count, so it equals the raw
+    average."""
+    days: dict = {}
+    for at, low, avg, high, count in hours:
+        key = at.replace(hour=0)
+        if key not in days:
+            days[key] = [low, avg * count, high, count]
+        else:
+            day = days[key]
+            day[0], day[2] = min(day[0], low), max(day[2], high)
+            day[1] += avg * count
+            day[3] += count
+    return [(at, low, total / count, high, count)
+            for at, (low, total, high, count) in sorted(days.items())]
+
+
+def day_summary(packed_hours: bytes) -> tuple[float, float, float, int] | None:
+    """(min, avg, max, count) of a day's packed roll-ups, exactly as `fold_days` gives
+    them from the hours read back: what `onu_metric_hours.day_*` store."""
+    folded = fold_days(hour_rows(date(2000, 1, 1), unpack_hours(packed_hours)))
+    if not folded:
+        return None
+    _, low, avg, high, count = folded[0]
+    return low, avg, high, count

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from facho.extensions import db
 from facho.inventory.history import compact, partitions
 from facho.inventory.history import rollup as roll
-from facho.inventory.history.samples import bucket, day_series, pack, to_utc, unpack
+from facho.inventory.history.samples import bucket, day_series, instant, pack, to_utc, unpack
 from facho.models import OnuMetricDay, OnuMetricHours
 
 ROLLUP_GRACE = timedelta(hours=1)
@@ -126,8 +126,11 @@ def roll_up(now: datetime, batch_size: int = ROLLUP_BATCH) -> int:
             hours, packed = [], []
             for r in page:
                 records = list(unpack(r.samples))
+                packed_hours = roll.pack_hours(roll.hours_of(records))
+                low, avg, high, count = roll.day_summary(packed_hours) or (None,) * 4
                 hours.append({"onu_id": r.onu_id, "metric": r.metric, "day": day,
-                              "hours": roll.pack_hours(roll.hours_of(records))})
+                              "hours": packed_hours, "day_min": low, "day_avg": avg,
+                              "day_max": high, "day_count": count})
                 if not compact.is_compact(r.samples):
                     packed.append({"o": r.onu_id, "m": r.metric, "d": day,
                                    "n": len(r.samples), "s": compact.encode(records)})
@@ -195,31 +198,90 @@ def delete_onus(onu_ids) -> int:
     return deleted
 
 
+RESOLUTIONS = ("raw", "hour", "day")
+
+
+def _stored_rows(onu_id: int, metric: str | None, first: date, last: date, resolution: str):
+    """One statement over both tables: (metric, day, source, data, day_min, day_avg, day_max,
+    day_count) rows of the ONU's days in [first, last] (of one metric, or all).
+
+    `source` "raw": a day's samples; "hour": a rolled-up day, its packed hours in `data`
+    (for `resolution` "day" only where the folded columns cannot answer: rows rolled up
+    before they existed, and the range's first and last days, cut by the range). A raw
+    day that has roll-ups is left out unless `resolution` is "raw" (its samples would be
+    read and thrown away); roll-ups are listed with no data at "raw", so the metrics a
+    range has are the same whatever the resolution."""
+    d, h = _days, _hours
+    raw_where = [d.c.onu_id == onu_id, d.c.day >= first, d.c.day <= last]
+    hour_where = [h.c.onu_id == onu_id, h.c.day >= first, h.c.day <= last]
+    if metric is not None:
+        raw_where.append(d.c.metric == metric)
+        hour_where.append(h.c.metric == metric)
+    if resolution != "raw":
+        raw_where.append(~sa.exists().where(h.c.onu_id == d.c.onu_id, h.c.metric == d.c.metric,
+                                            h.c.day == d.c.day))
+    if resolution == "raw":
+        data = sa.null()
+    elif resolution == "hour":
+        data = h.c.hours
+    else:
+        data = sa.case((sa.or_(h.c.day_count.is_(None), h.c.day.in_([first, last])), h.c.hours))
+    folded_names = ("day_min", "day_avg", "day_max", "day_count")
+    nothing = [sa.cast(sa.null(), t).label(n)
+               for t, n in zip((sa.Float, sa.Float, sa.Float, sa.Integer), folded_names)]
+    folded = ([h.c.day_min, h.c.day_avg, h.c.day_max, h.c.day_count]
+              if resolution == "day" else nothing)
+    query = sa.union_all(
+        sa.select(d.c.metric, d.c.day, sa.literal("raw").label("source"),
+                  d.c.samples.label("data"), *nothing).where(*raw_where),
+        sa.select(h.c.metric, h.c.day, sa.literal("hour"),
+                  sa.cast(data, sa.LargeBinary), *folded).where(*hour_where))
+    return db.session.execute(query).all()
+
+
+def _hour_rows(row) -> list[tuple]:
+    hours = (roll.unpack_hours(row.data) if row.source == "hour"
+             else roll.hours_of(unpack(row.data)))
+    return roll.hour_rows(row.day, hours)
+
+
+def metrics_series(onu_id: int, start: datetime, end: datetime, resolution: str = "raw",
+                   metric: str | None = None) -> dict[str, list[tuple]]:
+    """Every metric of one ONU with stored days in [start, end) (or `metric` alone), each
+    as `series` gives it, read with one statement; `resolution` "day" gives daily
+    (UTC midnight, min, avg, max, count) rows folded from the hourly ones (`fold_days`:
+    the range's first day from its hours in range), from the stored folded columns where
+    the whole day is in range."""
+    if resolution not in RESOLUTIONS:
+        raise ValueError(f"unknown resolution {resolution!r}")
+    start, end = to_utc(start), to_utc(end)
+    by_metric: dict[str, list] = {}
+    for row in _stored_rows(onu_id, metric, start.date(), end.date(), resolution):
+        by_metric.setdefault(row.metric, []).append(row)
+    out = {}
+    for name, rows in by_metric.items():
+        rows.sort(key=lambda r: r.day)
+        if resolution == "raw":
+            points = [p for r in rows if r.source == "raw" for p in day_series(r.day, r.data)]
+            out[name] = [p for p in points if start <= p[0] < end]
+            continue
+        series_rows = []
+        for r in rows:
+            if resolution == "day" and r.data is None and r.day_count is not None:
+                series_rows.append((instant(r.day, 0), r.day_min, r.day_avg, r.day_max,
+                                    r.day_count))
+                continue
+            hours = [x for x in _hour_rows(r) if start <= x[0] < end]
+            series_rows.extend(roll.fold_days(hours) if resolution == "day" else hours)
+        out[name] = series_rows
+    return out
+
+
 def series(onu_id: int, metric: str, start: datetime, end: datetime,
            resolution: str = "raw") -> list[tuple]:
     """The metric of one ONU in [start, end), in time order.
 
     `raw`: [(UTC instant, value)]; `hour`: [(UTC hour, min, avg, max, count)], from the
-    stored roll-ups and, for days not rolled up yet, from their raw samples."""
-    if resolution not in ("raw", "hour"):
-        raise ValueError(f"unknown resolution {resolution!r}")
-    start, end = to_utc(start), to_utc(end)
-    first, last = start.date(), end.date()
-
-    def rows(table, column):
-        return {r.day: r[1] for r in db.session.execute(
-            sa.select(table.c.day, table.c[column])
-            .where(table.c.onu_id == onu_id, table.c.metric == metric,
-                   table.c.day >= first, table.c.day <= last))}
-
-    raw = rows(_days, "samples")
-    if resolution == "raw":
-        points = [p for day in sorted(raw) for p in day_series(day, raw[day])]
-        return [p for p in points if start <= p[0] < end]
-    stored = rows(_hours, "hours")
-    out = []
-    for day in sorted(set(raw) | set(stored)):
-        hours = (roll.unpack_hours(stored[day]) if day in stored
-                 else roll.hours_of(unpack(raw[day])))
-        out.extend(roll.hour_rows(day, hours))
-    return [r for r in out if start <= r[0] < end]
+    stored roll-ups and, for days not rolled up yet, from their raw samples; `day`: the
+    hours folded per UTC day (`metrics_series`)."""
+    return metrics_series(onu_id, start, end, resolution, metric).get(metric, [])

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from facho.extensions import db
 from facho.inventory import cleanup
-from facho.inventory.history import compact, store
+from facho.inventory.history import compact, rollup, store
 from facho.models import OnuMetricDay, OnuMetricHours
 from facho.ops import retention
 from tests.factories import add_brand, add_olt, add_onus
@@ -184,3 +184,32 @@ def test_a_rolled_up_day_is_rewritten_small_and_reads_back_the_same(onus):
         db.session.commit()
         assert store.series(a, "rx_power", T0, T0 + timedelta(days=1)) == points + [
             (late, -30.0)]
+
+
+def test_a_daily_series_reads_the_folded_days_and_equals_folding_the_hours(onus):
+    app, (a, _, _) = onus
+    with app.app_context():
+        points = [(T0 + timedelta(minutes=15 * i, seconds=i % 3), -20.0 - (i % 11) / 8)
+                  for i in range(4 * 96)]
+        store.append([(a, m, t, v) for t, v in points for m in ("rx_power", "temperatura")])
+        db.session.commit()
+        assert store.roll_up(T0 + timedelta(days=3, hours=2)) == 6    # days 0-2 closed
+        start, end = T0 + timedelta(hours=6), T0 + timedelta(days=3, hours=12)
+        hours = store.series(a, "rx_power", start, end, resolution="hour")
+        daily = store.series(a, "rx_power", start, end, resolution="day")
+        assert daily == rollup.fold_days(hours)
+        assert [d[0] for d in daily] == [T0 + timedelta(days=n) for n in range(4)]
+        assert daily[0][4] == 72                     # the first day from 06:00: its hours
+        assert store.metrics_series(a, start, end, "day") == {
+            "rx_power": daily, "temperatura": store.series(a, "temperatura", start, end, "day")}
+        # a whole day inside the range is read from its folded columns, not its hours
+        middle = (T0 + timedelta(days=1)).date()
+        row = db.session.get(OnuMetricHours, (a, "rx_power", middle))
+        assert (row.day_min, row.day_avg, row.day_max, row.day_count) == daily[1][1:]
+        row.day_avg = 99.0
+        db.session.commit()
+        assert store.series(a, "rx_power", start, end, resolution="day")[1][2] == 99.0
+        # a day rolled up before the columns existed (NULL) is folded from its hours
+        row.day_min = row.day_avg = row.day_max = row.day_count = None
+        db.session.commit()
+        assert store.series(a, "rx_power", start, end, resolution="day") == daily
