@@ -5,14 +5,14 @@ Rows rolled up before this revision keep NULLs: the reader folds their hours as 
 nothing is rewritten here (a year of roll-ups at the target is ~200 M rows).
 
 Revision ID: b3f7c9d1e2a8
-Revises: 9a6e3d2b1c44
+Revises: e3b7c1d9a5f2
 Create Date: 2026-12-07 19:30:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "b3f7c9d1e2a8"
-down_revision = "9a6e3d2b1c44"
+down_revision = "e3b7c1d9a5f2"
 branch_labels = None
 depends_on = None
 
