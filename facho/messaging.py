@@ -24,6 +24,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis, dq_name
 from periodiq import PeriodiqMiddleware
 
+from facho.broker import OutageSafeRedisBroker
 from facho.middleware.app_context import AppContextMiddleware
 from facho.middleware.presence import WorkerPresence
 from facho.config import load_config
@@ -76,17 +77,29 @@ def worker_key(host: str | None = None, pid: int | None = None) -> str:
     return f"{NAMESPACE}:worker:{host or socket.gethostname()}:{pid or os.getpid()}"
 
 
-def held_first_args(client, queue: str, actors, namespace: str = NAMESPACE) -> set[int]:
+def held_first_args(client, queue: str, actors, namespace: str = NAMESPACE,
+                    due_before_ms: int | None = None) -> set[int]:
     """The first argument (an id) of every message of `actors` Redis holds for `queue`:
     ready, delayed, or fetched by a worker and not acknowledged yet (dead letters do not
-    count). Bodies that do not parse are passed over."""
+    count). Bodies that do not parse are passed over.
+
+    `due_before_ms` (epoch ms): a delayed message due before then does not count. A live
+    worker moves a delayed message to its queue within about a second of its due time;
+    one still waiting long after it has no consumer left (a worker's delay-queue consumer
+    died, or dropped it from memory while Redis kept it) and would never be delivered."""
     found: set[int] = set()
-    for key in message_body_keys(queue, namespace):
+    ready, delayed = message_body_keys(queue, namespace)
+    for key in (ready, delayed):
         for _, body in client.hscan_iter(key, count=1000):
             try:
                 message = json.loads(body)
-                if message.get("actor_name") in actors and message.get("args"):
-                    found.add(int(message["args"][0]))
+                if message.get("actor_name") not in actors or not message.get("args"):
+                    continue
+                eta = (message.get("options") or {}).get("eta")
+                if key == delayed and due_before_ms is not None and eta is not None \
+                        and int(eta) < due_before_ms:
+                    continue
+                found.add(int(message["args"][0]))
             except (ValueError, TypeError, AttributeError):
                 continue
     return found
@@ -105,10 +118,11 @@ def worker_id(key: str | bytes) -> str:
 
 def setup_broker(redis_url: str | None = None) -> RedisBroker:
     """Create the Redis broker and make it Dramatiq's global broker (once per process, when
-    `actors` is imported or the web/CLI process first sends)."""
+    `actors` is imported or the web/CLI process first sends). `facho.broker`: Dramatiq's
+    Redis broker, made to keep delivering delayed messages through a Redis outage."""
     if redis_url is None:
         redis_url = redis_url_for(load_config())
-    broker = RedisBroker(url=redis_url, namespace=NAMESPACE, heartbeat_timeout=60_000)
+    broker = OutageSafeRedisBroker(url=redis_url, namespace=NAMESPACE, heartbeat_timeout=60_000)
     broker.add_middleware(PeriodiqMiddleware(skip_delay=30))
     broker.add_middleware(AppContextMiddleware())
     broker.add_middleware(WorkerPresence(worker_key()))

@@ -166,6 +166,7 @@ class RowWatcher(BackgroundLoop):
         self.app, self.ids, self.every_s, self.extra = app, list(execution_ids), every_s, extra
         self.history = {i: [] for i in self.ids}
         self.extra_seen: list = []
+        self.passes = 0      # complete looks at every row so far
         super().__init__()
 
     def _run(self):
@@ -179,6 +180,7 @@ class RowWatcher(BackgroundLoop):
                 db.session.remove()
             if self.extra:
                 self.extra_seen.append((time.time(), self.extra()))
+            self.passes += 1
             time.sleep(self.every_s)
 
     def states(self, execution_id):

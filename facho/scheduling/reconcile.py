@@ -23,7 +23,11 @@ What it does, in order:
      hashes (HSCAN) for the execution queues and collects the execution ids in the
      bodies. Matching by execution id, not message id, also covers messages the worker
      re-sent itself (busy OLT, retry backoff). A backlogged worker therefore never gets
-     its queue re-filled: only rows whose message is really gone are re-sent.
+     its queue re-filled: only rows whose message is really gone are re-sent. A delayed
+     message still in `.DQ.msgs` more than `grace_s` after its due time counts as gone:
+     a live worker moves it to its queue within a second, so nobody is going to deliver
+     it (a worker's delay-queue consumer died, or dropped it from memory while Redis kept
+     it; `facho.broker` prevents both, this is the net).
    A lost scheduled row still inside the catch-up window is re-sent with a fresh message
    id (CAS on the old one); an older one is not replayed (SKIPPED, counted as a missed
    slot: the next slot runs instead), as for a scheduler outage. Manual runs are always
@@ -83,13 +87,17 @@ def _redis():
 
 
 def inflight_execution_ids(client, namespace: str | None = None,
-                           queues=tuple(messaging.QUEUE_BY_JOB_TYPE.values())) -> set[int]:
+                           queues=tuple(messaging.QUEUE_BY_JOB_TYPE.values()),
+                           due_before: datetime | None = None) -> set[int]:
     """Execution ids of every execution message Redis still holds: queued, delayed, or
-    fetched by a worker and not yet acknowledged (dead-lettered ones do not count)."""
+    fetched by a worker and not yet acknowledged (dead-lettered ones do not count). With
+    `due_before` (UTC), a delayed message due before then does not count: no worker is
+    going to deliver it (`messaging.held_first_args`)."""
+    due_ms = None if due_before is None else int(due_before.timestamp() * 1000)
     found: set[int] = set()
     for queue in queues:
         found |= messaging.held_first_args(client, queue, messaging.EXECUTION_ACTORS,
-                                           namespace or messaging.NAMESPACE)
+                                           namespace or messaging.NAMESPACE, due_ms)
     return found
 
 
@@ -112,7 +120,8 @@ def resend_lost(now: datetime, *, grace_s: int = GRACE_S, sender=None, redis_cli
     session.rollback()
     if not candidates:
         return 0, 0
-    inflight = inflight_execution_ids(redis_client or _redis())
+    # a delayed message still waiting `grace_s` after its due time has no consumer left
+    inflight = inflight_execution_ids(redis_client or _redis(), due_before=cutoff)
     lost = [c for c in candidates if c.id not in inflight]
     if not lost:
         return 0, 0

@@ -364,6 +364,14 @@ def test_postgres_restarted_under_a_live_scheduler_and_worker_every_slot_runs_on
     assert not [r for r in rows if r.status == SKIPPED and r.scheduled_for in slots]
 
 
+def _lock_waiters(engine) -> int:
+    """Sessions of this database waiting for a row or table lock right now."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'")).scalar()
+
+
 def test_a_worker_writing_an_olts_inventory_and_a_tick_claiming_its_job_never_deadlock(
         pg_world, reliability):
     """Found by the live test above: a worker finishing an execution (inventory lock on the
@@ -409,7 +417,10 @@ def test_a_worker_writing_an_olts_inventory_and_a_tick_claiming_its_job_never_de
             thread.start()
             locked.wait(10)
             worker_locked.set()
-            time.sleep(0.3)                       # the tick's INSERT is on its way
+            # the tick's INSERT is issued: done (the OLT row's key-share lock is free), or
+            # waiting on that lock (the deadlock's first half)
+            wait_for(lambda: tick_done.is_set() or _lock_waiters(engine), 10,
+                     "the tick's INSERT was not issued")
             db.session.execute(J.update().where(J.c.id == job_id).values(last_run_at=utcnow()))
             db.session.commit()
         except Exception as exc:  # noqa: BLE001

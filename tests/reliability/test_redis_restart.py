@@ -14,9 +14,15 @@ In flight when Redis goes away:
 The reconciler leaves messages alone for 60 s (`reconcile.GRACE_S`: a young PENDING row is
 a queue, not a loss). The busy and delayed executions here are made two minutes old in the
 database so that grace applies as it would in production, instead of the test waiting.
+
+No fixed sleeps: the worker writes what it holds in memory (`_restart_worker.WorkerState`),
+and the test waits until every consumer has dropped its delayed messages (the outage), then
+until the worker holds no message that Redis lost (what it still had in memory is flushed:
+re-sent, or gone for good), before it counts the lost ones.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -83,6 +89,42 @@ def _peak_on_olt(rows) -> int:
     return peak_overlap([(r.started_at, r.finished_at) for r in rows])
 
 
+class _Lazy:
+    """A failure message computed only when shown."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __str__(self) -> str:
+        return self.make()
+
+
+def _latest_state(path: Path, newer_than: float) -> dict | None:
+    """The worker's last `WorkerState` snapshot if taken after `newer_than` (epoch s)."""
+    try:
+        state = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return state if state["at"] > newer_than else None
+
+
+def _dropped_delayed(state: dict | None, before: dict) -> bool:
+    """Every consumer met the outage: it replaced its delay queue (what it held is dropped),
+    or its thread died (a broker bug: the executions it held stay PENDING, and the test
+    says so at the end)."""
+    return state is not None and all(
+        not seen["alive"] or seen["delay_queue"] != before["consumers"][queue]["delay_queue"]
+        for queue, seen in state["consumers"].items())
+
+
+def _holds_nothing_redis_lost(state: dict | None, client, execution_ids) -> bool:
+    """Every message of `execution_ids` the worker holds is still in Redis (fetched after
+    the restart): nothing it took before the outage can be re-sent any more."""
+    return state is not None and state["settled"] and all(
+        client.hexists(f"{NAMESPACE}:{held['queue']}.msgs", held["redis_id"])
+        for held in state["held"] if held["execution"] in execution_ids)
+
+
 def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_path,
                                                                           reliability):
     require(redis_binary() is not None, "a redis-server binary for a private Redis")
@@ -125,10 +167,12 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
                        # reconciler acts, as in production (10 s against >= 60 s)
                        FACHO_OLT_LEASE_TTL_MS="3000")
             worker_log = tmp_path / "worker.log"
+            state_path = tmp_path / "worker-state.json"
             worker = start_process(
                 [str(Path(sys.executable).parent / "dramatiq"), "actors", "actors.executions",
                  "tests.reliability._restart_worker", "--processes", "1", "--threads", "2", "--queues", "discovery_main",
-                 "get_main"], env, worker_log, REPO)
+                 "get_main"],
+                dict(env, FACHO_TEST_WORKER_STATE=str(state_path)), worker_log, REPO)
             wait_for(lambda: client.keys(f"{NAMESPACE}:worker:*") or worker.poll() is not None,
                       30, "worker did not start")
             assert worker.poll() is None, worker_log.read_text()[-3000:]
@@ -175,13 +219,15 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
             assert release.armed_slot_epochs(client) == {schedule.slot_epoch_s(slot)}
 
             # --- Redis goes away, comes back empty --------------------------------------
+            before = wait_for(lambda: _latest_state(state_path, 0), 30, "no worker state")
             marks["restart"] = time.monotonic()
             stopped_at = time.time()
             private.stop()
             down_code, down_seen, down_dash_code, down_dash, down_health = _panel(panel)
-            # down long enough for every consumer of the worker to hit the outage (they
-            # poll every second) and drop the delayed messages it held in memory
-            time.sleep(max(0.0, 2.5 - (time.time() - stopped_at)))
+            # down until every consumer of the worker has met the outage (they poll every
+            # second) and dropped the delayed messages it held in memory
+            wait_for(lambda: _dropped_delayed(_latest_state(state_path, stopped_at), before),
+                     30, "a consumer of the worker kept its delayed messages through the outage")
             private.start()
             up_at = time.time()
             downtime_s = up_at - stopped_at
@@ -190,7 +236,14 @@ def test_redis_restarted_empty_loses_nothing_and_each_execution_runs_once(tmp_pa
                       "the worker did not reconnect to Redis")
             reconnect_s = time.time() - up_at
             assert worker.poll() is None, worker_log.read_text()[-3000:]
-            time.sleep(1.5)   # let the worker flush what it still held in memory
+            # what the worker still held from before the outage is flushed: re-sent (busy
+            # executions) or gone for good, so `lost` is what the reconciler will find
+            reconnected_at = time.time()
+            wait_for(lambda: _holds_nothing_redis_lost(
+                _latest_state(state_path, reconnected_at), client, set(waiting)), 30,
+                _Lazy(lambda: "the worker kept messages Redis had lost: " + json.dumps(
+                    _latest_state(state_path, 0)) + " " + str({
+                        i: fetch(app, i).status for i in everything})))
             inflight = reconcile.inflight_execution_ids(client)
             lost = [i for i in waiting if i not in inflight and fetch(app, i).status == PENDING]
             up_code, up_seen, up_dash_code, up_dash, _ = _panel(panel)

@@ -42,7 +42,7 @@ from facho.extensions import db
 from facho.models import FINAL_STATUSES, INTERRUPTED, RUNNING, SUCCESS, Execution, Onu
 from facho.executions.olt_limiter import OltLimiter
 from tests.execution_helpers import (BackgroundLoop, RowWatcher, onus, peak_overlap,
-                                     send_execution, wait_final)
+                                     send_execution, wait_final, wait_for)
 from tests.factories import int_discovery_oid, make_job, make_olt, new_execution, seed_catalog
 from tests.reliability._worker_kill import (REPO, holders_by_olt, lease_expiries, slow_olts,
                                             start_worker)
@@ -163,7 +163,10 @@ def test_a_worker_killed_with_50_discoveries_running_ends_each_once_without_copi
                         rows = wait_final(app, ids, timeout_s=90)
                 else:
                     rows = wait_final(app, ids, timeout_s=90)
-                time.sleep(0.3)   # the watcher's last look, to catch any late change
+                # the watcher's last look, to catch any late change: one whole pass
+                # begun after the rows were final
+                looked = watcher.passes
+                wait_for(lambda: watcher.passes >= looked + 2, 10, "the watcher stopped")
                 if recovery == "both":   # what an operator would run after the crash
                     recover = subprocess.run(
                         [sys.executable, "-m", "flask", "--app", "app", "facho", "recover",

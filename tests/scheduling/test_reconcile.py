@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from facho import messaging
 from facho.scheduling import claim
-from facho import messaging
 from facho import reasons
 from facho.scheduling import schedule
 from tests.scheduling import simulation
@@ -155,6 +154,35 @@ def test_only_messages_really_gone_are_resent_and_old_slots_are_not_replayed(
             assert rows[kept].status == PENDING and rows[kept].message_id == "gone"
         for resent in (manual, lost):
             assert rows[resent].message_id != "gone"
+
+
+def test_a_delayed_message_long_past_its_due_time_counts_as_lost(sqlite_app, redis_client):
+    """A worker moves a delayed message (busy-OLT re-send, retry backoff) to its queue
+    within a second of its due time. One still waiting a grace period after it has nobody
+    to deliver it (a delay-queue consumer that died, or dropped it from memory while Redis
+    kept it): the reconciler used to see it in Redis and leave its execution PENDING for
+    ever."""
+    import actors  # noqa: F401 - the broker, on the test Redis
+    job_id, olt_id, host_id = _world(sqlite_app)
+    now = utcnow()
+    with sqlite_app.app_context():
+        def pending(due_s_ago, slot_s_ago):
+            """A slot's execution, inside the catch-up window, whose only message was due
+            `due_s_ago` seconds ago."""
+            at = now - timedelta(seconds=slot_s_ago)
+            row = _execution(job_id, olt_id, host_id, status=PENDING, created_at=at,
+                             scheduled_for=at, message_id="delayed")
+            messaging.get_broker().enqueue(messaging.execution_message(row, "descubrimiento"),
+                                           delay=-due_s_ago * 1000)
+            return row
+        stuck = pending(reconcile.GRACE_S + 60, slot_s_ago=130)
+        on_time = pending(reconcile.GRACE_S - 30, slot_s_ago=120)   # a busy worker's moment
+        assert reconcile.inflight_execution_ids(redis_client) == {stuck, on_time}
+        sender = simulation.RecordingSender()
+        result = reconcile.reconcile(now, sender=sender, redis_client=redis_client)
+        assert [o.execution_id for o in sender.executions] == [stuck]
+        assert result.resent == 1
+        assert db.session.get(Execution, on_time).message_id == "delayed"
 
 
 def test_reservations_whose_fanout_message_is_gone_are_re_armed(sqlite_app, redis_client):

@@ -1,0 +1,110 @@
+"""The Redis broker through a Redis outage: the worker keeps delivering delayed messages
+(busy-OLT re-sends, retry backoffs), and none it dropped from memory stays stuck."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+import dramatiq
+import dramatiq.worker
+import pytest
+import redis as redis_lib
+from dramatiq.errors import BrokerConnectionError as DramatiqConnectionError
+
+from facho.broker import OutageSafeRedisBroker, acks_key
+from tests.conftest import free_port, require
+from tests.execution_helpers import wait_for
+from tests.reliability._servers import PrivateRedis, redis_binary
+
+
+def _broker(url: str, namespace: str | None = None) -> OutageSafeRedisBroker:
+    return OutageSafeRedisBroker(url=url, namespace=namespace or f"t-{uuid.uuid4().hex[:8]}",
+                                 middleware=[])
+
+
+def test_a_refused_enqueue_is_a_connection_loss_for_dramatiq_and_a_redis_error_for_the_rest():
+    broker = _broker(f"redis://127.0.0.1:{free_port()}/0")
+    broker.declare_queue("q")
+    message = dramatiq.Message(queue_name="q", actor_name="a", args=(1,), kwargs={}, options={})
+    with pytest.raises(DramatiqConnectionError) as raised:
+        broker.enqueue(message, delay=10)
+    assert isinstance(raised.value, redis_lib.ConnectionError)   # the web's error handler
+    consumer = broker.consume("q.DQ", prefetch=1, timeout=10)
+    with pytest.raises(DramatiqConnectionError):
+        consumer.requeue([message.copy(options={"redis_message_id": "x"})])
+
+
+def test_a_new_delay_queue_consumer_gets_back_what_the_previous_one_dropped(redis_url,
+                                                                           redis_client):
+    """The worker drops the delayed messages it holds in memory when Redis stops answering;
+    if Redis kept them they sit in this worker's acks set, which Dramatiq would only re-queue
+    once the worker is dead. The next consumer of the delay queue puts them back."""
+    broker = _broker(redis_url)
+    broker.declare_queue("q")
+    sent = broker.enqueue(dramatiq.Message(queue_name="q", actor_name="a", args=(7,),
+                                           kwargs={}, options={}), delay=60_000)
+    first = broker.consume("q.DQ", prefetch=10, timeout=10)
+    assert next(first).message_id == sent.message_id     # held in memory now
+    key = acks_key(broker.namespace, broker.broker_id, "q.DQ")
+    assert redis_client.scard(key) == 1
+    # the connection-error path forgets `first` and its delay queue; a new consumer comes
+    second = broker.consume("q.DQ", prefetch=10, timeout=10)
+    again = next(second)
+    assert again is not None and again.message_id == sent.message_id
+    assert again.options["eta"] == sent.options["eta"]     # still delayed as asked
+
+
+def test_a_new_ready_queue_consumer_leaves_messages_still_being_processed_alone(redis_url):
+    """A ready queue's unacknowledged messages are in the worker's work queue or being
+    processed: giving them back would deliver them twice."""
+    broker = _broker(redis_url)
+    broker.declare_queue("q")
+    broker.enqueue(dramatiq.Message(queue_name="q", actor_name="a", args=(7,), kwargs={},
+                                    options={}))
+    assert next(broker.consume("q", prefetch=10, timeout=10)) is not None
+    assert next(broker.consume("q", prefetch=10, timeout=10)) is None
+
+
+def _noticed_by(caplog, logger_name: str, since: int) -> bool:
+    """A warning or worse from that logger since the `since`-th record: Dramatiq's
+    consumer threads say so whichever way an outage reaches them (a failed fetch, a failed
+    acknowledgement retried, an unexpected error)."""
+    return any(r.name == logger_name and r.levelno >= logging.WARNING
+               for r in caplog.records[since:])
+
+
+def test_a_worker_keeps_delivering_delayed_messages_after_redis_restarts_empty(monkeypatch,
+                                                                               caplog):
+    """Redis goes away while the worker moves due delayed messages to their queue. With
+    Dramatiq's own broker the delay-queue consumer thread dies there and no delayed message
+    is delivered again until the worker restarts."""
+    require(redis_binary() is not None, "a redis-server binary for a private Redis")
+    # Dramatiq's pauses after a connection error (3 s and 5 s): shorter, the logic is the same
+    monkeypatch.setattr(dramatiq.worker, "CONSUMER_RESTART_DELAY_SECS", 0.2)
+    monkeypatch.setattr(dramatiq.worker, "POST_PROCESS_MESSAGE_RETRY_DELAY_SECS", 0.2)
+    private = PrivateRedis()
+    private.start()
+    broker = OutageSafeRedisBroker(url=private.url, namespace="facho-test")
+    ran = []
+    note = dramatiq.actor(ran.append, broker=broker, actor_name="note", queue_name="q")
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
+    worker.start()
+    try:
+        # due one after another every 20 ms, across the outage: the delay-queue consumer
+        # has one to move whenever it wakes up while Redis is away
+        for i in range(300):
+            note.send_with_options(args=(i,), delay=300 + 20 * i)
+        delay_consumer = worker.consumers["q.DQ"]
+        wait_for(lambda: len(ran) >= 3, 10, "the delayed messages did not start running")
+        since = len(caplog.records)
+        private.stop()
+        wait_for(lambda: _noticed_by(caplog, "dramatiq.worker.ConsumerThread(q.DQ)", since),
+                 10, "the delay-queue consumer did not meet the outage")
+        private.start()
+        note.send_with_options(args=(-1,), delay=50)
+        assert delay_consumer.is_alive()
+        wait_for(lambda: -1 in ran, 10, "a delayed message sent after the restart never ran")
+    finally:
+        worker.stop(timeout=5000)
+        broker.close()
+        private.cleanup()
