@@ -139,23 +139,44 @@ def interrupt(execution_id: int, reason: str, expected: tuple[str, ...] = (PENDI
         .values(status=INTERRUPTED, finished_at=utcnow(), error_message=reason)) == 1
 
 
-def interrupt_dead(execution_id: int, seen_worker: str | None, seen_attempt: int,
-                   seen_heartbeat: datetime | None, reason: str) -> bool:
-    """RUNNING of a dead (or silent) owner -> INTERRUPTED, only if the row is still as it
-    was seen: same owner, attempt and heartbeat. A heartbeat that arrives meanwhile means
-    the owner lives, and a take-over changes the owner: both make this a no-op."""
-    table = Execution.__table__
-    now = utcnow()
-    row = db.session.execute(sa.select(table.c.started_at).where(
-        table.c.id == execution_id)).one_or_none()
-    duration_ms = (int((now - row.started_at).total_seconds() * 1000)
-                   if row is not None and row.started_at else None)
+def _as_seen(table, execution_id: int, seen_worker: str | None, seen_attempt: int,
+             seen_heartbeat: datetime | None):
+    """The row is still RUNNING as it was seen: same owner, attempt and heartbeat. A
+    heartbeat that arrives meanwhile means the owner lives, and a take-over changes the
+    owner: both make a dead-owner transition a no-op."""
     same_worker = (table.c.worker.is_(None) if seen_worker is None
                    else table.c.worker == seen_worker)
     same_beat = (table.c.heartbeat_at.is_(None) if seen_heartbeat is None
                  else table.c.heartbeat_at == seen_heartbeat)
+    return sa.and_(table.c.id == execution_id, table.c.status == RUNNING, same_worker,
+                   table.c.attempt == seen_attempt, same_beat)
+
+
+def interrupt_dead(execution_id: int, seen_worker: str | None, seen_attempt: int,
+                   seen_heartbeat: datetime | None, reason: str,
+                   now: datetime | None = None) -> bool:
+    """RUNNING of a dead (or silent) owner -> INTERRUPTED, only if the row is still as it
+    was seen (`_as_seen`). `now` (UTC) is the end time written (default: the clock)."""
+    table = Execution.__table__
+    now = now or utcnow()
+    row = db.session.execute(sa.select(table.c.started_at).where(
+        table.c.id == execution_id)).one_or_none()
+    duration_ms = (int((now - row.started_at).total_seconds() * 1000)
+                   if row is not None and row.started_at else None)
     return _commit_update(
-        table.update().where(table.c.id == execution_id, table.c.status == RUNNING,
-                             same_worker, table.c.attempt == seen_attempt, same_beat)
+        table.update().where(_as_seen(table, execution_id, seen_worker, seen_attempt,
+                                      seen_heartbeat))
         .values(status=INTERRUPTED, finished_at=now, duration_ms=duration_ms,
+                error_message=reason)) == 1
+
+
+def resume_dead(execution_id: int, seen_worker: str | None, seen_attempt: int,
+                seen_heartbeat: datetime | None, message_id: str, reason: str) -> bool:
+    """RUNNING of a dead owner -> PENDING for its next attempt under a new message id (the
+    reconciler sends it), only if the row is still as it was seen (`_as_seen`)."""
+    table = Execution.__table__
+    return _commit_update(
+        table.update().where(_as_seen(table, execution_id, seen_worker, seen_attempt,
+                                      seen_heartbeat))
+        .values(status=PENDING, worker=None, heartbeat_at=None, message_id=message_id,
                 error_message=reason)) == 1

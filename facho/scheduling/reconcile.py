@@ -49,10 +49,11 @@ import sqlalchemy as sa
 
 from facho import messaging, reasons
 from facho.executions.retries import attempts_allowed
+from facho.executions import transitions
 from facho.executions.transitions import STALE_AFTER_S
 from facho.extensions import db
 from facho.logging_setup import kv
-from facho.models import INTERRUPTED, PENDING, RUNNING, SKIPPED, Olt, SnmpJob, SnmpJobHost, utcnow
+from facho.models import PENDING, RUNNING, SKIPPED, Olt, SnmpJob, SnmpJobHost, utcnow
 from facho.reasons import REASON_DEAD, REASON_LOST_LATE, REASON_RESUMED
 from facho.scheduling import claim, release, sql
 
@@ -173,31 +174,20 @@ def close_dead_running(now: datetime, *, stale_after_s: int = STALE_AFTER_S,
         .order_by(_execs.c.id)).all()
     resumed, interrupted, outgoing = 0, 0, []
     for row in rows:
-        same = sa.and_(
-            _execs.c.id == row.id, _execs.c.status == RUNNING,
-            _execs.c.worker.is_(None) if row.worker is None else _execs.c.worker == row.worker,
-            _execs.c.heartbeat_at.is_(None) if row.heartbeat_at is None
-            else _execs.c.heartbeat_at == row.heartbeat_at)
         allowed = attempts_allowed(row.max_retries)
         worker = row.worker or "?"
         disabled = _disabled_reason(row.job_id, row.olt_id)
-        duration_ms = (int((now - row.started_at) / timedelta(milliseconds=1))
-                       if row.started_at else None)
+        seen = (row.id, row.worker, row.attempt, row.heartbeat_at)
         if disabled or row.attempt >= allowed:
             reason = disabled or REASON_DEAD.format(worker=worker, attempt=row.attempt,
                                                     allowed=allowed)
-            interrupted += session.execute(_execs.update().where(same).values(
-                status=INTERRUPTED, finished_at=now, duration_ms=duration_ms,
-                error_message=reason)).rowcount
+            interrupted += transitions.interrupt_dead(*seen, reason, now=now)
             continue
         new_id = str(uuid.uuid4())
-        if session.execute(_execs.update().where(same).values(
-                status=PENDING, worker=None, heartbeat_at=None, message_id=new_id,
-                error_message=REASON_RESUMED.format(worker=worker, attempt=row.attempt + 1,
-                                                    allowed=allowed))).rowcount:
+        if transitions.resume_dead(*seen, new_id, REASON_RESUMED.format(
+                worker=worker, attempt=row.attempt + 1, allowed=allowed)):
             resumed += 1
             outgoing.append(messaging.Outgoing(row.id, row.job_type, new_id))
-    session.commit()
     release.send_outgoing(sender or messaging.default_sender(), outgoing)
     if rows:
         log.warning(kv(event="reconcile_dead_workers", resumed=resumed, interrupted=interrupted))

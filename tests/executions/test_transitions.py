@@ -83,3 +83,20 @@ def test_disabled_reason_names_what_was_disabled(pending):
     row.olt.habilitar_olt = False
     db.session.commit()
     assert "OLT" in executions.disabled_reason(_row(pending))
+
+
+def test_a_dead_owners_row_is_resumed_or_interrupted_only_as_it_was_seen(pending):
+    executions.start(pending, "w1")
+    seen = _row(pending)
+    as_seen = (pending, "w1", seen.attempt, seen.heartbeat_at)
+    assert executions.heartbeat(pending, "w1")      # the owner beats: it lives after all
+    assert not executions.resume_dead(*as_seen, "m-2", "reanudada")
+    assert not executions.interrupt_dead(*as_seen, "interrumpida")
+    assert _row(pending).status == RUNNING and _row(pending).worker == "w1"
+
+    beat = _row(pending).heartbeat_at
+    assert executions.resume_dead(pending, "w1", seen.attempt, beat, "m-2", "reanudada")
+    row = _row(pending)
+    assert (row.status, row.worker, row.heartbeat_at, row.message_id, row.error_message) == \
+        (PENDING, None, None, "m-2", "reanudada")
+    assert not executions.resume_dead(pending, "w1", seen.attempt, beat, "m-3", "otra vez")
