@@ -65,7 +65,7 @@ def _app_or_exit() -> Flask:
     try:
         return create_app()
     except ConfigError as exc:
-        print(f"facho: error de configuración: {exc}", file=sys.stderr)
+        print(exc.line(), file=sys.stderr)
         raise SystemExit(2) from None
 
 

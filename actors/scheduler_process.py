@@ -31,12 +31,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="threads of the in-process worker (tick, fan-out, maintenance)")
     args = parser.parse_args(argv)
     if args.every < 0:
-        parser.error("--every must be >= 0")
+        parser.error("--every debe ser >= 0 (segundos entre ticks)")
     try:
         import actors   # sets up the broker (reads the configuration) and declares the actors
         app = get_app()
     except ConfigError as exc:
-        print(f"facho: error de configuración: {exc}", file=sys.stderr)
+        print(exc.line(), file=sys.stderr)
         return 2
     if args.once:
         return run_once(app)

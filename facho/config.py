@@ -21,6 +21,10 @@ DEV_SECRET_KEY = "facho-development-only-secret"
 class ConfigError(Exception):
     """A configuration value is missing or malformed; str() is one line naming the variable."""
 
+    def line(self) -> str:
+        """What a process that cannot start prints on stderr before exiting with 2."""
+        return f"facho: error de configuración: {self}"
+
 
 @dataclass(frozen=True)
 class Config:

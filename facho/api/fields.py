@@ -10,17 +10,23 @@ from datetime import timezone
 import marshmallow as ma
 from marshmallow import validate
 
-_BASE = {"required": "Falta este dato obligatorio.", "null": "No puede ser nulo.",
-         "validator_failed": "Valor inválido."}
+REQUIRED = "Falta este dato obligatorio."
+NOT_NULL = "No puede ser nulo."
+_BASE = {"required": REQUIRED, "null": NOT_NULL, "validator_failed": "Valor inválido."}
+NOT_INTEGER = "No es un número entero."
+NOT_NUMBER = "No es un número."
+NOT_TEXT = "No es un texto."
+NOT_BOOLEAN = "No es un valor lógico (use true o false)."
+NOT_INSTANT = "No es una fecha y hora ISO 8601."
 
 
 class Int(ma.fields.Integer):
-    default_error_messages = dict(_BASE, invalid="No es un número entero.",
+    default_error_messages = dict(_BASE, invalid=NOT_INTEGER,
                                   too_large="Número demasiado grande.")
 
 
 class Float(ma.fields.Float):
-    default_error_messages = dict(_BASE, invalid="No es un número.",
+    default_error_messages = dict(_BASE, invalid=NOT_NUMBER,
                                   too_large="Número demasiado grande.",
                                   special="No se admiten NaN ni infinito.")
 
@@ -32,7 +38,7 @@ class Float(ma.fields.Float):
 class Str(ma.fields.String):
     """Text without control characters (PostgreSQL refuses NUL; none belongs in a filter)."""
 
-    default_error_messages = dict(_BASE, invalid="No es un texto.",
+    default_error_messages = dict(_BASE, invalid=NOT_TEXT,
                                   invalid_utf8="No es texto UTF-8 válido.",
                                   control="No puede contener caracteres de control.")
 
@@ -44,16 +50,15 @@ class Str(ma.fields.String):
 
 
 class Bool(ma.fields.Boolean):
-    default_error_messages = dict(_BASE, invalid="No es un valor lógico (use true o false).")
+    default_error_messages = dict(_BASE, invalid=NOT_BOOLEAN)
 
 
 class Instant(ma.fields.AwareDateTime):
     """ISO 8601; without an offset it is read as UTC."""
 
-    default_error_messages = dict(_BASE, invalid="No es una fecha y hora ISO 8601 "
-                                                 "(por ejemplo 2026-01-31T08:00:00Z).",
-                                  invalid_awareness="No es una fecha y hora ISO 8601.",
-                                  format="No es una fecha y hora ISO 8601.")
+    default_error_messages = dict(_BASE, invalid=NOT_INSTANT[:-1] +
+                                  " (por ejemplo 2026-01-31T08:00:00Z).",
+                                  invalid_awareness=NOT_INSTANT, format=NOT_INSTANT)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("default_timezone", timezone.utc)

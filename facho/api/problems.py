@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+from facho.api import fields
+
 MEDIA_TYPE = "application/problem+json"
 
 TITLES = {
@@ -29,13 +31,13 @@ TITLES = {
 # marshmallow / webargs messages that are not ours (should a field lack a Spanish one)
 _ENGLISH = {
     "Unknown field.": "Parámetro desconocido.",
-    "Missing data for required field.": "Falta este dato obligatorio.",
-    "Field may not be null.": "No puede ser nulo.",
-    "Not a valid integer.": "No es un número entero.",
-    "Not a valid number.": "No es un número.",
-    "Not a valid string.": "No es un texto.",
-    "Not a valid boolean.": "No es un valor lógico (use true o false).",
-    "Not a valid datetime.": "No es una fecha y hora ISO 8601.",
+    "Missing data for required field.": fields.REQUIRED,
+    "Field may not be null.": fields.NOT_NULL,
+    "Not a valid integer.": fields.NOT_INTEGER,
+    "Not a valid number.": fields.NOT_NUMBER,
+    "Not a valid string.": fields.NOT_TEXT,
+    "Not a valid boolean.": fields.NOT_BOOLEAN,
+    "Not a valid datetime.": fields.NOT_INSTANT,
     "Not a valid list.": "No es una lista.",
     "Invalid input type.": "Tipo de dato inválido.",
     "Invalid JSON body.": "El cuerpo no es JSON válido.",

@@ -13,12 +13,14 @@ NAME = "Degradación contra su historial"
 LEVEL = "onu"
 TIME_BASED = False
 NEEDS_MEDIANS = True
-PARAMS = (
+# Shared with pon_degradada (a PON of degraded ONUs): the same test of one ONU.
+MEDIAN_PARAMS = (
     Param("delta_db", "Caída respecto de la mediana (dB)", 1.5, 0.1, 30, integer=False,
           unit="dB"),
     Param("dias", "Mediana de los últimos (días)", 7, choices=(7, 15, 30)),
     Param("min_muestras", "Lecturas mínimas en el historial", 10, 1, 100000),
 )
+PARAMS = MEDIAN_PARAMS
 # The median's window excludes the newest readings, so a drop does not lower its own
 # baseline: samples younger than this do not count.
 RECENT_EXCLUDED_H = 1

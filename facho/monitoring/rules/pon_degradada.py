@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from facho.monitoring.facts import Finding, pon_name
 from facho.monitoring.params import Param
-from facho.monitoring.rules.degradacion import degraded_onus
+from facho.monitoring.rules.degradacion import MEDIAN_PARAMS, degraded_onus
 from facho.monitoring.rules.pon_caida import by_pon
 
 KIND = "pon_degradada"
@@ -14,10 +14,7 @@ TIME_BASED = False
 NEEDS_MEDIANS = True
 PARAMS = (
     Param("min_onus", "ONUs degradadas (al menos)", 2, 1, 1024),
-    Param("delta_db", "Caída respecto de la mediana (dB)", 1.5, 0.1, 30, integer=False,
-          unit="dB"),
-    Param("dias", "Mediana de los últimos (días)", 7, choices=(7, 15, 30)),
-    Param("min_muestras", "Lecturas mínimas en el historial", 10, 1, 100000),
+    *MEDIAN_PARAMS,
 )
 
 
