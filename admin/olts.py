@@ -91,7 +91,7 @@ class OltView(ToggleActionsMixin, FachoModelView):
         "v3_auth_clave": "Clave de autenticación SNMPv3",
         "v3_priv_proto": "Privacidad SNMPv3", "v3_priv_clave": "Clave de privacidad SNMPv3",
         "descripcion": "Descripción", "habilitar_olt": "Habilitada",
-        "max_concurrent": "Ejecuciones simultáneas", "max_starts_per_minute":
+        "max_concurrent": budget.LABELS["max_concurrent"], "max_starts_per_minute":
             "Inicios por minuto", "created_at": "Creada",
         **{name: budget.LABELS[name] for name in BUDGET_FIELDS},
     }

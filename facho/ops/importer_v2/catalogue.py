@@ -9,7 +9,8 @@ from typing import Any
 
 from facho.models import Brand, Oid, Olt
 from facho.ops.importer_v2.context import Context
-from facho.ops.importer_v2.formulas import GENERIC_BRAND, GENERIC_MODEL, Refused
+from facho.ops.importer_v2.formulas import (BRAND_NOT_IMPORTED, GENERIC_BRAND, GENERIC_MODEL,
+                                           WILDCARD_BRAND_NOT_IMPORTED, Refused)
 from facho.ops.importer_v2.write import upsert
 from facho.validation import validate_community, validate_host, validate_oid
 
@@ -49,7 +50,7 @@ def map_brand(row: Mapping[str, Any]) -> str:
 def map_olt(row: Mapping[str, Any], brand_id: int | None, model: str | None) -> dict:
     """Facho Olt values (without abreviatura, decided with the duplicates)."""
     if brand_id is None:
-        raise Refused("su marca no se importó (marca comodín o rechazada)")
+        raise Refused(WILDCARD_BRAND_NOT_IMPORTED)
     try:
         ip = validate_host(row["ip_address"])
     except ValueError as exc:
@@ -103,7 +104,7 @@ def map_oid(row: Mapping[str, Any], brand_id: int | None, brand_refused: bool) -
     if isinstance(target, str):
         raise Refused(target)
     if brand_refused:
-        raise Refused("su marca no se importó")
+        raise Refused(BRAND_NOT_IMPORTED)
     try:
         oid = validate_oid(row["oid"])
     except ValueError as exc:

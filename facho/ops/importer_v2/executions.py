@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from facho.extensions import db
 from facho.models import FAILED, INTERRUPTED, SUCCESS, Execution
 from facho.ops.importer_v2.context import Context
-from facho.ops.importer_v2.formulas import Refused
+from facho.ops.importer_v2.formulas import JOB_NOT_IMPORTED, Refused
 
 FINISHED = (SUCCESS, FAILED, INTERRUPTED)
 MESSAGE_PREFIX = "facho-v2:"
@@ -29,7 +29,7 @@ def map_execution(row: Mapping[str, Any], job, olt, host) -> dict:
     if row["status"] not in FINISHED:
         raise Refused(f"estado {row['status']}: sin terminar en el sistema anterior")
     if job is None:
-        raise Refused("su tarea no se importó" if row["snmp_job_id"] else "sin tarea")
+        raise Refused(JOB_NOT_IMPORTED if row["snmp_job_id"] else "sin tarea")
     if olt is None:
         raise Refused("su OLT no se importó" if row["olt_id"] else "sin OLT")
     summary = row["result_summary"]

@@ -35,6 +35,12 @@ class Refused(ValueError):
     """A row that cannot be imported; str() is the Spanish reason."""
 
 
+# Reasons several tables give for a row whose parent row was not imported.
+BRAND_NOT_IMPORTED = "su marca no se importó"
+WILDCARD_BRAND_NOT_IMPORTED = BRAND_NOT_IMPORTED + " (marca comodín o rechazada)"
+JOB_NOT_IMPORTED = "su tarea no se importó"
+
+
 @dataclass
 class Target:
     """One Facho formula to write: its key (brand name, modelo) and where it came from."""

@@ -17,7 +17,8 @@ from typing import Any
 
 from facho.models import SnmpJob, SnmpJobHost
 from facho.ops.importer_v2.context import Context
-from facho.ops.importer_v2.formulas import Refused
+from facho.ops.importer_v2.formulas import (JOB_NOT_IMPORTED, WILDCARD_BRAND_NOT_IMPORTED,
+                                           Refused)
 from facho.ops.importer_v2.write import upsert
 from facho.scheduling.schedule import format_interval
 from facho.validation import validate_cron, validate_interval, validate_job_oids
@@ -83,7 +84,7 @@ def import_jobs(ctx: Context, minimum_s: int) -> None:
                 raise Refused(f"su OID (#{row['oid_id']}) no se importó (ver oids)")
             brand = ctx.brands.get(row["marca_id"])
             if brand is None:
-                raise Refused("su marca no se importó (marca comodín o rechazada)")
+                raise Refused(WILDCARD_BRAND_NOT_IMPORTED)
             job_type = map_type(row["job_type"], oid.espacio)
             problems = validate_job_oids(job_type, [oid])
             if problems:
@@ -122,7 +123,7 @@ def import_job_hosts(ctx: Context) -> None:
         label = f"#{row['id']} tarea #{row['snmp_job_id']} en OLT #{row['olt_id']}"
         job, olt = ctx.jobs.get(row["snmp_job_id"]), ctx.olts.get(row["olt_id"])
         if job is None or olt is None:
-            table.refuse(label, "su tarea no se importó" if job is None
+            table.refuse(label, JOB_NOT_IMPORTED if job is None
                          else "su OLT no se importó (ver olt)")
             continue
         host, outcome = upsert(SnmpJobHost, {"job_id": job.id, "olt_id": olt.id},

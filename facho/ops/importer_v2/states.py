@@ -17,6 +17,7 @@ from facho.inventory.value_rules import labels as label_rules
 from facho.models import Oid
 from facho.ops.importer_v2.catalogue import OID_NAME_MAX
 from facho.ops.importer_v2.context import Context
+from facho.ops.importer_v2.formulas import BRAND_NOT_IMPORTED
 from facho.ops.importer_v2.write import upsert
 
 
@@ -41,7 +42,7 @@ def import_states(ctx: Context) -> None:
             continue
         brand = ctx.brands.get(row["marca_id"])
         if brand is None:
-            table.refuse(f"{row['value']} → {row['label']}", "su marca no se importó")
+            table.refuse(f"{row['value']} → {row['label']}", BRAND_NOT_IMPORTED)
             continue
         own.setdefault(brand.id, {})[str(row["value"])] = row["label"]
     discovery = _discovery_oids(ctx)
