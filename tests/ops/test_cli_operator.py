@@ -5,7 +5,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -14,6 +13,7 @@ import pytest
 from facho.config import REPO_ROOT
 from facho.extensions import db
 from facho.models import User
+from tests.execution_helpers import wait_for
 
 REPO = REPO_ROOT
 FLASK = str(Path(sys.executable).parent / "flask")
@@ -80,13 +80,6 @@ def embedded_servers(socket_path: Path) -> list[psutil.Process]:
     return found
 
 
-def wait_for(condition, timeout_s=10.0, what="condition"):
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_commands_neither_start_nor_leave_an_embedded_redis(tmp_path):
     var = tmp_path / "var"
     socket_path = var / "redis.sock"
@@ -114,7 +107,7 @@ def test_commands_neither_start_nor_leave_an_embedded_redis(tmp_path):
     finally:
         stopped = flask(["--app", "app", "facho", "embedded-redis", "stop"], env)
     assert stopped.returncode == 0 and "detenido" in stopped.stdout
-    wait_for(lambda: embedded_servers(socket_path) == [], what="redis-server to exit")
+    wait_for(lambda: embedded_servers(socket_path) == [], 10, "redis-server to exit")
 
 
 # --- item 5: Spanish help pages -----------------------------------------------------------
