@@ -27,25 +27,33 @@ What one message does (DESIGN 3.7, 4):
    is left).
 
 Dramatiq itself never retries these messages (`max_retries=0`): retries are attempts of the
-execution, visible in the panel, not copies of a message.
+execution, visible in the panel, not copies of a message. The one exception is a worker
+shutdown that interrupts the thread outside the actor body (`recovery.requeue_when`):
+that message goes back to its queue instead of to the dead letters.
 """
 from __future__ import annotations
 
 import dramatiq
 
+from facho.executions.recovery import SHUTDOWN_REQUEUE_MS, requeue_when
 from facho.executions.run import run_execution
 from facho.messaging import ACTOR_BY_JOB_TYPE, QUEUE_BY_JOB_TYPE
 from facho.executions.targets import EXECUTION_TIME_LIMIT_MS as TIME_LIMIT_MS
 
+# `retry_when` takes precedence over `max_retries` (kept at 0 to say what it means for
+# every other exception).
+REQUEUE = dict(retry_when=requeue_when, min_backoff=SHUTDOWN_REQUEUE_MS[0],
+               max_backoff=SHUTDOWN_REQUEUE_MS[1])
+
 
 @dramatiq.actor(actor_name=ACTOR_BY_JOB_TYPE["descubrimiento"],
                 queue_name=QUEUE_BY_JOB_TYPE["descubrimiento"], max_retries=0,
-                time_limit=TIME_LIMIT_MS, notify_shutdown=True)
+                time_limit=TIME_LIMIT_MS, notify_shutdown=True, **REQUEUE)
 def run_discovery(execution_id: int) -> None:
     run_execution(int(execution_id), "descubrimiento")
 
 
 @dramatiq.actor(actor_name=ACTOR_BY_JOB_TYPE["get"], queue_name=QUEUE_BY_JOB_TYPE["get"],
-                max_retries=0, time_limit=TIME_LIMIT_MS, notify_shutdown=True)
+                max_retries=0, time_limit=TIME_LIMIT_MS, notify_shutdown=True, **REQUEUE)
 def run_get(execution_id: int) -> None:
     run_execution(int(execution_id), "get")

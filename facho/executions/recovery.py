@@ -30,7 +30,22 @@ INFRA_ERRORS = (redis_lib.RedisError, OSError, sa.exc.OperationalError,
 INFRA_RETRY_MS = (5000, 15000)
 DB_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
 DB_OUTAGE_WAIT_S = 60.0     # how long a worker waits for the database to give a row back
+# A message whose worker thread was stopped before the actor body could hand it back goes
+# back to its queue after this many ms (doubling, capped, for a message stopped again).
+SHUTDOWN_REQUEUE_MS = (1000, 5000)
 
+
+def requeue_when(retries: int, exc: BaseException) -> bool:
+    """Dramatiq's `retry_when` for the execution actors (which never retry otherwise: an
+    attempt is a row's business, see `max_retries=0`). A worker that stops raises Shutdown
+    in every thread registered for an execution message, also while that thread is still
+    in a middleware hook (building the app, putting the message back for a restart) or
+    has just left the actor: the actor's `last_resort` never sees it, and Dramatiq's
+    Retries would dead-letter the message, leaving the row PENDING with nothing to run it
+    until the reconciler's grace (60 s after it was due, at its next minute). Such a
+    message goes back to its queue instead; a copy that arrives for a finished row does
+    nothing."""
+    return isinstance(exc, Shutdown)
 
 
 def last_resort(execution_id: int, worker: str, exc: BaseException,

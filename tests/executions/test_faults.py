@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from datetime import timedelta
 
@@ -243,3 +244,75 @@ def test_ten_executions_on_one_olt_respect_max_concurrent(request, database, lim
     assert len(onus(app, olt_id)) == 100
     with app.app_context():
         assert db.session.get(Olt, olt_id).max_concurrent == limit
+
+
+class _HoldBeforeTheActor:
+    """Keeps a worker thread inside `before_process_message` (after Dramatiq registered it
+    for shutdown notifications, before the actor body) until the worker stops, so that the
+    Shutdown lands where the actor cannot hand its row back (as when a worker process
+    takes a message at the moment it is told to stop, and builds the app or puts the
+    message back first)."""
+
+    def __init__(self):
+        from dramatiq.middleware import Middleware
+
+        self.entered, self.stopping = threading.Event(), threading.Event()
+        self.interrupted: list[str] = []
+        outer = self
+
+        class Hold(Middleware):
+            def before_worker_shutdown(self, broker, worker):
+                outer.stopping.set()
+
+            def before_process_message(self, broker, message):
+                outer.entered.set()
+                deadline = time.monotonic() + 10
+                try:
+                    while time.monotonic() < deadline:   # Shutdown lands in a sleep here
+                        time.sleep(0.01)
+                except BaseException as exc:
+                    outer.interrupted.append(type(exc).__name__)
+                    raise
+
+        self.middleware = Hold()
+
+
+def test_a_shutdown_that_interrupts_a_worker_thread_before_the_actor_keeps_the_message(
+        tmp_path, redis_url, redis_client):
+    """Dramatiq raises Shutdown in every thread registered for the message it took, also
+    while the thread is still in a middleware hook; the actor never runs, so only
+    Dramatiq sees the exception. The message must go back to the queue (the row stays
+    PENDING and a later worker runs it), not to the dead letters with the row PENDING
+    until the reconciler's grace."""
+    import dramatiq
+    from dramatiq.middleware import ShutdownNotifications
+
+    import actors  # noqa: F401 - the broker, with every actor declared
+    from facho import messaging
+    from facho.scheduling.reconcile import inflight_execution_ids
+
+    app = _app(tmp_path)
+    hold = _HoldBeforeTheActor()
+    broker = dramatiq.get_broker()
+    with slow_huawei_agent(rows=20, delay_s=0.0) as agent:
+        with app.app_context():
+            seed_catalog()
+            olt_id = make_olt("OLT", agent.port, "public")
+            job_id = make_job("Descubrir", [int_discovery_oid()], olt_ids=(olt_id,),
+                              max_retries=0)
+            execution_id = new_execution(job_id, olt_id)
+        broker.add_middleware(hold.middleware, after=ShutdownNotifications)
+        try:
+            with in_process_worker(app, threads=1):
+                send_execution(app, execution_id)
+                assert hold.entered.wait(20), "the worker did not take the message"
+        finally:
+            broker.middleware.remove(hold.middleware)
+        assert hold.interrupted == ["Shutdown"]
+        row = fetch(app, execution_id)
+        assert (row.status, row.attempt) == (PENDING, 0)
+        assert redis_client.zcard(messaging.dead_key("discovery_main")) == 0
+        assert execution_id in inflight_execution_ids(redis_client)
+        with in_process_worker(app, threads=1):
+            row = wait_final(app, [execution_id], timeout_s=20)[execution_id]
+    assert (row.status, row.attempt) == (SUCCESS, 1)

@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import psutil
@@ -30,7 +31,7 @@ from tests.processes import start_process, stop_process
 
 REPO = REPO_ROOT
 BIN = Path(sys.executable).parent
-SLOW_ROWS = 400
+SLOW_ROWS = 400          # 17 requests of 25 rows once released; 400 requests while held
 NO_WORKER = "ningún worker confirmó el reinicio"
 
 
@@ -43,12 +44,25 @@ def _flask(env, *args, timeout_s: float = 120) -> subprocess.CompletedProcess:
                           env=env, capture_output=True, text=True, timeout=timeout_s)
 
 
+def _one_row_per_request_until(agent, released: threading.Event) -> None:
+    """Until `released` is set the agent answers each GetBulk with one row, so the walk
+    (one request per row, `delay_s` each) outlasts every wait of the test: it is still
+    running when the restart request reaches its worker process, however long the
+    `flask` command takes to start (8-9 s at load 9 on 2 cores, longer than the whole
+    17-request walk)."""
+    policy = agent.policy
+    agent.policy = lambda kind, oids, repetitions: policy(
+        kind, oids, repetitions if released.is_set() else 1)
+
+
 def test_restart_hands_back_a_running_execution_and_dramatiq_starts_new_worker_processes(
         sqlite_app, redis_client, tmp_path):
     """Two worker processes under one `dramatiq` main (one SIGHUP for both), one of them
     walking a slow OLT when the restart comes."""
     app = sqlite_app
+    released = threading.Event()
     with slow_huawei_agent(rows=SLOW_ROWS, delay_s=0.5) as slow:
+        _one_row_per_request_until(slow, released)
         with app.app_context():
             seed_catalog()
             olt = make_olt("OLT-LENTA", slow.port, "public")
@@ -94,6 +108,7 @@ def test_restart_hands_back_a_running_execution_and_dramatiq_starts_new_worker_p
                     return answer.workers.get(runner, {}).get("state") == worker_restart.STOPPED
                 wait_for(stopped, 60, "the worker process that was walking did not stop")
                 slow.delay_s = 0.01
+                released.set()
                 out, err = command.communicate(timeout=120)
             finally:
                 if command.poll() is None:

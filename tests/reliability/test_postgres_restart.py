@@ -288,12 +288,12 @@ def test_postgres_restarted_under_a_live_scheduler_and_worker_every_slot_runs_on
             seed_catalog()
             discovery_oid = int_discovery_oid()
             olts = [make_olt(f"OLT-{i}", agent.port, "public") for i in range(2)]
+            later = utcnow() + timedelta(hours=12)
             job_id = make_job("Descubrir cada 5 s", [discovery_oid], olt_ids=tuple(olts),
-                              interval_raw=f"{interval}s", max_retries=0)
-            anchor = (utcnow() + timedelta(seconds=3)).replace(microsecond=0)
-            job = db.session.get(SnmpJob, job_id)
-            job.anchor_at = job.next_run_at = anchor
-            db.session.commit()
+                              interval_raw=f"{interval}s", max_retries=0,
+                              next_run_at=later, anchor_at=later)
+            warm_job = make_job("Calentar", [discovery_oid], olt_ids=(olts[0],),
+                                max_retries=0, next_run_at=later, anchor_at=later)
         env = dict(env, FACHO_TICK_EVERY_S="1", FACHO_LEASE_TTL_MS="3000")
         worker_log, scheduler_log = tmp_path / "worker.log", tmp_path / "scheduler.log"
         worker = _worker(env, worker_log)
@@ -301,7 +301,22 @@ def test_postgres_restarted_under_a_live_scheduler_and_worker_every_slot_runs_on
                                   scheduler_log, REPO)
         lease = LeaderLease(redis_lib.Redis.from_url(redis_url))
         try:
+            # The slots start only once both processes have done their first work (the
+            # scheduler ticked; the worker built its app and ran one execution): at load
+            # 9-16 on 2 cores, starting them takes seconds, and a first slot that ends late
+            # is still running when PostgreSQL stops before the second one.
             _worker_ready(redis_url, worker, worker_log)
+            warm = _new_manual(app, warm_job, olts[0])
+            _send(app, warm)
+            wait_final(app, [warm], timeout_s=60)
+            wait_for(lambda: lease.last_tick() or scheduler.poll() is not None, 60,
+                     "the scheduler did not tick")
+            assert scheduler.poll() is None, scheduler_log.read_text()[-3000:]
+            with app.app_context():
+                anchor = (utcnow() + timedelta(seconds=3)).replace(microsecond=0)
+                db.session.execute(J.update().where(J.c.id == job_id)
+                                   .values(anchor_at=anchor, next_run_at=anchor))
+                db.session.commit()
             timings, reconnects = [], []
             for k, mode in enumerate(stops):
                 crash_at = anchor + timedelta(seconds=outage_slots[k] * interval,
