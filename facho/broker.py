@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.errors import ConnectionClosed
+from dramatiq.errors import ConnectionClosed, DecodeError
+from dramatiq.message import Message
 
 _LOST = (redis.ConnectionError, redis.TimeoutError)
 
@@ -106,3 +107,21 @@ class OutageSafeConsumer(_RedisConsumer):
             return super().requeue(messages)
         except _LOST as exc:
             raise _lost(exc) from exc
+
+    def close(self):
+        """Dramatiq's consumer keeps a batch it fetched (already in this worker's acks set) and
+        has not handed on yet; a stopping worker would leave it there until Dramatiq's random
+        maintenance noticed the dead worker, while the reconciler counts it as in flight.
+        Give it back to its queue now (best effort: with Redis down there is nothing to do)."""
+        cached = [data for data in self.message_cache if data is not None]
+        self.message_cache = []
+        if cached:
+            try:
+                ids = [Message.decode(data).options["redis_message_id"] for data in cached]
+                self.broker.do_requeue(self.queue_name, *ids)
+                self.logger.info("Re-enqueued %d prefetched message(s) of queue %r on close.",
+                                 len(ids), self.queue_name)
+            except (redis.RedisError, DecodeError, KeyError) as exc:
+                self.logger.warning("Could not re-enqueue prefetched messages of queue %r: %s",
+                                    self.queue_name, exc)
+        return super().close()

@@ -65,6 +65,23 @@ def test_a_new_ready_queue_consumer_leaves_messages_still_being_processed_alone(
     assert next(broker.consume("q", prefetch=10, timeout=10)) is None
 
 
+def test_a_closing_consumer_gives_back_the_prefetched_messages_it_did_not_hand_on(redis_url):
+    """A stopping worker's consumer holds a fetched batch (already in its acks set): on close
+    it goes back to the queue, for another worker now, not after Dramatiq's maintenance
+    notices the dead worker."""
+    broker = _broker(redis_url)
+    broker.declare_queue("q")
+    sent = [broker.enqueue(dramatiq.Message(queue_name="q", actor_name="a", args=(n,),
+                                            kwargs={}, options={})) for n in range(3)]
+    stopping = broker.consume("q", prefetch=10, timeout=10)
+    handed = next(stopping)                  # one handed on, two left in its cache
+    stopping.close()
+    other = broker.consume("q", prefetch=10, timeout=10)
+    got = {next(other).message_id for _ in range(2)}
+    assert got == {m.message_id for m in sent} - {handed.message_id}
+    assert next(other) is None               # the handed-on one is not delivered twice
+
+
 def _noticed_by(caplog, logger_name: str, since: int) -> bool:
     """A warning or worse from that logger since the `since`-th record: Dramatiq's
     consumer threads say so whichever way an outage reaches them (a failed fetch, a failed
