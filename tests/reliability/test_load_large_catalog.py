@@ -116,6 +116,10 @@ ROW = re.compile(r'<td class="list-buttons-column">')
 PAGER = re.compile(r'<ul class="pagination')
 
 
+def _page_limit(name: str) -> int:
+    return MAX_PAGE_SIZE if name.endswith("page_size 100") else PAGE_SIZE
+
+
 def measure(client, counter: QueryCounter, urls: dict[str, str], repeats: int) -> dict:
     out = {}
     for name, url in urls.items():
@@ -283,8 +287,12 @@ def test_panel_lists_stay_paginated_with_constant_queries_as_the_catalog_grows(
         executions_after = db.session.scalar(sa.select(sa.func.count()).select_from(Execution))
     redis_client.flushdb()
 
+    # a short first page counts itself from its rows (admin/lists.py); the same page full
+    # runs the one count query: that is not a query per row
+    counted = {name for name in urls if name != "dashboard" and not name.startswith("job ")
+               and small[name]["rows"] < _page_limit(name) <= large[name]["rows"]}
     grew = {name: (small[name]["queries"], large[name]["queries"]) for name in urls
-            if large[name]["queries"] > small[name]["queries"]}
+            if large[name]["queries"] > small[name]["queries"] + (name in counted)}
     times = [p["p50_ms"] for p in large.values()]
     reliability.record(
         "load", f"panel con {size['olts']} OLTs x 2 tareas a 5m ({backend})", **size, seed_s=round(seed_s, 1),
@@ -302,7 +310,7 @@ def test_panel_lists_stay_paginated_with_constant_queries_as_the_catalog_grows(
     for name, fig in large.items():
         if name == "dashboard" or name.startswith("job "):
             continue
-        limit = MAX_PAGE_SIZE if name.endswith("page_size 100") else PAGE_SIZE
+        limit = _page_limit(name)
         assert fig["rows"] <= limit, (name, fig)
         many = not any(word in name for word in ("jobs", "search", "filter"))
         if many:    # lists far longer than a page: full pages and a pager
