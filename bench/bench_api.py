@@ -154,8 +154,11 @@ def fill_history(app, onus: list[int], today: date) -> dict:
         raw = copy_rows(db.engine, "onu_metric_days", ["onu_id", "metric", "day", "samples"],
                         ((o, m, d, rng.choice(pool[m])[0])
                          for d in raw_days for o in onus for m in METRICS))
-        hours = copy_rows(db.engine, "onu_metric_hours", ["onu_id", "metric", "day", "hours"],
-                          ((o, m, d, rng.choice(pool[m])[1])
+        # pool entries: (raw samples, (packed hours, day min, avg, max, count))
+        hours = copy_rows(db.engine, "onu_metric_hours",
+                          ["onu_id", "metric", "day", "hours", "day_min", "day_avg", "day_max",
+                           "day_count"],
+                          ((o, m, d, *rng.choice(pool[m])[1])
                            for d in hour_days for o in onus for m in METRICS))
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(db.text("ANALYZE onu_metric_days"))
