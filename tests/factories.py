@@ -187,6 +187,24 @@ def add_onus(app, olt_id, count, *, present=True, readings=0, slot=1, port=1, fi
         return [row.id for row in rows]
 
 
+def add_many_onus(app, olt_id, count, batch=10_000) -> None:
+    """`count` present ONUs of one OLT written in Core batches (no ORM object per row, so
+    the test process does not hold them; for exports and lists at scale). Serial
+    HWTC + 8 hex digits, 128 ONUs a PON."""
+    table = Onu.__table__
+    now = datetime.now(UTC)
+    with app.app_context():
+        for start in range(0, count, batch):
+            db.session.execute(table.insert(), [
+                dict(olt_id=olt_id, raw_index=f"{n // 2048}.{n // 128 % 16}.{n % 128}",
+                     slot=n // 2048, port=n // 128 % 16, onu_id=n % 128,
+                     name=f"0/{n // 2048}/{n // 128 % 16}:{n % 128}", serial=f"HWTC{n:08X}",
+                     descripcion=f"Cliente {n}", status="online", present=True,
+                     consecutive_misses=0, rx_power=-20.5, first_seen_at=now)
+                for n in range(start, min(start + batch, count))])
+            db.session.commit()
+
+
 def add_onu_event(app, onu_id, at, kind="estado", old="en línea", new="desconectada",
                   cause=None) -> int:
     """An event of the ONU `onu_id` at its current OLT and PON, at `at` (UTC)."""

@@ -4,13 +4,15 @@ community or SNMPv3 key anywhere."""
 from __future__ import annotations
 
 import csv
+import gc
 import io
 
+import psutil
 import pytest
 
 from facho.api import csv_export
-from tests.factories import (COMMUNITY, add_brand, add_execution, add_job, add_olt,
-                             add_onus)
+from tests.factories import (COMMUNITY, add_brand, add_execution, add_job, add_many_onus,
+                             add_olt, add_onus)
 
 MANY = 5000   # more than two batches
 
@@ -42,6 +44,28 @@ def test_the_api_streams_every_onu_of_a_big_inventory(app, reader, inventory):
     assert rows[-1]["olt"] == "OLT-CHICA" and rows[-1]["descripcion"] == "Pérez, Ana"
     text = response.get_data(as_text=True)
     assert COMMUNITY not in text and "clave-v3-auth" not in text and "comunidad" not in text
+
+
+def test_200000_onus_stream_with_peak_memory_growth_under_50_mb(app, reader):
+    """Built whole (rows, then text) the export of 200,000 ONUs needs well over 100 MB; the
+    stream holds one batch at a time. The rows are written without ORM objects so the
+    process has no freed memory of them to reuse."""
+    add_many_onus(app, add_olt(app, add_brand(app), "OLT-ENORME"), 200_000)
+    process = psutil.Process()
+    gc.collect()
+    baseline = peak = process.memory_info().rss
+    response = reader.get("/api/v1/onus.csv", buffered=False)
+    assert response.status_code == 200 and response.is_streamed
+    lines, first = 0, None
+    for chunk in response.response:
+        text = chunk.decode() if isinstance(chunk, bytes) else chunk
+        first = first if first is not None else text
+        lines += text.count("\r\n")
+        peak = max(peak, process.memory_info().rss)
+    response.close()
+    assert first.startswith(csv_export.BOM + "id,")
+    assert lines == 200_000 + 1                          # the header and every ONU
+    assert (peak - baseline) / 2**20 < 50, f"RSS grew {(peak - baseline) / 2**20:.0f} MB"
 
 
 def test_the_api_export_takes_the_list_filters(app, reader, inventory):
