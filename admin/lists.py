@@ -23,6 +23,7 @@ from __future__ import annotations
 from flask import g
 from flask_admin.contrib.sqla.filters import IntEqualFilter
 from markupsafe import Markup
+from sqlalchemy import func
 from sqlalchemy.orm import Query
 
 from facho import models as m
@@ -30,14 +31,17 @@ from facho import row_counts
 
 AJAX_FILTER_TYPE = "facho-ajax"
 MAX_ESTIMATED_PAGES = 500
-ESTIMATE_HINT = ("Cantidad estimada por PostgreSQL a partir de las estadísticas de la tabla "
-                 "(contar millones de filas en cada página la haría lenta). Con filtros que "
-                 "dejen menos de 20 000 filas la cantidad es exacta.")
 
 
 def grouped(number: int) -> str:
     """10000000 -> "10 000 000" (no-break spaces: the number never wraps)."""
     return f"{number:,}".replace(",", "\u00a0")
+
+
+ESTIMATE_HINT = ("Cantidad estimada por PostgreSQL a partir de las estadísticas de la tabla "
+                 "(contar millones de filas en cada página la haría lenta). Con filtros que "
+                 f"dejen menos de {grouped(row_counts.EXACT_BELOW)} filas la cantidad es "
+                 "exacta.")
 
 
 class EstimatedCount(int):
@@ -61,7 +65,8 @@ class EstimatedCount(int):
 
 class CountQuery(Query):
     """Flask-Admin's count query (filters and joins are applied to it as usual); its
-    `scalar()` is `facho.row_counts.count`."""
+    `scalar()` is the planner's estimate when `facho.row_counts` says it is worth showing,
+    else the exact count (now, or after the page's rows: `PendingCount`)."""
 
     count_noun = "filas"
 
@@ -89,7 +94,6 @@ class PendingCount:
 
 
 def count_query(session, model, noun: str) -> CountQuery:
-    from sqlalchemy import func
     query = CountQuery([func.count("*")], session=session).select_from(model)
     query.count_noun = noun
     return query

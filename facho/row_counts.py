@@ -3,8 +3,9 @@
 Counting is linear in the rows counted: at 1 M executions `count(*)` took 65 ms per page,
 at 10 M it would take most of a second, on every page of the list. PostgreSQL's planner
 already knows about how many rows a query selects (table statistics, kept by autovacuum),
-so a list asks it first (`EXPLAIN (FORMAT JSON)`, a millisecond) and counts exactly only
-when the estimate is below `EXACT_BELOW`, where an exact count costs a few milliseconds
+so a list asks it first (`estimate`: `EXPLAIN (FORMAT JSON)`, a millisecond) and counts
+exactly only when the estimate is below `EXACT_BELOW` (`worth_estimating`; the count itself
+is run by the panel's `admin.lists.CountQuery`), where an exact count costs a few milliseconds
 and the operator expects the number to be right (3 failed executions, not "about 5").
 Above it the number is shown as an estimate ("≈ 10 000 000 ejecuciones"): an operator
 paging through millions of rows needs the order of magnitude, not the last digit.
@@ -13,7 +14,6 @@ SQLite (tests, small installs) has no estimate and always counts.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -37,12 +37,6 @@ def _explain(element, compiler, **kw) -> str:
     return "EXPLAIN (FORMAT JSON) " + compiler.process(element.statement, **kw)
 
 
-@dataclass(frozen=True)
-class RowCount:
-    rows: int
-    estimated: bool
-
-
 def planner_rows(plan: dict) -> int:
     """The rows the top node of an `EXPLAIN (FORMAT JSON)` plan expects to return."""
     return int(plan["Plan"]["Plan Rows"])
@@ -51,13 +45,6 @@ def planner_rows(plan: dict) -> int:
 def worth_estimating(estimate: int | None) -> bool:
     """True when the estimate is large enough to show instead of counting."""
     return estimate is not None and estimate >= EXACT_BELOW
-
-
-def decide(estimate: int | None, exact) -> RowCount:
-    """The estimate when it is large enough to be worth not counting, else `exact()`."""
-    if not worth_estimating(estimate):
-        return RowCount(int(exact() or 0), False)
-    return RowCount(estimate, True)
 
 
 def estimate(session, statement: sa.Select) -> int | None:
@@ -74,7 +61,3 @@ def estimate(session, statement: sa.Select) -> int | None:
     plans = json.loads(raw) if isinstance(raw, str) else raw
     return planner_rows(plans[0])
 
-
-def count(session, statement: sa.Select) -> RowCount:
-    """Rows a list's count statement selects: see the module's docstring."""
-    return decide(estimate(session, statement), lambda: session.execute(statement).scalar())
