@@ -33,7 +33,13 @@ from facho.config import REPO_ROOT
 from facho.ops.olt_sim import SimOnu, SnmpSim, snmpsim_binary, write_snmprec
 from facho.snmp import SnmpTarget
 from facho.snmp import codec
-from tests.conftest import require
+
+
+def require(condition: bool, what: str):
+    # conftest imports this module at its end (session fixtures defined once), so the
+    # bench scripts that import this module alone must not import conftest at load time
+    from tests.conftest import require as conftest_require
+    conftest_require(condition, what)
 
 # Real OLT recordings kept in the repository (origin and licence: tests/data/snmprec/README.md).
 RECORDINGS = REPO_ROOT / "tests" / "data" / "snmprec"

@@ -105,3 +105,24 @@ def test_the_import_check_finds_a_cycle_and_an_import_back(check_imports):
              "facho.c": [("app", True, 3)], "app": []}
     assert check_imports.find_cycle(edges) == ["facho.a", "facho.b", "facho.a"]
     assert check_imports.forbidden_imports(edges) == ["facho.c:3 imports app"]
+
+
+
+def modules_the_benchmarks_import() -> list[str]:
+    """bench/ modules, and the test helpers they import (mostly inside functions)."""
+    found = {f"bench.{p.stem}" for p in (REPO_ROOT / "bench").glob("*.py")
+             if p.stem not in ("__init__", "__main__")}
+    for path in (REPO_ROOT / "bench").glob("*.py"):
+        found.update(re.findall(r"(?:from|import) (tests(?:\.\w+)+)", path.read_text()))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("module", modules_the_benchmarks_import())
+def test_what_the_benchmarks_import_loads_in_a_fresh_interpreter(module):
+    """A benchmark imports its test helpers on their own, not after pytest's conftest:
+    `tests.snmp_agents` once failed there on a circular import with `tests.conftest`, and
+    `python -m bench e2e` ran nothing."""
+    import sys
+    result = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -6,7 +6,7 @@ its own expiry, so a slot leaked by a SIGKILLed worker frees within its TTL even
 other workers keep acquiring: Dramatiq's ConcurrentRateLimiter instead refreshes one
 TTL for the whole key on every acquire, and under steady traffic the leak never ends.
 
-A holder renews every TTL/3. If its lease has vanished meanwhile (Redis restarted
+A holder renews every TTL/3 (one thread per process renews them all: `LEASES`). If its lease has vanished meanwhile (Redis restarted
 empty, or stalled past the TTL) it takes a slot again while one is free, since it is still
 talking to the OLT; it stops renewing (`Hold.lost` set, `olt_lease_lost` logged) only when
 the OLT is full or an operator freed it (`free()` remembers the tokens it removed,
@@ -27,10 +27,12 @@ import logging
 import os
 import secrets
 import socket
-import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from itertools import groupby
 from typing import Iterator, NamedTuple
+
+from facho.executions.keeper import Entry, Keeper
 
 log = logging.getLogger(__name__)
 
@@ -125,14 +127,20 @@ class OltBusy(Exception):
         self.olt_id, self.limit = olt_id, limit
 
 
-class Hold:
-    """A held slot. `lost` is set if a renewal found the lease gone (e.g. Redis stalled
-    past the TTL): another worker may then be talking to the OLT too."""
+class Hold(Entry):
+    """A held slot, renewed every ttl_ms/3 by the process's lease keeper (`LEASES`, one
+    thread for every slot held). `lost` is set if a renewal found the lease gone and could
+    not take it back (e.g. Redis stalled past the TTL and the OLT filled up, or an operator
+    freed it): another worker may then be talking to the OLT too."""
 
-    def __init__(self, olt_id, token: str):
-        self.olt_id, self.token = olt_id, token
-        self.lost = threading.Event()
-        self._stop = threading.Event()
+    def __init__(self, limiter: "OltLimiter", olt_id, token: str, limit: int, ttl_ms: int):
+        super().__init__(ttl_ms / 3000)
+        self.limiter, self.olt_id, self.token = limiter, olt_id, token
+        self.limit, self.ttl_ms = limit, ttl_ms
+
+    def lose(self) -> None:
+        super().lose()
+        log.warning("event=olt_lease_lost olt=%s token=%s", self.olt_id, self.token)
 
 
 def new_token() -> str:
@@ -198,34 +206,17 @@ class OltLimiter:
 
     @contextmanager
     def hold(self, olt_id, limit: int, ttl_ms: int = DEFAULT_TTL_MS) -> Iterator[Hold]:
-        """Hold a slot for the duration of the block, renewed every ttl_ms/3 by a daemon
-        thread. Raises OltBusy at once when no slot is free (it never waits)."""
-        held = Hold(olt_id, new_token())
+        """Hold a slot for the duration of the block, renewed every ttl_ms/3 by the lease
+        keeper. Raises OltBusy at once when no slot is free (it never waits)."""
+        held = Hold(self, olt_id, new_token(), limit, ttl_ms)
         if not self.acquire(olt_id, held.token, limit, ttl_ms):
             raise OltBusy(olt_id, limit)
-        renewer = threading.Thread(target=self._keep, args=(held, ttl_ms, limit), daemon=True,
-                                   name=f"olt-lease-{olt_id}")
-        renewer.start()
+        LEASES.add(held)
         try:
             yield held
         finally:
-            held._stop.set()
-            renewer.join(ttl_ms / 1000)
+            LEASES.remove(held, ttl_ms / 1000)
             self.release(olt_id, held.token)
-
-    def _keep(self, held: Hold, ttl_ms: int, limit: int) -> None:
-        while not held._stop.wait(ttl_ms / 3000):
-            try:
-                # Our lease is gone: Redis restarted empty (or stalled past the TTL). We are
-                # still talking to the OLT, so take the slot back while one is free, or the
-                # next execution would join us on a device that allows `limit`.
-                if not self.renew(held.olt_id, held.token, ttl_ms) and \
-                        not self.reacquire(held.olt_id, held.token, limit, ttl_ms):
-                    held.lost.set()
-                    log.warning("event=olt_lease_lost olt=%s token=%s", held.olt_id, held.token)
-                    return
-            except Exception as exc:  # a Redis hiccup: try again next period, the TTL is the bound
-                log.warning("event=olt_lease_renew_failed olt=%s error=%r", held.olt_id, str(exc))
 
     # -- operations ---------------------------------------------------------------------
     def server_now(self) -> datetime:
@@ -282,3 +273,37 @@ class OltLimiter:
 
 def _arg(now_ms: int | None) -> str:
     return "" if now_ms is None else str(int(now_ms))
+
+
+def renew_holds(due: list[Hold]) -> list[Hold]:
+    """Renew every due slot, one Redis pipeline per limiter; the slots found lost.
+
+    A lease that vanished (Redis restarted empty, or stalled past the TTL) while we still
+    talk to the OLT is taken back while a slot is free, or the next execution would join us
+    on a device that allows `limit`. A Redis hiccup is logged and the next period tries
+    again: the TTL is the bound."""
+    lost: list[Hold] = []
+    for _, group in groupby(sorted(due, key=lambda h: id(h.limiter)), key=lambda h: id(h.limiter)):
+        group = list(group)
+        limiter = group[0].limiter
+        try:
+            pipe = limiter.redis.pipeline(transaction=False)
+            for held in group:
+                limiter._renew(keys=[limiter.holders_key(held.olt_id)],
+                               args=[held.token, int(held.ttl_ms), ""], client=pipe)
+            renewed = pipe.execute()
+        except Exception as exc:
+            for held in group:
+                log.warning("event=olt_lease_renew_failed olt=%s error=%r", held.olt_id, str(exc))
+            continue
+        for held, ok in zip(group, renewed):
+            try:
+                if not ok and not limiter.reacquire(held.olt_id, held.token, held.limit,
+                                                    held.ttl_ms):
+                    lost.append(held)
+            except Exception as exc:
+                log.warning("event=olt_lease_renew_failed olt=%s error=%r", held.olt_id, str(exc))
+    return lost
+
+
+LEASES = Keeper("olt-leases", renew_holds)

@@ -81,11 +81,22 @@ def disabled_reason(execution: Execution) -> str | None:
 
 
 def heartbeat(execution_id: int, worker: str) -> bool:
+    return execution_id in heartbeat_owned([(execution_id, worker)])
+
+
+def heartbeat_owned(owned: list[tuple[int, str]]) -> set[int]:
+    """Refresh heartbeat_at of every RUNNING row still owned as listed (execution id,
+    worker), in one statement; return the ids that were (the others are no longer ours)."""
+    if not owned:
+        return set()
     table = Execution.__table__
-    return _commit_update(
-        table.update().where(table.c.id == execution_id, table.c.status == RUNNING,
-                             table.c.worker == worker)
-        .values(heartbeat_at=utcnow())) == 1
+    result = db.session.execute(
+        table.update()
+        .where(table.c.status == RUNNING, sa.tuple_(table.c.id, table.c.worker).in_(owned))
+        .values(heartbeat_at=utcnow()).returning(table.c.id))
+    ours = {row[0] for row in result}
+    db.session.commit()
+    return ours
 
 
 def finish(execution_id: int, worker: str, status: str, *, summary: dict | None = None,

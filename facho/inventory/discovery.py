@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from facho.inventory import notes, uptime
 from facho.inventory import writes as inventory
 from facho.extensions import db
-from facho.inventory.decoders import (column_oids, decode_index, index_text, row_key,
+from facho.inventory.decoders import (column_oids, decoder, index_text, row_key,
                                        validate_formula)
 from facho.inventory.writes import Discovered, FieldRule, InventoryConfigError, field_rule
 from facho.models import Brand, IndexFormula, Olt, Onu, SnmpJob
@@ -131,6 +131,7 @@ def collect(client: SnmpClient, rules: list[FieldRule], params: dict) -> Collect
     from_columns = column_oids(params)            # field -> dotted OID
     roots = list(dict.fromkeys([r.oid for r in rules] + list(from_columns.values())))
     walked = run(client.walk_columns(roots))
+    decode = decoder(params)
     by_index = {oid: {index_text(index): value for index, value in walked[oid]}
                 for oid in from_columns.values()}
     result = Collected(found={}, columns={oid: len(walked[oid]) for oid in roots})
@@ -140,20 +141,22 @@ def collect(client: SnmpClient, rules: list[FieldRule], params: dict) -> Collect
         seen_here: set[str] = set()
         for index, value in walked[rule.oid]:
             result.rows += 1
-            text = index_text(index)
-            columns = {name: by_index[oid].get(text) for name, oid in from_columns.items()}
+            columns = None
+            if from_columns:     # most formulas read nothing from columns: skip the text key
+                text = index_text(index)
+                columns = {name: found for name, oid in from_columns.items()
+                           if (found := by_index[oid].get(text)) is not None}
             try:
-                decoded = decode_index(index, params, {k: v for k, v in columns.items()
-                                                       if v is not None})
+                decoded = decode(index, columns)
             except ValueError as exc:
-                result.undecoded.append((text, str(exc)))
+                result.undecoded.append((index_text(index), str(exc)))
                 continue
             if len(decoded.raw) > RAW_INDEX_MAX:
-                result.undecoded.append((text[:40] + "…", notes.index_too_long(
+                result.undecoded.append((index_text(index)[:40] + "…", notes.index_too_long(
                     len(decoded.raw), RAW_INDEX_MAX)))
                 continue
             if decoded.raw in seen_here:
-                result.merged.append((text, decoded.raw))
+                result.merged.append((index_text(index), decoded.raw))
             seen_here.add(decoded.raw)
             onu = result.found.get(decoded.raw)
             if onu is None:
@@ -162,11 +165,15 @@ def collect(client: SnmpClient, rules: list[FieldRule], params: dict) -> Collect
                     decoded.key)
             onu.raw_values[position] = value
     key = raw_key_function(params)
+    rows_of: dict[tuple, str | None] = {}   # every column repeats the same indexes
     for position, rule in enumerate(rules):
         if rule.espacio == "descubrimiento" or not rule.field:
             continue
         for index, value in walked[rule.oid]:
-            raw = key(index, result.found)
+            try:
+                raw = rows_of[index]
+            except KeyError:
+                raw = rows_of[index] = key(index, result.found)
             onu = result.found.get(raw) if raw is not None else None
             if onu is not None:
                 onu.raw_values[position] = value

@@ -39,6 +39,8 @@ def moves(new_serials: dict[str, str | None], unseen: Iterable) -> dict[str, obj
         key = normal_serial(row.serial)
         if key:
             by_serial.setdefault(key, []).append(row)
+    if not by_serial:      # nothing could have moved (an OLT's first discovery, most walks)
+        return {}
     wanted: dict[str, list[str]] = {}
     for raw, serial in new_serials.items():
         key = normal_serial(serial)

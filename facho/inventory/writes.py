@@ -24,6 +24,7 @@ for the operator (`facho.inventory.notes.RefusedValues`).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
@@ -70,6 +71,7 @@ POSITION_FIELDS = ("slot", "port", "onu_id", "name")
 EVENT_FIELDS = POSITION_FIELDS + ("serial", "status", "last_down_cause", "rx_power")
 
 
+@functools.cache
 def _max_length(field: str) -> int | None:
     return getattr(Onu.__table__.c[field].type, "length", None)
 

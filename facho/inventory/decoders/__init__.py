@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from facho.inventory.decoders.base import DecodedIndex, Kind
 from facho.inventory.decoders.base import dotted as index_text
-from facho.inventory.decoders.registry import (KINDS, column_oids, decode_index, describe,
-                                               encode_index, encode_index_key, row_key,
-                                               validate_formula)
+from facho.inventory.decoders.registry import (KINDS, column_oids, decode_index, decoder,
+                                               describe, encode_index, encode_index_key,
+                                               row_key, validate_formula)
 from facho.inventory.decoders.schemes import (HUAWEI_GPON, SCHEMES, SHIPPED_FORMULAS, ZTE_C300,
                                               ZTE_C320)
 
 __all__ = [
-    "DecodedIndex", "Kind", "KINDS", "column_oids", "decode_index", "describe", "index_text",
-    "encode_index", "encode_index_key", "row_key", "validate_formula", "HUAWEI_GPON", "SCHEMES",
+    "DecodedIndex", "Kind", "KINDS", "column_oids", "decode_index", "decoder", "describe",
+    "index_text", "encode_index", "encode_index_key", "row_key", "validate_formula", "HUAWEI_GPON", "SCHEMES",
     "SHIPPED_FORMULAS", "ZTE_C300", "ZTE_C320",
 ]

@@ -54,7 +54,17 @@ def decode_index(index: tuple[int, ...] | list[int] | str, params: Mapping[str, 
     """Decode one row index. ``columns``: field -> this row's raw SNMP value (int, bytes
     or str) of the column ``params["from_columns"][field]`` names. ValueError (Spanish)
     when the index or a column value does not fit the formula."""
+    return decoder(params)(index, columns)
+
+
+def decoder(params: Mapping[str, Any]):
+    """``decode(index, columns=None) -> DecodedIndex`` for one validated formula: a
+    discovery decodes thousands of rows with the same formula, validated once here."""
     validate_formula(params)
+    return lambda index, columns=None: _decode(index, params, columns)
+
+
+def _decode(index, params: Mapping[str, Any], columns: Mapping[str, Any] | None) -> DecodedIndex:
     found = KINDS[params["kind"]].decode(parse_index(index), params)
     raw = dotted_text(found.row)
     numbers = dict(found.fields)
