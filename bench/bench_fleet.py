@@ -306,8 +306,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--onus", type=int, default=256, help="fleet: ONUs per OLT")
     parser.add_argument("--minutes", type=float, default=15.0, help="fleet: run length")
     parser.add_argument("--workers", type=int, default=1, help="fleet: worker processes")
-    parser.add_argument("--threads", type=int, default=20, help="fleet: threads per worker")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="fleet: threads per worker (default: the Procfile's)")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    if args.threads is None:
+        from bench.fleet_run import procfile_threads
+        args.threads = procfile_threads()
     resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
     workdir = Path(tempfile.mkdtemp(prefix="facho-bench-fleet-"))
     load_before = os.getloadavg()

@@ -1,6 +1,6 @@
 """A fleet on this machine (issue 15; section ``fleet`` of ``bench/results/fleet.json``).
 
-    python -m bench fleet -- --fleet --olts 2000 --minutes 15 [--workers 1] [--threads 20]
+    python -m bench fleet -- --fleet --olts 2000 --minutes 15 [--workers 1] [--threads T]
 
 ``--olts`` simulated Huawei OLTs of ``--onus`` ONUs (default 2,000 × 256), one discovery
 job every 15 minutes (serial, description, status) and one get job of 3 metrics every 5
@@ -42,6 +42,12 @@ DISCOVERY = ("15m", 900, ["Huawei ONT descubrimiento", "Huawei ONT descripción"
                           "Huawei ONT estado"])
 GET = ("5m", 300, ["Huawei ONT potencia RX", "Huawei ONT potencia TX",
                    "Huawei ONT distancia"])
+
+
+def procfile_threads() -> int:
+    """The worker's --threads as the Procfile ships it (the fleet run's default)."""
+    return int(re.search(r"^worker:.*--threads (\d+)", (ROOT / "Procfile").read_text(),
+                         re.M).group(1))
 
 
 def procfile_commands(workers: int, threads: int) -> dict[str, list[str]]:

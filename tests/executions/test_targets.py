@@ -136,22 +136,23 @@ def test_max_concurrent_holds_at_the_agent_with_more_worker_threads_than_slots(
 
 # --- many slow OLTs in flight on one worker ---------------------------------------------
 
-OLTS, WORKER_THREADS, ONUS_PER_OLT = 60, 30, 64
+OLTS, WORKER_THREADS, ONUS_PER_OLT, RTT_MS = 200, 200, 64, 500
 
 
 def test_many_slow_olts_in_flight_on_one_worker_with_bounded_threads_and_fds(pg_app, tmp_path):
-    """60 OLTs 200 ms away, discovered by one in-process Dramatiq worker with 30 threads on
-    PostgreSQL: every worker thread keeps one walk in flight at the agent at once (the
-    database pool does not hold them back), the process gains a bounded number of threads
-    and one socket per walk, and every OLT's ONUs are stored. Small GetBulks (x4: 17
-    requests, 3.4 s a walk) so that the walks, not the store, fill the time."""
+    """200 OLTs 500 ms away, discovered by one in-process Dramatiq worker with 200 threads
+    on PostgreSQL: every worker thread keeps one walk in flight at the agent at once (the
+    database pool's 15 connections do not hold them back: a walk holds none), the process
+    gains one thread per walk in flight and one socket, and every OLT's ONUs are stored.
+    Small GetBulks (x4: 17 requests, 8.5 s a walk) so that the walks, not the store, fill
+    the time."""
 
     app = pg_app
     recording = tmp_path / "olt.snmprec"
     write_snmprec(recording, "huawei", ONUS_PER_OLT, seed=4)
     communities = {f"olt{n}": recording for n in range(OLTS)}
     shared_loop().run(asyncio.sleep(0))          # the loop's own thread and fds exist now
-    with fast_agent(communities, rtt_ms=200) as agent:
+    with fast_agent(communities, rtt_ms=RTT_MS) as agent:
         with app.app_context():
             seed_catalog()
             olt_ids = [make_olt(f"OLT{n}", agent.port, f"olt{n}", max_repetitions=4)
