@@ -15,6 +15,13 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+def procfile_threads() -> int:
+    """The worker's --threads as the Procfile ships it (what the benchmarks run with)."""
+    import re
+    procfile = (Path(__file__).resolve().parent.parent / "Procfile").read_text()
+    return int(re.search(r"^worker:.*--threads (\d+)", procfile, re.M).group(1))
+
+
 def write_results(path: Path, results: dict) -> None:
     """Keep a benchmark's last results (`bench/results/<name>.json`) and say where."""
     import json

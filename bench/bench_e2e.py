@@ -1,6 +1,6 @@
 """End to end: ONUs discovered and stored per second by one worker process.
 
-    .venv/bin/python -m bench.bench_e2e [--olts 50] [--onus 512] [--agents 5] [--threads 20]
+    .venv/bin/python -m bench.bench_e2e [--olts 50] [--onus 512] [--agents 5] [--threads T]
         [--agent snmpsim|fast] [--rtt-ms 0]
 
 Builds `--olts` simulated Huawei OLTs of `--onus` ONUs each (facho.ops.olt_sim), served by
@@ -8,7 +8,7 @@ Builds `--olts` simulated Huawei OLTs of `--onus` ONUs each (facho.ops.olt_sim),
 its own (created here and dropped at the end) and one discovery job (serial + status +
 description, the seeds' Huawei OIDs) on every OLT. Then one worker process - the real
 actors on a dramatiq.Worker with `--threads` threads and the real Redis broker, as
-`dramatiq actors --processes 1 --threads 20` runs them - gets one execution per OLT, all at
+`dramatiq actors --processes 1 --threads 50` (the Procfile) runs them - gets one execution per OLT, all at
 once, twice:
 
 * first pass: every ONU is new (bulk INSERT);
@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import peak_rss_mb, write_results  # noqa: E402
+from bench import peak_rss_mb, procfile_threads, write_results  # noqa: E402
 import psutil  # noqa: E402
 import redis  # noqa: E402
 
@@ -102,6 +102,19 @@ def redis_url(db_number: int) -> str:
 def cpu_s(process: psutil.Process) -> float:
     times = process.cpu_times()
     return times.user + times.system
+
+
+def postgres_cpu_s() -> float:
+    """CPU seconds used so far by the PostgreSQL server's processes on this machine (the
+    worker's writes cost it CPU on the same 2 cores)."""
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if (proc.info["name"] or "").startswith("postgres"):
+            try:
+                total += cpu_s(proc)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+    return total
 
 
 def start_agents(workdir: Path, olts: int, onus: int, agents: int, kind: str = "snmpsim",
@@ -172,6 +185,7 @@ def run_pass(app, job_id: int, olt_ids: list[int], worker: psutil.Process,
         ids = [r.id for r in rows]
         db.session.remove()
     worker_cpu, agent_cpu = cpu_s(worker), sum(cpu_s(a) for a in agents)
+    pg_cpu = postgres_cpu_s()
     started = time.monotonic()
     wall_start = datetime.now(timezone.utc)
     with app.app_context():
@@ -193,6 +207,7 @@ def run_pass(app, job_id: int, olt_ids: list[int], worker: psutil.Process,
         time.sleep(0.05)
     wall_fallback = time.monotonic() - started
     worker_cpu, agent_cpu = cpu_s(worker) - worker_cpu, sum(cpu_s(a) for a in agents) - agent_cpu
+    pg_cpu = postgres_cpu_s() - pg_cpu
     with app.app_context():
         done = db.session.execute(db.select(Execution).where(Execution.id.in_(ids))).scalars().all()
         stored = db.session.execute(db.select(db.func.count()).select_from(Onu)).scalar_one()
@@ -217,6 +232,8 @@ def run_pass(app, job_id: int, olt_ids: list[int], worker: psutil.Process,
         "worker_cpu_ms_per_onu": round(worker_cpu * 1000 / max(1, onus_written), 4),
         "worker_cpu_share": round(worker_cpu / wall, 2),
         "agents_cpu_s": round(agent_cpu, 3),
+        "postgres_cpu_s": round(pg_cpu, 3),
+        "postgres_cpu_share": round(pg_cpu / wall, 2),
         "execution_ms_p50": durations[len(durations) // 2] if durations else None,
         "execution_ms_max": durations[-1] if durations else None,
         "walk_ms_p50": statistics.median(s.get("walk_ms", 0) for s in summaries),
@@ -228,7 +245,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--olts", type=int, default=50)
     parser.add_argument("--onus", type=int, default=512)
     parser.add_argument("--agents", type=int, default=5, help="snmpsim processes")
-    parser.add_argument("--threads", type=int, default=20, help="worker threads")
+    parser.add_argument("--threads", type=int, default=procfile_threads(),
+                        help="worker threads (default: the Procfile's)")
     parser.add_argument("--agent", choices=("snmpsim", "fast"), default="snmpsim")
     parser.add_argument("--rtt-ms", type=float, default=0.0, help="fast agent only")
     parser.add_argument("--redis-db", type=int, default=12)
@@ -315,7 +333,8 @@ def print_table(results: dict) -> None:
     keys = [("ONUs stored", "onus_found"), ("failed executions", "failed"),
             ("wall s", "wall_s"), ("ONUs / s", "onus_per_s"), ("varbinds / s", "varbinds_per_s"),
             ("worker CPU s", "worker_cpu_s"), ("worker CPU ms / ONU", "worker_cpu_ms_per_onu"),
-            ("worker CPU / wall", "worker_cpu_share"), ("snmpsim CPU s", "agents_cpu_s"),
+            ("worker CPU / wall", "worker_cpu_share"), ("agents CPU s", "agents_cpu_s"),
+            ("PostgreSQL CPU / wall", "postgres_cpu_share"),
             ("execution ms p50", "execution_ms_p50"), ("execution ms max", "execution_ms_max")]
     for label, key in keys:
         rows.append((label, str(results["first_pass_new"][key]),

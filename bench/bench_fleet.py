@@ -310,7 +310,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="fleet: threads per worker (default: the Procfile's)")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     if args.threads is None:
-        from bench.fleet_run import procfile_threads
+        from bench import procfile_threads
         args.threads = procfile_threads()
     resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
     workdir = Path(tempfile.mkdtemp(prefix="facho-bench-fleet-"))

@@ -44,12 +44,6 @@ GET = ("5m", 300, ["Huawei ONT potencia RX", "Huawei ONT potencia TX",
                    "Huawei ONT distancia"])
 
 
-def procfile_threads() -> int:
-    """The worker's --threads as the Procfile ships it (the fleet run's default)."""
-    return int(re.search(r"^worker:.*--threads (\d+)", (ROOT / "Procfile").read_text(),
-                         re.M).group(1))
-
-
 def procfile_commands(workers: int, threads: int) -> dict[str, list[str]]:
     """The Procfile's scheduler and worker commands, run with this interpreter, with the
     worker's process and thread counts replaced."""

@@ -22,15 +22,29 @@ alone:
    new consumer of a delay queue first puts back every message its broker still holds
    unacknowledged for that queue. Only delay queues: nothing else of this process can hold
    them (a ready queue's unacked messages are in the work queue or being processed).
+
+And one thing that is slow: an idle Dramatiq consumer polls its queue with a growing sleep,
+up to the worker timeout (1 s by default), and the worker moves a due delayed message only
+between two polls; a slot's message goes through three such hops (the slot's delayed
+`dispatch_slot`, the scheduler's queue, the execution's queue), so a job started 0.3-1 s
+after its slot. Here every enqueue also pushes a token on the queue's wake list and an idle
+consumer waits on that list (BLPOP) instead of sleeping, and no longer than until the
+earliest delayed message it handed to the worker is due.
 """
 from __future__ import annotations
 
+import heapq
+
 import redis
+from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.common import compute_backoff, current_millis
 from dramatiq.errors import ConnectionClosed, DecodeError
 from dramatiq.message import Message
 
 _LOST = (redis.ConnectionError, redis.TimeoutError)
+WAKE_TOKENS_KEPT = 16      # enough to wake every idle consumer of a queue after a burst
+WAKE_TTL_MS = 60_000       # a wake list nobody reads goes away
 
 
 class BrokerConnectionLost(ConnectionClosed, redis.ConnectionError):
@@ -48,6 +62,11 @@ def acks_key(namespace: str, broker_id: str, queue_name: str) -> str:
     return f"{namespace}:__acks__.{broker_id}.{queue_name}"
 
 
+def wake_key(namespace: str, queue_name: str) -> str:
+    """The list an idle consumer of `queue_name` blocks on (see the module doc)."""
+    return f"{namespace}:__wake__.{queue_name}"
+
+
 class OutageSafeRedisBroker(RedisBroker):
     """`RedisBroker` whose Redis errors are connection losses (see the module doc)."""
 
@@ -57,9 +76,24 @@ class OutageSafeRedisBroker(RedisBroker):
 
     def enqueue(self, message, *, delay=None):
         try:
-            return super().enqueue(message, delay=delay)
+            sent = super().enqueue(message, delay=delay)
+            self.wake([sent.queue_name])
+            return sent
         except _LOST as exc:
             raise _lost(exc) from exc
+
+    def wake(self, queue_names, pipe=None) -> None:
+        """Wake idle consumers of `queue_names` (ready or delay queues) now; on `pipe` when
+        given (the caller executes it), else in one round trip of its own."""
+        own = pipe is None
+        pipe = self.client.pipeline(transaction=False) if own else pipe
+        for name in dict.fromkeys(queue_names):
+            key = wake_key(self.namespace, name)
+            pipe.lpush(key, 1)
+            pipe.ltrim(key, 0, WAKE_TOKENS_KEPT - 1)
+            pipe.pexpire(key, WAKE_TTL_MS)
+        if own:
+            pipe.execute()
 
 
 class OutageSafeConsumer(_RedisConsumer):
@@ -69,6 +103,8 @@ class OutageSafeConsumer(_RedisConsumer):
     def __init__(self, broker, queue_name, prefetch, timeout):
         super().__init__(broker, queue_name, prefetch, timeout)
         self._orphans_checked = not queue_name.endswith(".DQ")
+        self._wake_key = wake_key(broker.namespace, queue_name)
+        self._etas: list[int] = []   # ms; delayed messages handed to the worker, soonest first
 
     def requeue_orphans(self) -> int:
         """Put back on the delay queue every message this broker fetched from it and never
@@ -86,9 +122,44 @@ class OutageSafeConsumer(_RedisConsumer):
             if not self._orphans_checked:
                 self.requeue_orphans()
                 self._orphans_checked = True
-            return super().__next__()
+            return self._next()
         except _LOST as exc:
             raise _lost(exc) from exc
+
+    def _next(self):
+        # Dramatiq 2.2's `_RedisConsumer.__next__`, with its idle sleep replaced by `_idle`.
+        while True:
+            try:
+                data = self.message_cache.pop(0)
+            except IndexError:
+                messages = []
+                if self.outstanding_message_count < self.prefetch:
+                    self.message_cache = messages = self.broker.do_fetch(
+                        self.queue_name, self.prefetch - self.outstanding_message_count)
+                if not messages:
+                    self.misses, backoff_ms = compute_backoff(self.misses,
+                                                              max_backoff=self.timeout)
+                    self._idle(backoff_ms)
+                    return None
+                continue
+            if data is None:
+                continue
+            self.misses = 0
+            message = Message.decode(data)
+            self.queued_message_ids.add(message.message_id)
+            eta = message.options.get("eta")
+            if eta is not None and self.queue_name.endswith(".DQ"):
+                heapq.heappush(self._etas, int(eta))
+            return MessageProxy(message)
+
+    def _idle(self, backoff_ms: int) -> None:
+        """Wait up to `backoff_ms` for a wake token, and never past the earliest due time
+        of a delayed message the worker holds: the worker moves it only when we return."""
+        now = current_millis()
+        while self._etas and self._etas[0] <= now:
+            heapq.heappop(self._etas)
+        wait_ms = min(backoff_ms, self._etas[0] - now) if self._etas else backoff_ms
+        self.broker.client.blpop([self._wake_key], timeout=max(wait_ms, 1) / 1000)
 
     def ack(self, message):
         try:

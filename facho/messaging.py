@@ -270,6 +270,8 @@ def _pipelined_enqueue(broker, messages) -> bool:
             broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),
             message.options["redis_message_id"], message.encode()])
         sent.append((message, delay))
+    if hasattr(broker, "wake"):     # facho.broker: idle consumers fetch at once
+        broker.wake([message.queue_name for message, _ in sent], pipe=pipe)
     pipe.execute()
     for message, delay in sent:
         broker.emit_after("enqueue", message, delay)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 
 import dramatiq
@@ -80,6 +82,86 @@ def test_a_closing_consumer_gives_back_the_prefetched_messages_it_did_not_hand_o
     got = {next(other).message_id for _ in range(2)}
     assert got == {m.message_id for m in sent} - {handed.message_id}
     assert next(other) is None               # the handed-on one is not delivered twice
+
+
+def _idle_consumer(broker, queue_name: str, backoff_ms: int):
+    """A consumer whose next idle wait is `backoff_ms` (Dramatiq's backoff at its cap)."""
+    consumer = broker.consume(queue_name, prefetch=10, timeout=backoff_ms)
+    consumer.misses = 64
+    return consumer
+
+
+def _blocked_on_wake(redis_client, consumer) -> bool:
+    return any(c.get("cmd") == "blpop" for c in redis_client.client_list())
+
+
+def _next_in_thread(consumer) -> dict:
+    """next(consumer) on a thread; the dict gets the result and when it came (monotonic)."""
+    out: dict = {}
+
+    def call():
+        out["result"] = next(consumer)
+        out["at"] = time.monotonic()
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    out["thread"] = thread
+    return out
+
+
+def test_an_idle_consumer_fetches_a_new_message_at_once_instead_of_finishing_its_backoff(
+        redis_url, redis_client):
+    """Idle, Dramatiq's consumer sleeps up to the worker timeout between polls (a slot's
+    execution started up to a second late); here the enqueue wakes it."""
+    broker = _broker(redis_url)
+    broker.declare_queue("q")
+    consumer = _idle_consumer(broker, "q", backoff_ms=30_000)
+    idle = _next_in_thread(consumer)
+    wait_for(lambda: _blocked_on_wake(redis_client, consumer), 10, "the consumer idle on its wake list")
+    sent_at = time.monotonic()
+    sent = broker.enqueue(dramatiq.Message(queue_name="q", actor_name="a", args=(1,),
+                                           kwargs={}, options={}))
+    idle["thread"].join(20)
+    assert idle["result"] is None and idle["at"] - sent_at < 10   # woken, not 30 s later
+    assert next(consumer).message_id == sent.message_id
+
+
+def test_an_idle_delay_queue_consumer_returns_when_the_delayed_message_it_holds_is_due(
+        redis_url):
+    """The worker moves a due delayed message only between two polls of its delay queue:
+    the consumer's idle wait ends at the earliest due time it handed out, not its backoff."""
+    broker = _broker(redis_url)
+    broker.declare_queue("q")
+    consumer = _idle_consumer(broker, "q.DQ", backoff_ms=30_000)
+    sent = broker.enqueue(dramatiq.Message(queue_name="q", actor_name="a", args=(1,),
+                                           kwargs={}, options={}), delay=500)
+    held = next(consumer)
+    assert held.message_id == sent.message_id
+    eta_s = held.options["eta"] / 1000
+    while time.time() < eta_s:       # a wake token of the enqueue may end the first wait
+        consumer.misses = 64
+        idle = _next_in_thread(consumer)
+        idle["thread"].join(40)
+        assert idle["result"] is None
+    assert time.time() - eta_s < 10     # due: returned, not 30 s of backoff later
+
+
+def test_a_pipelined_send_wakes_the_idle_consumers_of_its_queue(redis_url, redis_client,
+                                                                 monkeypatch):
+    from facho import messaging
+    broker = _broker(redis_url)
+    broker.declare_queue("discovery_main")
+    consumer = _idle_consumer(broker, "discovery_main", backoff_ms=30_000)
+    idle = _next_in_thread(consumer)
+    wait_for(lambda: _blocked_on_wake(redis_client, consumer), 10, "the consumer idle on its wake list")
+    sent_at = time.monotonic()
+    messages = [(dramatiq.Message(queue_name="discovery_main", actor_name="a", args=(n,),
+                                  kwargs={}, options={}), None)
+                for n in range(messaging.PIPELINE_MIN)]
+    assert messaging._pipelined_enqueue(broker, messages)
+    idle["thread"].join(20)
+    assert idle["result"] is None and idle["at"] - sent_at < 10
+    assert next(consumer) is not None
 
 
 def _noticed_by(caplog, logger_name: str, since: int) -> bool:
