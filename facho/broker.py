@@ -45,6 +45,9 @@ from dramatiq.message import Message
 _LOST = (redis.ConnectionError, redis.TimeoutError)
 WAKE_TOKENS_KEPT = 16      # enough to wake every idle consumer of a queue after a burst
 WAKE_TTL_MS = 60_000       # a wake list nobody reads goes away
+# A blocking read longer than the client's socket timeout (5 s in redis-py 8) would end as a
+# connection loss: an idle consumer waits at most this long, then polls again.
+IDLE_WAIT_MAX_MS = 1_000
 
 
 class BrokerConnectionLost(ConnectionClosed, redis.ConnectionError):
@@ -105,6 +108,7 @@ class OutageSafeConsumer(_RedisConsumer):
         self._orphans_checked = not queue_name.endswith(".DQ")
         self._wake_key = wake_key(broker.namespace, queue_name)
         self._etas: list[int] = []   # ms; delayed messages handed to the worker, soonest first
+        self.idle_wait_max_ms = IDLE_WAIT_MAX_MS
 
     def requeue_orphans(self) -> int:
         """Put back on the delay queue every message this broker fetched from it and never
@@ -158,7 +162,9 @@ class OutageSafeConsumer(_RedisConsumer):
         now = current_millis()
         while self._etas and self._etas[0] <= now:
             heapq.heappop(self._etas)
-        wait_ms = min(backoff_ms, self._etas[0] - now) if self._etas else backoff_ms
+        wait_ms = min(backoff_ms, self.idle_wait_max_ms)
+        if self._etas:
+            wait_ms = min(wait_ms, self._etas[0] - now)
         self.broker.client.blpop([self._wake_key], timeout=max(wait_ms, 1) / 1000)
 
     def ack(self, message):

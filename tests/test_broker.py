@@ -20,8 +20,11 @@ from tests.reliability._servers import PrivateRedis, redis_binary
 
 
 def _broker(url: str, namespace: str | None = None) -> OutageSafeRedisBroker:
-    return OutageSafeRedisBroker(url=url, namespace=namespace or f"t-{uuid.uuid4().hex[:8]}",
-                                 middleware=[])
+    namespace = namespace or f"t-{uuid.uuid4().hex[:8]}"
+    # named connections, so CLIENT LIST tells this broker's from other processes' on the
+    # server; a socket timeout above the 30 s idle waits of the wake tests
+    client = redis_lib.Redis.from_url(url, client_name=namespace, socket_timeout=60)
+    return OutageSafeRedisBroker(client=client, namespace=namespace, middleware=[])
 
 
 def test_a_refused_enqueue_is_a_connection_loss_for_dramatiq_and_a_redis_error_for_the_rest():
@@ -88,11 +91,21 @@ def _idle_consumer(broker, queue_name: str, backoff_ms: int):
     """A consumer whose next idle wait is `backoff_ms` (Dramatiq's backoff at its cap)."""
     consumer = broker.consume(queue_name, prefetch=10, timeout=backoff_ms)
     consumer.misses = 64
+    consumer.idle_wait_max_ms = backoff_ms
     return consumer
 
 
-def _blocked_on_wake(redis_client, consumer) -> bool:
-    return any(c.get("cmd") == "blpop" for c in redis_client.client_list())
+def _blocked_consumer(redis_url, redis_client, queue_name: str):
+    """(broker, consumer, its next() on a thread) once that call waits on the wake list,
+    with 30 s of backoff before it would poll again."""
+    broker = _broker(redis_url)
+    broker.declare_queue(queue_name)
+    consumer = _idle_consumer(broker, queue_name, backoff_ms=30_000)
+    idle = _next_in_thread(consumer)
+    wait_for(lambda: any(c.get("cmd") == "blpop" and c.get("name") == broker.namespace
+                         for c in redis_client.client_list()), 10,
+             "the consumer idle on its wake list")
+    return broker, consumer, idle
 
 
 def _next_in_thread(consumer) -> dict:
@@ -113,11 +126,7 @@ def test_an_idle_consumer_fetches_a_new_message_at_once_instead_of_finishing_its
         redis_url, redis_client):
     """Idle, Dramatiq's consumer sleeps up to the worker timeout between polls (a slot's
     execution started up to a second late); here the enqueue wakes it."""
-    broker = _broker(redis_url)
-    broker.declare_queue("q")
-    consumer = _idle_consumer(broker, "q", backoff_ms=30_000)
-    idle = _next_in_thread(consumer)
-    wait_for(lambda: _blocked_on_wake(redis_client, consumer), 10, "the consumer idle on its wake list")
+    broker, consumer, idle = _blocked_consumer(redis_url, redis_client, "q")
     sent_at = time.monotonic()
     sent = broker.enqueue(dramatiq.Message(queue_name="q", actor_name="a", args=(1,),
                                            kwargs={}, options={}))
@@ -146,14 +155,9 @@ def test_an_idle_delay_queue_consumer_returns_when_the_delayed_message_it_holds_
     assert time.time() - eta_s < 10     # due: returned, not 30 s of backoff later
 
 
-def test_a_pipelined_send_wakes_the_idle_consumers_of_its_queue(redis_url, redis_client,
-                                                                 monkeypatch):
+def test_a_pipelined_send_wakes_the_idle_consumers_of_its_queue(redis_url, redis_client):
     from facho import messaging
-    broker = _broker(redis_url)
-    broker.declare_queue("discovery_main")
-    consumer = _idle_consumer(broker, "discovery_main", backoff_ms=30_000)
-    idle = _next_in_thread(consumer)
-    wait_for(lambda: _blocked_on_wake(redis_client, consumer), 10, "the consumer idle on its wake list")
+    broker, consumer, idle = _blocked_consumer(redis_url, redis_client, "discovery_main")
     sent_at = time.monotonic()
     messages = [(dramatiq.Message(queue_name="discovery_main", actor_name="a", args=(n,),
                                   kwargs={}, options={}), None)
