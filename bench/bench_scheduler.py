@@ -239,8 +239,12 @@ def live_lag(database_url: str, redis_url: str, workdir: str, run_s: int,
         t = Execution.__table__
         rows = db.session.execute(sa.select(t.c.started_at, t.c.scheduled_for).where(
             t.c.job_id == job_id, t.c.scheduled_for < anchor + timedelta(seconds=run_s)))
-        lags = [(r.started_at - r.scheduled_for).total_seconds() * 1000 for r in rows
-                if r.started_at is not None]
+        rows = [r for r in rows if r.started_at is not None]
+        lags = [(r.started_at - r.scheduled_for).total_seconds() * 1000 for r in rows]
+        by_slot: dict = {}
+        for r in rows:
+            by_slot.setdefault(r.scheduled_for.strftime("%H:%M:%S"), []).append(
+                round((r.started_at - r.scheduled_for).total_seconds() * 1000))
         statuses = db.session.execute(
             sa.select(t.c.status).where(t.c.job_id == job_id)).scalars()
         by_status = {}
@@ -252,7 +256,8 @@ def live_lag(database_url: str, redis_url: str, workdir: str, run_s: int,
             "lag_p50_ms": round(statistics.median(lags)) if lags else None,
             "lag_p99_ms": round(percentile(lags, 0.99)) if lags else None,
             "lag_max_ms": round(max(lags)) if lags else None,
-            "lag_min_ms": round(min(lags)) if lags else None, "by_status": by_status}
+            "lag_min_ms": round(min(lags)) if lags else None, "by_status": by_status,
+            "lag_ms_by_slot": {slot: sorted(v) for slot, v in sorted(by_slot.items())}}
 
 
 # --- 2b. failover with the defaults ---------------------------------------------------------

@@ -34,6 +34,7 @@ earliest delayed message it handed to the worker is due.
 from __future__ import annotations
 
 import heapq
+import time
 
 import redis
 from dramatiq.broker import MessageProxy
@@ -48,6 +49,9 @@ WAKE_TTL_MS = 60_000       # a wake list nobody reads goes away
 # A blocking read longer than the client's socket timeout (5 s in redis-py 8) would end as a
 # connection loss: an idle consumer waits at most this long, then polls again.
 IDLE_WAIT_MAX_MS = 1_000
+# Redis ends a blocking wait on its own timer (10 Hz by default): up to 100 ms late. The last
+# stretch before a delayed message is due is slept here instead, to the millisecond.
+PRECISE_LAST_MS = 200
 
 
 class BrokerConnectionLost(ConnectionClosed, redis.ConnectionError):
@@ -163,8 +167,12 @@ class OutageSafeConsumer(_RedisConsumer):
         while self._etas and self._etas[0] <= now:
             heapq.heappop(self._etas)
         wait_ms = min(backoff_ms, self.idle_wait_max_ms)
-        if self._etas:
-            wait_ms = min(wait_ms, self._etas[0] - now)
+        if self._etas and self._etas[0] - now <= wait_ms:
+            until_due = self._etas[0] - now
+            if until_due <= PRECISE_LAST_MS:
+                time.sleep(until_due / 1000)
+                return
+            wait_ms = until_due - PRECISE_LAST_MS
         self.broker.client.blpop([self._wake_key], timeout=max(wait_ms, 1) / 1000)
 
     def ack(self, message):

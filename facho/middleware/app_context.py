@@ -4,6 +4,7 @@ The domain never imports the web app: the worker's entry point (`actors`) hands 
 factory in with `set_app_factory(create_app)`, and tests call `bind_app(app)`."""
 from __future__ import annotations
 
+import logging
 import threading
 
 from dramatiq.middleware import Middleware
@@ -42,6 +43,15 @@ class AppContextMiddleware(Middleware):
 
     def __init__(self):
         self._local = threading.local()
+
+    def after_worker_boot(self, broker, worker):
+        # Build the app now, not on the first message: its start-up (about a second of
+        # imports and set-up) was the start lag of the first slot a new worker ran.
+        if _app is None and _app_factory is not None:
+            try:
+                get_app()
+            except Exception:  # the first message meets the same error and reports it
+                logging.getLogger(__name__).exception("event=app_build_failed")
 
     def before_process_message(self, broker, message):
         ctx = get_app().app_context()
