@@ -25,7 +25,8 @@ from facho.reasons import overlap_reason
 from facho.scheduling.release import active_execution_id, arm_slots, arm_pending, send_due, send_outgoing
 from facho.scheduling.schedule import schedule_of
 from facho.scheduling.sql import (DEFAULT_BATCH, EXECS, HOSTS, JOBS, OLTS, app_config, aware,
-                                  chunks, insert_ignoring_duplicates, is_in, rows_of_arrays)
+                                  chunks, insert_ignoring_duplicates, is_in, rows_of_arrays,
+                                  rows_of_json)
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -313,7 +314,9 @@ def _compare_and_set(batch: Sequence[_JobPlan]) -> list[_JobPlan]:
           AND next_run_at IS NOT DISTINCT FROM v.seen
         RETURNING id
 
-    (on SQLite the same with `CASE id WHEN :id THEN :new … END` expressions).
+    (on SQLite the same FROM a `json_each` of one bound JSON array: `rows_of_json`). The
+    batch's rows are bound as one array per column (one JSON text on SQLite), so the
+    statement's text is the same for every batch and compiled once.
 
     A job another scheduler moved first does not match and is not returned, nor does one an
     edit changed since the plan was read (its `schedule_version` moved, even when the edit
@@ -323,45 +326,26 @@ def _compare_and_set(batch: Sequence[_JobPlan]) -> list[_JobPlan]:
     row locks in one order and never deadlock.
     """
     session = db.session
-    ids = [p.id for p in batch]
     stamp = JOBS.c.next_run_at.type
+    columns = {"id": sa.Integer(), "seen": stamp, "new": stamp, "missed": sa.Integer(),
+               "anchor": stamp, "version": sa.Integer()}
+    rows = [(p.id, p.seen, p.plan.next_run_at, p.plan.missed, p.anchor, p.version)
+            for p in batch]
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(JOBS.c.id).where(is_in(JOBS.c.id, ids, session))
+        session.execute(sa.select(JOBS.c.id).where(is_in(JOBS.c.id, [p.id for p in batch],
+                                                         session))
                         .order_by(JOBS.c.id).with_for_update())
-        # UPDATE … FROM unnest(ids, seen, new, missed, anchor, version) AS v: a hash join,
-        # one bound array per column (the same statement text for every batch).
-        v = rows_of_arrays("v", {"id": sa.Integer(), "seen": stamp, "new": stamp,
-                                 "missed": sa.Integer(), "anchor": stamp,
-                                 "version": sa.Integer()},
-                           [(p.id, p.seen, p.plan.next_run_at, p.plan.missed, p.anchor,
-                             p.version) for p in batch])
-        statement = (JOBS.update()
-                     .where(JOBS.c.id == v.c.id, JOBS.c.enabled,
-                            JOBS.c.schedule_version == v.c.version,
-                            JOBS.c.next_run_at.is_not_distinct_from(v.c.seen))
-                     .values(next_run_at=v.c.new,
-                             missed_slots=JOBS.c.missed_slots + v.c.missed,
-                             anchor_at=sa.func.coalesce(JOBS.c.anchor_at, v.c.anchor)))
+        # one bound array per column: the same statement text for every batch
+        v = rows_of_arrays("v", columns, rows)
     else:
-        # SQLite cannot name the columns of a VALUES subquery; CASE id WHEN … is portable.
-        def per_job(attribute, type_):
-            return sa.case({p.id: sa.bindparam(None, attribute(p), type_=type_)
-                            for p in batch}, value=JOBS.c.id)
-
-        values = {"next_run_at": per_job(lambda p: p.plan.next_run_at, stamp)}
-        if any(p.plan.missed for p in batch):
-            values["missed_slots"] = JOBS.c.missed_slots + per_job(lambda p: p.plan.missed,
-                                                                    sa.Integer())
-        if any(p.anchor is not None for p in batch):
-            values["anchor_at"] = sa.func.coalesce(JOBS.c.anchor_at,
-                                                   per_job(lambda p: p.anchor, stamp))
-        statement = (JOBS.update()
-                     .where(JOBS.c.id.in_(ids), JOBS.c.enabled,
-                            JOBS.c.schedule_version == per_job(lambda p: p.version,
-                                                                sa.Integer()),
-                            JOBS.c.next_run_at.is_not_distinct_from(
-                                per_job(lambda p: p.seen, stamp)))
-                     .values(**values))
+        v = rows_of_json("v", columns, rows, session)   # one bound JSON text
+    statement = (JOBS.update()
+                 .where(JOBS.c.id == v.c.id, JOBS.c.enabled,
+                        JOBS.c.schedule_version == v.c.version,
+                        JOBS.c.next_run_at.is_not_distinct_from(v.c.seen))
+                 .values(next_run_at=v.c.new,
+                         missed_slots=JOBS.c.missed_slots + v.c.missed,
+                         anchor_at=sa.func.coalesce(JOBS.c.anchor_at, v.c.anchor)))
     claimed = set(session.execute(statement.returning(JOBS.c.id)).scalars())
     return [p for p in batch if p.id in claimed]
 

@@ -2,6 +2,7 @@
 configuration, aware UTC, batching, and what counts as an execution in progress."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
@@ -73,6 +74,23 @@ def rows_of_arrays(name: str, columns: dict, rows: Sequence[tuple]):
     return (sa.func.unnest(*arrays)
             .table_valued(*(sa.column(n, columns[n]) for n in names))
             .render_derived(name=name))
+
+
+def rows_of_json(name: str, columns: dict, rows: Sequence[tuple], session=None):
+    """SQLite's `rows_of_arrays`: `(SELECT json_extract(value, '$[0]') AS a, … FROM
+    json_each(:rows)) AS name`, the rows as ONE bound JSON text (SQLite cannot name the
+    columns of a VALUES list). Each cell is first what SQLAlchemy would bind for its
+    column type (a datetime: its stored text), so comparisons with stored values hold."""
+    session = session or db.session
+    dialect = session.get_bind().dialect
+    convert = [column_type.dialect_impl(dialect).bind_processor(dialect)
+               for column_type in columns.values()]
+    payload = json.dumps([[value if to_db is None or value is None else to_db(value)
+                           for value, to_db in zip(row, convert)] for row in rows])
+    each = sa.func.json_each(sa.bindparam(None, payload, type_=sa.String())).table_valued(
+        "value")
+    return sa.select(*(sa.func.json_extract(each.c.value, f"$[{i}]").label(column)
+                       for i, column in enumerate(columns))).subquery(name)
 
 
 def insert_ignoring_duplicates(table, session=None):
