@@ -30,7 +30,7 @@ Prints a table and writes bench/results/scheduler.json. Figures, not pass/fail.
 Redis: database --redis-db (default 10) on 127.0.0.1:6379, emptied before and after: use
 a database nobody else uses. PostgreSQL: FACHO_BENCH_PG (default
 postgresql://postgres@127.0.0.1:5432/postgres) as the admin connection; the benchmark
-creates and drops a database of its own.
+creates and drops a database of its own (FACHO_BENCH_PG_DB, default facho_bench_scheduler).
 """
 from __future__ import annotations
 
@@ -59,7 +59,9 @@ import sqlalchemy as sa  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "scheduler.json"
 PG_ADMIN = os.environ.get("FACHO_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DB = "facho_bench_scheduler"
+# Its own database, created and dropped (WITH FORCE) by every run: two runs at once on one
+# server must name different ones (FACHO_BENCH_PG_DB), or the second drops the first's.
+PG_DB = os.environ.get("FACHO_BENCH_PG_DB", "facho_bench_scheduler")
 UTC = timezone.utc
 CLASSES = ("30s", "5m", "1h", "1d")
 START = datetime(2025, 6, 2, 0, 0, tzinfo=UTC)

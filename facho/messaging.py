@@ -12,6 +12,7 @@ ids, `facho:<queue>.msgs` their bodies, `facho:<queue>.DQ` / `.DQ.msgs` delayed 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -255,24 +256,42 @@ def _pipelined_enqueue(broker, messages) -> bool:
         return False
     script = broker.scripts["dispatch"]
     pipe = broker.client.pipeline(transaction=False)
+    # What `script(client=pipe)` does, once for the batch: execute() loads it if Redis
+    # lacks it.
+    pipe.scripts.add(script)
+    # Hooks only some processes' middleware has (the worker's restart, after_enqueue):
+    # where no middleware overrides one, emitting it per message is skipped.
+    emit_before, emit_after = (_overridden(broker, "before_enqueue"),
+                               _overridden(broker, "after_enqueue"))
+    fixed = (broker.broker_id, broker.heartbeat_timeout, broker.dead_message_ttl)
+    max_unpack = broker._max_unpack_size()
     sent = []
     for message, delay in messages:
         queue_name = message.queue_name
-        message = message.copy(options={"redis_message_id": str(uuid.uuid4())})
+        options = {"redis_message_id": str(uuid.uuid4())}
         if delay is not None:
             queue_name = dq_name(queue_name)
-            message = message.copy(queue_name=queue_name,
-                                   options={"eta": current_millis() + delay})
-        broker.emit_before("enqueue", message, delay)
-        script(keys=[broker.namespace], client=pipe, args=[
-            "enqueue", current_millis(), queue_name, broker.broker_id,
-            broker.heartbeat_timeout, broker.dead_message_ttl,
-            broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),
-            message.options["redis_message_id"], message.encode()])
+            options["eta"] = current_millis() + delay
+        # RedisBroker.enqueue's two copies in one: same fields, same merged options.
+        message = dataclasses.replace(message, queue_name=queue_name,
+                                      options={**message.options, **options})
+        if emit_before:
+            broker.emit_before("enqueue", message, delay)
+        pipe.evalsha(script.sha, 1, broker.namespace, "enqueue", current_millis(), queue_name,
+                     *fixed, broker._should_do_maintenance("enqueue"), max_unpack,
+                     options["redis_message_id"], message.encode())
         sent.append((message, delay))
     if hasattr(broker, "wake"):     # facho.broker: idle consumers fetch at once
         broker.wake([message.queue_name for message, _ in sent], pipe=pipe)
     pipe.execute()
-    for message, delay in sent:
-        broker.emit_after("enqueue", message, delay)
+    if emit_after:
+        for message, delay in sent:
+            broker.emit_after("enqueue", message, delay)
     return True
+
+
+def _overridden(broker, hook: str) -> bool:
+    """Whether any of the broker's middleware does something on `hook` (the base class's
+    hooks do nothing)."""
+    base = getattr(dramatiq.Middleware, hook)
+    return any(getattr(type(m), hook, base) is not base for m in broker.middleware)

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Callable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from facho.extensions import db
@@ -24,7 +25,8 @@ from facho.reasons import overlap_reason
 from facho.scheduling.release import active_execution_id, arm_slots, arm_pending, send_due, send_outgoing
 from facho.scheduling.schedule import schedule_of
 from facho.scheduling.sql import (DEFAULT_BATCH, EXECS, HOSTS, JOBS, OLTS, app_config, aware,
-                                  chunks, insert_ignoring_duplicates)
+                                  chunks, insert_ignoring_duplicates, is_in, rows_of_arrays,
+                                  rows_of_json)
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -135,7 +137,9 @@ def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int |
              .order_by(JOBS.c.id))
     if only_jobs is not None:
         query = query.where(JOBS.c.id.in_(list(only_jobs)))
-    due = session.execute(query).all()
+    found = session.execute(query)
+    names = list(found.keys())
+    due = found.all()
     # End the read before planning: with thousands of jobs planning takes a while, and the
     # scheduler process's PostgreSQL sessions are cut when idle in a transaction that long.
     # The compare-and-set of each claim re-checks what this read saw.
@@ -144,7 +148,7 @@ def tick(now: datetime, *, horizon_s: int | None = None, catchup_window_s: int |
 
     plans: list[_JobPlan] = []
     for row in due:
-        job = SimpleNamespace(**row._asdict())
+        job = SimpleNamespace(**dict(zip(names, row)))
         try:
             anchor = None
             if job.interval_raw and job.anchor_at is None:
@@ -270,18 +274,33 @@ class _Outcome:
         self.outgoing += other.outgoing
 
 
+# The columns the claim writes; every other column of `executions` keeps its default.
+_EXEC_COLUMNS = ("job_id", "job_host_id", "olt_id", "scheduled_for", "attempt", "created_at",
+                 "status", "message_id", "error_message", "finished_at")
+_RETURNED = (EXECS.c.id, EXECS.c.job_id, EXECS.c.olt_id, EXECS.c.scheduled_for,
+             EXECS.c.status, EXECS.c.message_id)
+
+
 def _insert(rows: list[dict], ignore_conflicts: bool):
-    """Bulk INSERT … RETURNING (SQLAlchemy batches it as multi-row VALUES)."""
+    """One bulk INSERT … RETURNING. PostgreSQL: `INSERT … SELECT * FROM unnest(arrays)`,
+    one statement whose text does not depend on the row count (10,000 rows as multi-row
+    VALUES cost a compile and a parameter list per 1,000). SQLite: SQLAlchemy's
+    multi-row VALUES batches."""
     if not rows:
         return []
     session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        source = rows_of_arrays("r", {name: EXECS.c[name].type for name in _EXEC_COLUMNS},
+                                [tuple(row[name] for name in _EXEC_COLUMNS) for row in rows])
+        stmt = postgresql.insert(EXECS).from_select(_EXEC_COLUMNS, sa.select(*source.c))
+        if ignore_conflicts:
+            stmt = stmt.on_conflict_do_nothing()
+        return session.execute(stmt.returning(*_RETURNED)).all()
     if ignore_conflicts:
         stmt = insert_ignoring_duplicates(EXECS, session)
     else:
         stmt = sa.insert(EXECS)
-    stmt = stmt.returning(EXECS.c.id, EXECS.c.job_id, EXECS.c.olt_id,
-                          EXECS.c.scheduled_for, EXECS.c.status, EXECS.c.message_id)
-    return session.execute(stmt, rows).all()
+    return session.execute(stmt.returning(*_RETURNED), rows).all()
 
 
 def _compare_and_set(batch: Sequence[_JobPlan]) -> list[_JobPlan]:
@@ -289,12 +308,15 @@ def _compare_and_set(batch: Sequence[_JobPlan]) -> list[_JobPlan]:
     statement for the whole batch:
 
         UPDATE snmp_jobs SET next_run_at = v.new, missed_slots = missed_slots + v.missed
-        FROM (VALUES (:id, :seen, :new, :missed, :anchor, :version), …) AS v
+        FROM unnest(:ids, :seens, :news, :misseds, :anchors, :versions)
+             AS v(id, seen, new, missed, anchor, version)
         WHERE snmp_jobs.id = v.id AND enabled AND schedule_version = v.version
           AND next_run_at IS NOT DISTINCT FROM v.seen
         RETURNING id
 
-    (on SQLite the same with `CASE id WHEN :id THEN :new … END` expressions).
+    (on SQLite the same FROM a `json_each` of one bound JSON array: `rows_of_json`). The
+    batch's rows are bound as one array per column (one JSON text on SQLite), so the
+    statement's text is the same for every batch and compiled once.
 
     A job another scheduler moved first does not match and is not returned, nor does one an
     edit changed since the plan was read (its `schedule_version` moved, even when the edit
@@ -304,47 +326,26 @@ def _compare_and_set(batch: Sequence[_JobPlan]) -> list[_JobPlan]:
     row locks in one order and never deadlock.
     """
     session = db.session
-    ids = [p.id for p in batch]
     stamp = JOBS.c.next_run_at.type
+    columns = {"id": sa.Integer(), "seen": stamp, "new": stamp, "missed": sa.Integer(),
+               "anchor": stamp, "version": sa.Integer()}
+    rows = [(p.id, p.seen, p.plan.next_run_at, p.plan.missed, p.anchor, p.version)
+            for p in batch]
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(JOBS.c.id).where(JOBS.c.id.in_(ids))
+        session.execute(sa.select(JOBS.c.id).where(is_in(JOBS.c.id, [p.id for p in batch],
+                                                         session))
                         .order_by(JOBS.c.id).with_for_update())
-        # UPDATE … FROM (VALUES (id, seen, new, missed, anchor), …) AS v: a hash join.
-        v = sa.values(sa.column("id", sa.Integer), sa.column("seen", stamp),
-                      sa.column("new", stamp), sa.column("missed", sa.Integer),
-                      sa.column("anchor", stamp), sa.column("version", sa.Integer),
-                      name="v").data(
-            [(p.id, p.seen, p.plan.next_run_at, p.plan.missed, p.anchor, p.version)
-             for p in batch])
-        # NULLs are sent as untyped literals: cast, or PostgreSQL reads them as text.
-        statement = (JOBS.update()
-                     .where(JOBS.c.id == v.c.id, JOBS.c.enabled,
-                            JOBS.c.schedule_version == v.c.version,
-                            JOBS.c.next_run_at.is_not_distinct_from(sa.cast(v.c.seen, stamp)))
-                     .values(next_run_at=v.c.new,
-                             missed_slots=JOBS.c.missed_slots + v.c.missed,
-                             anchor_at=sa.func.coalesce(JOBS.c.anchor_at,
-                                                        sa.cast(v.c.anchor, stamp))))
+        # one bound array per column: the same statement text for every batch
+        v = rows_of_arrays("v", columns, rows)
     else:
-        # SQLite cannot name the columns of a VALUES subquery; CASE id WHEN … is portable.
-        def per_job(attribute, type_):
-            return sa.case({p.id: sa.bindparam(None, attribute(p), type_=type_)
-                            for p in batch}, value=JOBS.c.id)
-
-        values = {"next_run_at": per_job(lambda p: p.plan.next_run_at, stamp)}
-        if any(p.plan.missed for p in batch):
-            values["missed_slots"] = JOBS.c.missed_slots + per_job(lambda p: p.plan.missed,
-                                                                    sa.Integer())
-        if any(p.anchor is not None for p in batch):
-            values["anchor_at"] = sa.func.coalesce(JOBS.c.anchor_at,
-                                                   per_job(lambda p: p.anchor, stamp))
-        statement = (JOBS.update()
-                     .where(JOBS.c.id.in_(ids), JOBS.c.enabled,
-                            JOBS.c.schedule_version == per_job(lambda p: p.version,
-                                                                sa.Integer()),
-                            JOBS.c.next_run_at.is_not_distinct_from(
-                                per_job(lambda p: p.seen, stamp)))
-                     .values(**values))
+        v = rows_of_json("v", columns, rows, session)   # one bound JSON text
+    statement = (JOBS.update()
+                 .where(JOBS.c.id == v.c.id, JOBS.c.enabled,
+                        JOBS.c.schedule_version == v.c.version,
+                        JOBS.c.next_run_at.is_not_distinct_from(v.c.seen))
+                 .values(next_run_at=v.c.new,
+                         missed_slots=JOBS.c.missed_slots + v.c.missed,
+                         anchor_at=sa.func.coalesce(JOBS.c.anchor_at, v.c.anchor)))
     claimed = set(session.execute(statement.returning(JOBS.c.id)).scalars())
     return [p for p in batch if p.id in claimed]
 
@@ -369,7 +370,8 @@ def _claim_batch(batch: Sequence[_JobPlan], now: datetime, fanout: bool, *,
     for h in session.execute(
             sa.select(HOSTS.c.id, HOSTS.c.job_id, HOSTS.c.olt_id)
             .join(OLTS, OLTS.c.id == HOSTS.c.olt_id)
-            .where(HOSTS.c.job_id.in_(won_ids), HOSTS.c.enabled, OLTS.c.habilitar_olt)
+            .where(is_in(HOSTS.c.job_id, won_ids, session), HOSTS.c.enabled,
+                   OLTS.c.habilitar_olt)
             .order_by(HOSTS.c.job_id, HOSTS.c.olt_id)):
         hosts[h.job_id].append((h.id, h.olt_id))
 
@@ -380,7 +382,8 @@ def _claim_batch(batch: Sequence[_JobPlan], now: datetime, fanout: bool, *,
         for b in session.execute(
                 sa.select(EXECS.c.id, EXECS.c.job_id, EXECS.c.olt_id,
                           EXECS.c.scheduled_for)
-                .where(EXECS.c.job_id.in_(won_ids), EXECS.c.status.in_((PENDING, RUNNING)),
+                .where(is_in(EXECS.c.job_id, won_ids, session),
+                       EXECS.c.status.in_((PENDING, RUNNING)),
                        sa.or_(EXECS.c.scheduled_for.is_(None),
                               EXECS.c.scheduled_for <= now))
                 .order_by(EXECS.c.id)):

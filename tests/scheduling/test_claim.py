@@ -98,6 +98,50 @@ def test_a_job_never_planned_is_planned_by_the_tick(sqlite_app):
         assert result.sent == 1 and job.next_run_at == START + timedelta(minutes=5, seconds=12)
 
 
+def test_one_claim_batch_wins_exactly_the_jobs_nobody_moved_since_its_read(any_app, monkeypatch):
+    """The set-based compare-and-set of one batch, job by job: between the tick's read and
+    its claim another scheduler moved "moved" and an edit bumped "edited"'s version without
+    moving it; "kept", "new" (never planned: NULL next_run_at and anchor) and "late" (a
+    backlog past the catch-up window) are claimed, with their anchor and missed slots."""
+    from facho.scheduling import schedule
+    with any_app.app_context():
+        ids = seed(1, [{"nombre": n, "interval_raw": "30s"}
+                       for n in ("kept", "moved", "edited", "new", "late")], start=START)["jobs"]
+        jobs = SnmpJob.__table__
+        db.session.execute(sa.update(jobs).where(jobs.c.id == ids["new"])
+                           .values(next_run_at=None, anchor_at=None))
+        db.session.execute(sa.update(jobs).where(jobs.c.id == ids["late"])
+                           .values(next_run_at=START - timedelta(hours=1)))
+        db.session.commit()
+        real_plan_due, raced = schedule.plan_due, []
+
+        def plan_then_race(*args, **kwargs):
+            if not raced:        # after the read, before the claim: another connection
+                with db.engine.begin() as other:
+                    other.execute(sa.update(jobs).where(jobs.c.id == ids["moved"])
+                                  .values(next_run_at=START + timedelta(seconds=30)))
+                    other.execute(sa.update(jobs).where(jobs.c.id == ids["edited"])
+                                  .values(schedule_version=jobs.c.schedule_version + 1))
+                raced.append(True)
+            return real_plan_due(*args, **kwargs)
+
+        monkeypatch.setattr(schedule, "plan_due", plan_then_race)
+        result = claim.tick(START, horizon_s=20, sender=simulation.RecordingSender())
+        assert result.lost_cas == 2 and result.conflicts == 0
+        slots = {name: [r.scheduled_for for r in execution_rows(job_id)]
+                 for name, job_id in ids.items()}
+        assert slots == {"kept": [START], "moved": [], "edited": [], "new": [START],
+                         "late": [START]}
+        stored = {row.id: row for row in db.session.execute(sa.select(jobs)).all()}
+        assert stored[ids["moved"]].next_run_at == START + timedelta(seconds=30)
+        assert stored[ids["edited"]].next_run_at == START
+        assert stored[ids["new"]].anchor_at == START
+        assert stored[ids["late"]].missed_slots == 120 == result.missed
+        assert {stored[ids[n]].next_run_at for n in ("kept", "new", "late")} == {
+            START + timedelta(seconds=30)}
+        db.session.rollback()
+
+
 def test_a_reservation_is_not_an_execution_in_progress(sqlite_app):
     """What manual runs and the panel should ask: reservations (slots claimed ahead, no
     message yet) do not count as queued or running."""
