@@ -105,15 +105,21 @@ def cpu_s(process: psutil.Process) -> float:
 
 
 def postgres_cpu_s() -> float:
-    """CPU seconds used so far by the PostgreSQL server's processes on this machine (the
-    worker's writes cost it CPU on the same 2 cores)."""
+    """CPU seconds used so far by the PostgreSQL server on this machine (the worker's writes
+    cost it CPU on the same 2 cores): its live processes, plus what its exited backends used
+    (counted in the postmaster's children times)."""
     total = 0.0
     for proc in psutil.process_iter(["name"]):
-        if (proc.info["name"] or "").startswith("postgres"):
-            try:
-                total += cpu_s(proc)
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                pass
+        if not (proc.info["name"] or "").startswith("postgres"):
+            continue
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+            parent = proc.parent()
+            if parent is None or not parent.name().startswith("postgres"):   # postmaster
+                total += times.children_user + times.children_system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
     return total
 
 
