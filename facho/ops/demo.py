@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
+from facho.ops.ctrl_c import honour_ctrl_c
 from facho.extensions import db
 from facho.labels import STATUS_NAMES
 from facho.models import (FINAL_STATUSES, SUCCESS, Brand, Execution, Oid, Olt, SnmpJob,
@@ -157,6 +158,7 @@ FIRST_RUN_TIMEOUT_S = 120.0
               help="Cuántas ONUs tiene.")
 def demo(port: int, onus: int) -> None:
     """Sirve una OLT simulada y la registra con una tarea de descubrimiento y una de lectura."""
+    honour_ctrl_c()
     discovery, reading = register_demo(port)
     olt_id = db.session.execute(
         sa.select(Olt.id).filter_by(abreviatura=DEMO_OLT)).scalar_one()

@@ -24,6 +24,7 @@ from pathlib import Path
 import click
 
 from facho.config import REPO_ROOT
+from facho.ops.ctrl_c import honour_ctrl_c
 from facho.inventory.decoders import HUAWEI_GPON, ZTE_C320, encode_index
 from facho.snmp import SnmpClient, SnmpError, SnmpTarget, run
 
@@ -265,6 +266,7 @@ class SnmpSim:
 def simulate_olt(vendor: str, onus: int, port: int, community: str, data_dir: str | None,
                  seed: int) -> None:
     """Sirve una OLT simulada por SNMP en 127.0.0.1 hasta Ctrl-C."""
+    honour_ctrl_c()
     folder = Path(data_dir or tempfile.mkdtemp(prefix="facho-olt-sim-"))
     folder.mkdir(parents=True, exist_ok=True)
     write_snmprec(folder / f"{community}.snmprec", vendor, onus, seed)
