@@ -11,8 +11,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+import redis as redis_lib
 import sqlalchemy as sa
 
+from facho import messaging
 from facho.config import REPO_ROOT
 from tests.conftest import require
 from tests.processes import start_process, stop_process
@@ -114,9 +116,14 @@ def test_a_restart_joins_a_queued_discovery_without_warning_and_ctrl_c_is_quiet(
     first = start_demo(install, "first", port)      # registers the OLT and its jobs
     first_log = install["dir"] / "first.log"
     wait_for(lambda: "OLT simulada OLT-DEMO" in first_log.read_text(), 60, "the first start")
-    # the line is printed just before the discovery is queued: wait for the row itself, or
-    # Ctrl-C may land before it exists
-    wait_for(lambda: pending(install["engine"]) == 1, 60, "the first discovery to be queued")
+    # the line is printed just before the discovery is queued: wait for the row and its
+    # message, or Ctrl-C may land between the two (the row would then wait for the
+    # scheduler's reconciler, which this test does not run)
+    queued = redis_lib.Redis.from_url(install["env"]["REDIS_URL"])
+    wait_for(lambda: pending(install["engine"]) == 1
+             and queued.llen(messaging.ready_key(messaging.DISCOVERY_QUEUE)) == 1,
+             60, "the first discovery to be queued")
+    queued.close()
     first.send_signal(signal.SIGINT)                 # Ctrl-C: quiet, exit 0
     assert first.wait(15) == 0 and "Traceback" not in first_log.read_text()
     wait_for(lambda: not snmpsim_on(port), 10, "snmpsim to exit")
