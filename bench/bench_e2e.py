@@ -8,8 +8,8 @@ Builds `--olts` simulated Huawei OLTs of `--onus` ONUs each (facho.ops.olt_sim),
 its own (created here and dropped at the end) and one discovery job (serial + status +
 description, the seeds' Huawei OIDs) on every OLT. Then one worker process - the real
 actors on a dramatiq.Worker with `--threads` threads and the real Redis broker, as
-`dramatiq actors --processes 1 --threads 50` (the Procfile) runs them - gets one execution per OLT, all at
-once, twice:
+`dramatiq actors --processes 1 --threads 50` (the Procfile) runs them - gets one execution
+per OLT, all at once, twice:
 
 * first pass: every ONU is new (bulk INSERT);
 * second pass: every ONU is seen again, unchanged (the steady state of a periodic job).

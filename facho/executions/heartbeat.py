@@ -6,10 +6,9 @@ one UPDATE for all of them, so a walk in flight costs no thread of its own here.
 from __future__ import annotations
 
 import logging
-from itertools import groupby
 
 from facho.executions import transitions
-from facho.executions.keeper import Entry, Keeper
+from facho.executions.keeper import Entry, Keeper, grouped
 from facho.extensions import db
 from facho.logging_setup import kv
 
@@ -43,8 +42,7 @@ def beat(due: list[Heartbeat]) -> list[Heartbeat]:
     """One UPDATE per app (tests run several apps in one process); the beats it found no
     longer ours. A database hiccup is logged and the next period tries again."""
     lost: list[Heartbeat] = []
-    for _, group in groupby(sorted(due, key=lambda h: id(h.app)), key=lambda h: id(h.app)):
-        group = list(group)
+    for group in grouped(due, "app"):
         try:
             with group[0].app.app_context():
                 try:

@@ -41,6 +41,15 @@ class Entry:
         self.lost.set()
 
 
+def grouped(entries: list[Entry], owner: str) -> list[list[Entry]]:
+    """`entries` grouped by the object in their attribute `owner` (the app, the limiter):
+    a renew function makes one batch per owner (tests run several in one process)."""
+    groups: dict[int, list[Entry]] = {}
+    for entry in entries:
+        groups.setdefault(id(getattr(entry, owner)), []).append(entry)
+    return list(groups.values())
+
+
 class Keeper:
     """Calls `renew(entries)` with the entries that are due, from one daemon thread.
 

@@ -6,8 +6,8 @@ its own expiry, so a slot leaked by a SIGKILLed worker frees within its TTL even
 other workers keep acquiring: Dramatiq's ConcurrentRateLimiter instead refreshes one
 TTL for the whole key on every acquire, and under steady traffic the leak never ends.
 
-A holder renews every TTL/3 (one thread per process renews them all: `LEASES`). If its lease has vanished meanwhile (Redis restarted
-empty, or stalled past the TTL) it takes a slot again while one is free, since it is still
+A holder renews every TTL/3 (one thread per process renews them all: `LEASES`). If its
+lease has vanished meanwhile (Redis restarted empty, or stalled past the TTL) it takes a slot again while one is free, since it is still
 talking to the OLT; it stops renewing (`Hold.lost` set, `olt_lease_lost` logged) only when
 the OLT is full or an operator freed it (`free()` remembers the tokens it removed,
 `facho:olt:<olt_id>:freed`). The walk itself is not cut short: for the rest of that walk the
@@ -29,10 +29,9 @@ import secrets
 import socket
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from itertools import groupby
 from typing import Iterator, NamedTuple
 
-from facho.executions.keeper import Entry, Keeper
+from facho.executions.keeper import Entry, Keeper, grouped
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +192,14 @@ class OltLimiter:
         return bool(self._renew(keys=[self.holders_key(olt_id)],
                                 args=[token, int(ttl_ms), _arg(now_ms)]))
 
+    def renew_each(self, holds: list["Hold"]) -> list[bool]:
+        """`renew` for many held slots in one Redis pipeline, in order."""
+        pipe = self.redis.pipeline(transaction=False)
+        for held in holds:
+            self._renew(keys=[self.holders_key(held.olt_id)],
+                        args=[held.token, int(held.ttl_ms), _arg(None)], client=pipe)
+        return [bool(ok) for ok in pipe.execute()]
+
     def reacquire(self, olt_id, token: str, limit: int, ttl_ms: int = DEFAULT_TTL_MS,
                   now_ms: int | None = None) -> bool:
         """A holder whose lease vanished takes a slot again, unless an operator freed it or
@@ -283,15 +290,10 @@ def renew_holds(due: list[Hold]) -> list[Hold]:
     on a device that allows `limit`. A Redis hiccup is logged and the next period tries
     again: the TTL is the bound."""
     lost: list[Hold] = []
-    for _, group in groupby(sorted(due, key=lambda h: id(h.limiter)), key=lambda h: id(h.limiter)):
-        group = list(group)
+    for group in grouped(due, "limiter"):
         limiter = group[0].limiter
         try:
-            pipe = limiter.redis.pipeline(transaction=False)
-            for held in group:
-                limiter._renew(keys=[limiter.holders_key(held.olt_id)],
-                               args=[held.token, int(held.ttl_ms), ""], client=pipe)
-            renewed = pipe.execute()
+            renewed = limiter.renew_each(group)
         except Exception as exc:
             for held in group:
                 log.warning("event=olt_lease_renew_failed olt=%s error=%r", held.olt_id, str(exc))

@@ -80,10 +80,6 @@ def disabled_reason(execution: Execution) -> str | None:
     return reasons.disabled_reason(job, olt, host)
 
 
-def heartbeat(execution_id: int, worker: str) -> bool:
-    return execution_id in heartbeat_owned([(execution_id, worker)])
-
-
 def heartbeat_owned(owned: list[tuple[int, str]]) -> set[int]:
     """Refresh heartbeat_at of every RUNNING row still owned as listed (execution id,
     worker), in one statement; return the ids that were (the others are no longer ours)."""

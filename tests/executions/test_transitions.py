@@ -89,7 +89,7 @@ def test_a_dead_owners_row_is_resumed_or_interrupted_only_as_it_was_seen(pending
     executions.start(pending, "w1")
     seen = _row(pending)
     as_seen = (pending, "w1", seen.attempt, seen.heartbeat_at)
-    assert executions.heartbeat(pending, "w1")      # the owner beats: it lives after all
+    assert executions.heartbeat_owned([(pending, "w1")]) == {pending}   # it lives after all
     assert not executions.resume_dead(*as_seen, "m-2", "reanudada")
     assert not executions.interrupt_dead(*as_seen, "interrumpida")
     assert _row(pending).status == RUNNING and _row(pending).worker == "w1"

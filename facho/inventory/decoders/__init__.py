@@ -27,6 +27,6 @@ from facho.inventory.decoders.schemes import (HUAWEI_GPON, SCHEMES, SHIPPED_FORM
 
 __all__ = [
     "DecodedIndex", "Kind", "KINDS", "column_oids", "decode_index", "decoder", "describe",
-    "index_text", "encode_index", "encode_index_key", "row_key", "validate_formula", "HUAWEI_GPON", "SCHEMES",
-    "SHIPPED_FORMULAS", "ZTE_C300", "ZTE_C320",
+    "index_text", "encode_index", "encode_index_key", "row_key", "validate_formula",
+    "HUAWEI_GPON", "SCHEMES", "SHIPPED_FORMULAS", "ZTE_C300", "ZTE_C320",
 ]

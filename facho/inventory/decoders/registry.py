@@ -64,7 +64,8 @@ def decoder(params: Mapping[str, Any]):
     return lambda index, columns=None: _decode(index, params, columns)
 
 
-def _decode(index, params: Mapping[str, Any], columns: Mapping[str, Any] | None) -> DecodedIndex:
+def _decode(index, params: Mapping[str, Any],
+            columns: Mapping[str, Any] | None) -> DecodedIndex:
     found = KINDS[params["kind"]].decode(parse_index(index), params)
     raw = dotted_text(found.row)
     numbers = dict(found.fields)
